@@ -1,0 +1,416 @@
+"""The embedded graph store: SQLite on disk for durability, networkx and numpy in memory for reads.
+
+Every ``upsert`` or ``delete`` is one SQLite transaction, committed before memory is updated, so a
+crash never leaves a half-written batch and reopening the file restores exactly what was committed.
+Another process writing to the same file (``kominn ingest`` while ``kominn serve`` runs) is picked up:
+reads check SQLite's ``data_version`` and reload when it changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from graph.errors import StoreUnavailableError
+from graph.schema import Direction, Edge, Label, Node, Rel
+from graph.store import ScoredId, decode_props, encode_props
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    props TEXT NOT NULL,
+    embedding BLOB,
+    model TEXT,
+    text_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS edges (
+    src TEXT NOT NULL,
+    rel TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    props TEXT NOT NULL,
+    PRIMARY KEY (src, rel, dst)
+);
+CREATE INDEX IF NOT EXISTS edges_by_dst ON edges (dst);
+CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label);
+"""
+
+MEMORY = ":memory:"
+
+
+class _Vectors:
+    """Unit-normalised embeddings in one matrix, so top-k is a matrix product."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.row: dict[str, int] = {}
+        self.labels = np.zeros(0, dtype=np.int16)
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+
+    def set(self, node_id: str, label: Label, vector: np.ndarray) -> None:
+        v = np.asarray(vector, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(v))
+        v = v / norm if norm > 0 else v
+        if self.matrix.shape[1] == 0:
+            self.matrix = np.zeros((16, v.shape[0]), dtype=np.float32)
+            self.labels = np.zeros(16, dtype=np.int16)
+        if v.shape[0] != self.matrix.shape[1]:
+            raise ValueError(f"embedding of {node_id} has {v.shape[0]} dimensions, store has {self.matrix.shape[1]}")
+        i = self.row.get(node_id)
+        if i is None:
+            i = len(self.ids)
+            if i == self.matrix.shape[0]:
+                self.matrix = np.concatenate([self.matrix, np.zeros_like(self.matrix)])
+                self.labels = np.concatenate([self.labels, np.zeros_like(self.labels)])
+            self.ids.append(node_id)
+            self.row[node_id] = i
+        self.matrix[i] = v
+        self.labels[i] = _LABEL_CODES[label]
+
+    def remove(self, node_id: str) -> None:
+        i = self.row.pop(node_id, None)
+        if i is None:
+            return
+        last = len(self.ids) - 1
+        if i != last:
+            moved = self.ids[last]
+            self.ids[i] = moved
+            self.row[moved] = i
+            self.matrix[i] = self.matrix[last]
+            self.labels[i] = self.labels[last]
+        self.ids.pop()
+
+    def topk(self, vector: np.ndarray, k: int, labels: set[Label] | None, exclude: set[str]) -> list[ScoredId]:
+        n = len(self.ids)
+        if n == 0 or k <= 0:
+            return []
+        q = np.asarray(vector, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(q))
+        if norm == 0 or q.shape[0] != self.matrix.shape[1]:
+            return []
+        scores = self.matrix[:n] @ (q / norm)
+        if labels is not None:
+            mask = np.isin(self.labels[:n], [_LABEL_CODES[lab] for lab in labels])
+            scores = np.where(mask, scores, -np.inf)
+        for node_id in exclude:
+            i = self.row.get(node_id)
+            if i is not None:
+                scores[i] = -np.inf
+        take = min(k, n)
+        top = np.argpartition(-scores, take - 1)[:take]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+
+_LABEL_CODES = {label: i for i, label in enumerate(Label)}
+
+
+class EmbeddedGraphStore:
+    """The default store. ``path`` is a file path, or ``":memory:"`` for a throw-away store.
+
+    >>> store = EmbeddedGraphStore(":memory:")
+    >>> store.open()
+    >>> store.upsert([Node("a", Label.TOPIC, {"name": "energi"})])
+    >>> store.get("a").props
+    {'name': 'energi'}
+    """
+
+    def __init__(self, path: str | Path = MEMORY) -> None:
+        self.path = str(path)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self._graph = nx.MultiDiGraph()
+        self._vectors = _Vectors()
+        self._data_version = -1
+        self._revision = 0
+
+    def __repr__(self) -> str:
+        return f"EmbeddedGraphStore({self.path!r})"
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        if self._conn is not None:
+            return
+        if self.path != MEMORY:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot open the embedded store at {self.path}: {e}") from e
+        self._conn = conn
+        self._reload()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> EmbeddedGraphStore:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailableError(f"the embedded store at {self.path} is not open")
+        return self._conn
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError when the store cannot answer."""
+        try:
+            self.conn.execute("SELECT 1").fetchone()
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"the embedded store at {self.path} does not answer: {e}") from e
+
+    # --- memory mirror ---------------------------------------------------------------------------
+    def _current_version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _reload(self) -> None:
+        with self._lock:
+            graph = nx.MultiDiGraph()
+            vectors = _Vectors()
+            rows = self.conn.execute("SELECT id, label, props, embedding, model, text_hash FROM nodes")
+            for node_id, label, props, emb, model, thash in rows:
+                node = Node(node_id, Label(label), decode_props(props), None, model, thash)
+                graph.add_node(node_id, node=node)
+                if emb is not None:
+                    vectors.set(node_id, node.label, np.frombuffer(emb, dtype=np.float32))
+            for src, rel, dst, props in self.conn.execute("SELECT src, rel, dst, props FROM edges"):
+                graph.add_edge(src, dst, key=rel, edge=Edge(src, Rel(rel), dst, decode_props(props)))
+            self._graph, self._vectors = graph, vectors
+            self._data_version = self._current_version()
+            self._revision += 1
+
+    def _fresh(self) -> None:
+        """Reload when another connection committed since we last looked."""
+        if self.path != MEMORY and self._current_version() != self._data_version:
+            self._reload()
+
+    # --- writes ----------------------------------------------------------------------------------
+    def upsert(self, nodes: Iterable[Node] = (), edges: Iterable[Edge] = ()) -> None:
+        nodes, edges = list(nodes), list(edges)
+        if not nodes and not edges:
+            return
+        with self._lock:
+            self._fresh()
+            conn = self.conn
+            stored: dict[str, np.ndarray | None] = {}
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for node in nodes:
+                    emb = node.embedding
+                    if emb is None and node.text_hash is not None:
+                        row = conn.execute(
+                            "SELECT embedding FROM nodes WHERE id = ? AND text_hash = ? AND model IS ?",
+                            (node.id, node.text_hash, node.model),
+                        ).fetchone()
+                        emb = np.frombuffer(row[0], dtype=np.float32) if row and row[0] is not None else None
+                    blob = None if emb is None else np.asarray(emb, dtype=np.float32).tobytes()
+                    conn.execute(
+                        "INSERT INTO nodes (id, label, props, embedding, model, text_hash) VALUES (?,?,?,?,?,?) "
+                        "ON CONFLICT(id) DO UPDATE SET label=excluded.label, props=excluded.props, "
+                        "embedding=excluded.embedding, model=excluded.model, text_hash=excluded.text_hash",
+                        (node.id, node.label.value, encode_props(node.props), blob, node.model, node.text_hash),
+                    )
+                    stored[node.id] = emb
+                conn.executemany(
+                    "INSERT INTO edges (src, rel, dst, props) VALUES (?,?,?,?) "
+                    "ON CONFLICT(src, rel, dst) DO UPDATE SET props=excluded.props",
+                    [(e.src, e.rel.value, e.dst, encode_props(e.props)) for e in edges],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            for node in nodes:
+                emb = stored[node.id]
+                self._graph.add_node(node.id, node=Node(node.id, node.label, dict(node.props), None,
+                                                        node.model, node.text_hash))
+                if emb is None:
+                    self._vectors.remove(node.id)
+                else:
+                    self._vectors.set(node.id, node.label, emb)
+            for e in edges:
+                for end in (e.src, e.dst):
+                    if end not in self._graph:  # edge to a node another process wrote: resync
+                        self._reload()
+                        break
+                self._graph.add_edge(e.src, e.dst, key=e.rel.value, edge=e)
+            self._data_version = self._current_version()
+            self._revision += 1
+
+    def delete(self, node_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return 0
+        with self._lock:
+            self._fresh()
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                deleted = 0
+                for node_id in ids:
+                    conn.execute("DELETE FROM edges WHERE src = ? OR dst = ?", (node_id, node_id))
+                    deleted += conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            for node_id in ids:
+                if node_id in self._graph:
+                    self._graph.remove_node(node_id)
+                self._vectors.remove(node_id)
+            self._data_version = self._current_version()
+            self._revision += 1
+            return deleted
+
+    def delete_edges(self, edges: Iterable[Edge]) -> int:
+        edges = list(edges)
+        with self._lock:
+            self._fresh()
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                n = 0
+                for e in edges:
+                    n += conn.execute(
+                        "DELETE FROM edges WHERE src = ? AND rel = ? AND dst = ?", (e.src, e.rel.value, e.dst)
+                    ).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            for e in edges:
+                if self._graph.has_edge(e.src, e.dst, key=e.rel.value):
+                    self._graph.remove_edge(e.src, e.dst, key=e.rel.value)
+            self._data_version = self._current_version()
+            self._revision += 1
+            return n
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def revision(self) -> str:
+        with self._lock:
+            self._fresh()
+            return f"{id(self)}:{self._revision}"
+
+    # --- reads -----------------------------------------------------------------------------------
+    def _node(self, node_id: str) -> Node | None:
+        data = self._graph.nodes.get(node_id)
+        if data is None:
+            return None
+        node: Node = data["node"]
+        i = self._vectors.row.get(node_id)
+        emb = None if i is None else self._vectors.matrix[i].copy()
+        return Node(node.id, node.label, dict(node.props), emb, node.model, node.text_hash)
+
+    def get(self, node_id: str) -> Node | None:
+        with self._lock:
+            self._fresh()
+            return self._node(node_id)
+
+    def get_many(self, node_ids: Sequence[str]) -> list[Node]:
+        with self._lock:
+            self._fresh()
+            return [n for n in (self._node(i) for i in node_ids) if n is not None]
+
+    def neighbours(
+        self, node_id: str, rel: Rel | None = None, direction: Direction = Direction.OUT
+    ) -> list[tuple[Edge, Node]]:
+        with self._lock:
+            self._fresh()
+            if node_id not in self._graph:
+                return []
+            found: list[tuple[Edge, Node]] = []
+            if direction in (Direction.OUT, Direction.BOTH):
+                for _, other, key, data in self._graph.out_edges(node_id, keys=True, data=True):
+                    if rel is None or key == rel.value:
+                        found.append((data["edge"], self._graph.nodes[other]["node"]))
+            if direction in (Direction.IN, Direction.BOTH):
+                for other, _, key, data in self._graph.in_edges(node_id, keys=True, data=True):
+                    if rel is None or key == rel.value:
+                        found.append((data["edge"], self._graph.nodes[other]["node"]))
+            return found
+
+    def vector_topk(
+        self,
+        vector: np.ndarray,
+        k: int,
+        labels: Iterable[Label] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[ScoredId]:
+        with self._lock:
+            self._fresh()
+            return self._vectors.topk(vector, k, None if labels is None else set(labels), set(exclude))
+
+    def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
+        with self._lock:
+            self._fresh()
+            nodes = [d["node"] for _, d in self._graph.nodes(data=True)]
+        for node in nodes:
+            if label is None or node.label == label:
+                yield node
+
+    def iter_edges(self, rel: Rel | None = None) -> Iterator[Edge]:
+        with self._lock:
+            self._fresh()
+            edges = [d["edge"] for _, _, d in self._graph.edges(data=True)]
+        for edge in edges:
+            if rel is None or edge.rel == rel:
+                yield edge
+
+    def count_nodes(self, label: Label | None = None) -> int:
+        if label is None:
+            with self._lock:
+                self._fresh()
+                return int(self._graph.number_of_nodes())
+        return sum(1 for _ in self.iter_nodes(label))
+
+    def count_edges(self, rel: Rel | None = None) -> int:
+        if rel is None:
+            with self._lock:
+                self._fresh()
+                return int(self._graph.number_of_edges())
+        return sum(1 for _ in self.iter_edges(rel))
+
+    def hashes(self, label: Label | None = None) -> dict[str, tuple[str | None, str | None]]:
+        return {n.id: (n.text_hash, n.model) for n in self.iter_nodes(label)}
+
+    def embeddings(self, label: Label | None = None) -> tuple[list[str], np.ndarray]:
+        """Ids and the (unit-normalised) embedding matrix, optionally for one label."""
+        with self._lock:
+            self._fresh()
+            n = len(self._vectors.ids)
+            ids = list(self._vectors.ids)
+            matrix = self._vectors.matrix[:n].copy()
+            if label is not None:
+                keep = self._vectors.labels[:n] == _LABEL_CODES[label]
+                ids = [i for i, k in zip(ids, keep, strict=True) if k]
+                matrix = matrix[keep]
+            return ids, matrix

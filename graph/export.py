@@ -1,0 +1,45 @@
+"""Export a store to GraphML or JSON (node-link), through networkx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graph.schema import PRIVATE_FIELDS
+from graph.store import GraphStore, to_networkx
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+def _public_copy(g: nx.MultiDiGraph, include_private: bool) -> nx.MultiDiGraph:
+    out = nx.MultiDiGraph()
+    for n, data in g.nodes(data=True):
+        out.add_node(n, **{k: _scalar(v) for k, v in data.items() if include_private or k not in PRIVATE_FIELDS})
+    for u, v, key, data in g.edges(keys=True, data=True):
+        out.add_edge(u, v, key=key, **{k: _scalar(x) for k, x in data.items()})
+    return out
+
+
+def export_graphml(store: GraphStore, path: Path, *, include_private: bool = False) -> nx.MultiDiGraph:
+    """Write the graph as GraphML; personal data is left out unless asked for."""
+    g = _public_copy(to_networkx(store), include_private)
+    nx.write_graphml(g, path)
+    return g
+
+
+def export_json(store: GraphStore, path: Path, *, include_private: bool = False) -> nx.MultiDiGraph:
+    """Write the graph as node-link JSON; personal data is left out unless asked for."""
+    g = _public_copy(to_networkx(store), include_private)
+    data = nx.node_link_data(g, edges="edges")
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return g

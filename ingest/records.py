@@ -1,0 +1,194 @@
+"""Validation: raw records become nodes and edges, or problems that name file, row and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.errors import Problem
+from graph.schema import FIELDS, PARTNER_ROLES, Edge, FieldSpec, Label, Node, Rel
+from ingest.readers import Record
+from ingest.text import normalise, strip_html
+
+LABEL_OF_KIND = {
+    "focus_areas": Label.FOCUS_AREA,
+    "organisations": Label.ORGANISATION,
+    "needs": Label.NEED,
+    "initiatives": Label.INITIATIVE,
+    "ideas": Label.IDEA,
+}
+
+# Link fields of each kind: field -> (relationship, label the target must have).
+LINKS: dict[str, dict[str, tuple[Rel, Label]]] = {
+    "focus_areas": {},
+    "organisations": {"part_of": (Rel.PART_OF, Label.ORGANISATION)},
+    "needs": {"focus_areas": (Rel.SUPPORTS, Label.FOCUS_AREA)},
+    "initiatives": {
+        "owner": (Rel.OWNED_BY, Label.ORGANISATION),
+        "partners": (Rel.INVOLVES, Label.ORGANISATION),
+        "needs": (Rel.ADDRESSES, Label.NEED),
+        "focus_areas": (Rel.SUPPORTS, Label.FOCUS_AREA),
+        "builds_on": (Rel.BUILDS_ON, Label.INITIATIVE),
+    },
+    "ideas": {
+        "needs": (Rel.ADDRESSES, Label.NEED),
+        "focus_areas": (Rel.SUPPORTS, Label.FOCUS_AREA),
+        "became": (Rel.BECAME, Label.INITIATIVE),
+        "duplicate_of": (Rel.DUPLICATE_OF, Label.IDEA),
+    },
+}
+TOPIC_KINDS = {"needs", "initiatives", "ideas"}
+# Relationship types whose edges a record owns: re-ingesting the record replaces them.
+OWNED_RELS = frozenset({Rel.PART_OF, Rel.SUPPORTS, Rel.OWNED_BY, Rel.INVOLVES, Rel.ADDRESSES, Rel.BUILDS_ON,
+                        Rel.BECAME, Rel.DUPLICATE_OF, Rel.TAGGED})
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+MAX_LIST = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class Parsed:
+    """A valid record: its node, its outgoing links (targets not yet checked) and topics."""
+
+    record: Record
+    node: Node
+    links: list[tuple[str, Edge, Label]] = field(default_factory=list)  # (field, edge, target label)
+    topics: list[Node] = field(default_factory=list)
+
+
+def topic_id(keyword: str) -> str:
+    return "topic:" + re.sub(r"\s+", "-", normalise(keyword))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(";") if v.strip()]
+    return [value]
+
+
+def _field_value(spec: FieldSpec, value: Any) -> Any:
+    """The typed value of one field, or raise ValueError with a message a person can act on."""
+    if spec.kind == "date":
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    text = str(value)
+    if spec.kind in ("str", "text"):
+        text = _CONTROL.sub("", strip_html(text) if "<" in text else text).strip()
+        text = re.sub(r"\s+", " ", text) if spec.kind == "str" else re.sub(r"[ \t]+", " ", text)
+    if len(text) > spec.max_length:
+        raise ValueError(f"{len(text)} characters, at most {spec.max_length} allowed")
+    if spec.choices is not None and text not in spec.choices:
+        raise ValueError(f"'{text}' is not one of {', '.join(spec.choices)}")
+    return text
+
+
+def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
+    """Validate one record. Returns the parsed record or the problems found (all of them)."""
+    kind, data = record.kind, record.data
+    label = LABEL_OF_KIND[kind]
+    problems: list[Problem] = []
+
+    def problem(fieldname: str | None, message: str) -> None:
+        problems.append(Problem(record.file, record.row, fieldname, message))
+
+    specs = {s.name: s for s in FIELDS[label]}
+    links = LINKS[kind]
+    allowed = {"id", *specs, *links, *(["topics"] if kind in TOPIC_KINDS else [])}
+    for name in data:
+        if name not in allowed:
+            problem(name, f"unknown field; the fields of {kind} are {', '.join(sorted(allowed))}")
+
+    node_id = str(data.get("id", "")).strip()
+    if not node_id:
+        problem("id", "required field is missing")
+    elif not ID_PATTERN.match(node_id):
+        problem("id", f"'{node_id[:60]}' is not a valid id (letters, digits and _ . : -, at most 128)")
+
+    props: dict[str, Any] = {}
+    for name, spec in specs.items():
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.required:
+                problem(name, "required field is missing")
+            continue
+        try:
+            props[name] = _field_value(spec, value)
+        except ValueError as e:
+            problem(name, str(e))
+    if kind == "organisations":
+        number = props.get("org_number")
+        if number is not None and not re.fullmatch(r"\d{9}", number):
+            problem("org_number", f"'{number}' is not a Norwegian organisation number (9 digits)")
+        if "country" in props:
+            props["country"] = props["country"].upper()
+    if kind == "ideas":
+        props.setdefault("status", "new")
+    if "start_date" in props and "end_date" in props and props["end_date"] < props["start_date"]:
+        problem("end_date", f"ends ({props['end_date']}) before it starts ({props['start_date']})")
+
+    parsed_links: list[tuple[str, Edge, Label]] = []
+    for name, (rel, target_label) in links.items():
+        values = _as_list(data.get(name))
+        if len(values) > MAX_LIST:
+            problem(name, f"{len(values)} entries, at most {MAX_LIST} allowed")
+            continue
+        if name == "owner" and len(values) != 1:
+            if values:
+                problem(name, "an initiative has exactly one owner")
+            else:
+                problem(name, "required field is missing")
+            continue
+        if name in ("part_of", "became", "duplicate_of") and len(values) > 1:
+            problem(name, "at most one id")
+            continue
+        for value in values:
+            props_e: dict[str, Any] = {}
+            if name == "partners":
+                if isinstance(value, dict):
+                    target, role = str(value.get("org", "")).strip(), str(value.get("role", "partner")).strip()
+                else:
+                    target, _, role = str(value).partition(":")
+                    target, role = target.strip(), (role.strip() or "partner")
+                if role not in PARTNER_ROLES:
+                    problem(name, f"role '{role}' of '{target}' is not one of {', '.join(PARTNER_ROLES)}")
+                    continue
+                props_e["role"] = role
+            else:
+                target = str(value).strip()
+            if not ID_PATTERN.match(target):
+                problem(name, f"'{target[:60]}' is not a valid id")
+                continue
+            if target == node_id:
+                problem(name, "an item cannot link to itself")
+                continue
+            parsed_links.append((name, Edge(node_id, rel, target, props_e), target_label))
+
+    topics: list[Node] = []
+    if kind in TOPIC_KINDS:
+        keywords = _as_list(data.get("topics"))
+        for kw in keywords[:MAX_LIST]:
+            kw_text = normalise(str(kw))
+            if not kw_text or len(kw_text) > 80:
+                problem("topics", f"topic '{str(kw)[:60]}' must be 1 to 80 characters")
+                continue
+            topics.append(Node(topic_id(kw_text), Label.TOPIC, {"name": kw_text}))
+            parsed_links.append(("topics", Edge(node_id, Rel.TAGGED, topic_id(kw_text)), Label.TOPIC))
+        if len(keywords) > MAX_LIST:
+            problem("topics", f"{len(keywords)} topics, at most {MAX_LIST} allowed")
+
+    if problems:
+        return None, problems
+    return Parsed(record, Node(node_id, label, props), parsed_links, topics), []

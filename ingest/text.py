@@ -1,0 +1,51 @@
+"""Norwegian-aware text normalisation.
+
+>>> normalise("  Økt  <b>BRUK</b> av\\nLED-lys ")
+'økt bruk av led-lys'
+>>> words("Sykkelparkering ved Fjordvik stasjon")
+['sykkelparkering', 'ved', 'fjordvik', 'stasjon']
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[0-9a-zæøåäöéèüß]+(?:[-'][0-9a-zæøåäöéèüß]+)*")
+
+# Common Norwegian (bokmål and nynorsk) function words, kept out of "matching terms" reasons.
+STOPWORDS = frozenset(
+    """og i jeg det at en et den til er som på de med han av ikke der så var meg seg men ett har om vi
+    min mitt ha hadde hun nå over da ved fra du ut sin dem oss opp man kan hans hvor eller hva skal selv
+    sjøl her alle vil bli ble blitt kunne inn når være kom noen noe ville dere deres kun ja etter ned
+    skulle denne for deg si sine sitt mot å meget hvorfor dette disse uten hvordan ingen din ditt blir
+    samme hvilken hvilke sånn inni mellom vår hver hvem vors hvis både bare enn fordi før mange også
+    slik vært båe begge siden henne hennar hoss hossen ikkje ein eit eitt elles hjå ho hoe jo kvar
+    kvarhelst kven kvi kvifor me medan mi mine mykje no nokon noka nokor noko nokre si sia sidan so
+    somt somme um upp vere vore verte vort varte vart the of and to in for on with by an is are be
+    bør må får gjøre får får mer mest nye ny nytt flere""".split()
+)
+
+
+def strip_html(text: str) -> str:
+    """Remove HTML tags and decode entities."""
+    return html.unescape(_TAG.sub(" ", text))
+
+
+def normalise(text: str) -> str:
+    """Unicode NFKC, HTML removed, lower case, single spaces."""
+    text = unicodedata.normalize("NFKC", strip_html(text or ""))
+    return _SPACE.sub(" ", text.lower()).strip()
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of the normalised text (hyphenated compounds kept whole)."""
+    return _WORD.findall(normalise(text))
+
+
+def content_words(text: str, min_length: int = 3) -> list[str]:
+    """Word tokens without stop words or very short words."""
+    return [w for w in words(text) if len(w) >= min_length and w not in STOPWORDS]

@@ -1,0 +1,265 @@
+"""Hybrid similar search: dense embeddings plus character n-gram TF-IDF, fused, with reasons.
+
+The lexical index is derived from the store and rebuilt when the store's revision changes; dense
+candidates come from the store's own vector top-k, so the same code runs on every adapter.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+import numpy as np
+
+from graph.errors import NotFoundError, ValidationError
+from graph.schema import Direction, Label, Node, Rel, node_text
+from graph.errors import Problem
+from graph.store import GraphStore
+from ingest.embedder import Embedder
+from recommend.lexical import LexicalIndex
+from recommend.types import Reason, Recommendation, SimilarResult
+
+SEARCHABLE = (Label.INITIATIVE, Label.IDEA, Label.NEED)
+MAX_K = 100
+MAX_QUERY_CHARS = 5_000
+HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How dense and lexical similarity add up to the fused score."""
+
+    dense: float = 0.5
+    lexical: float = 0.5
+
+
+@dataclass
+class _Corpus:
+    revision: str
+    labels: tuple[Label, ...]
+    lexical: LexicalIndex
+    owner: dict[str, str]  # item id -> owning organisation id
+    names: dict[str, str]  # organisation id -> name
+
+
+# Context relationships that make "shared X" reasons: relationship, direction, reason kind, sentence.
+_CONTEXT = (
+    (Rel.ADDRESSES, "need", "Both address the need"),
+    (Rel.SUPPORTS, "focus_area", "Both support the focus area"),
+    (Rel.TAGGED, "topic", "Both are tagged"),
+    (Rel.INVOLVES, "partner", "Both involve"),
+)
+
+
+class Recommender:
+    """Recommendations over one store and one embedder.
+
+    >>> # r = Recommender(store, embedder); r.similar("ini-001", k=5, cross_silo=True)
+    """
+
+    def __init__(
+        self, store: GraphStore, embedder: Embedder, *, weights: Weights = Weights(), candidates: int = 100
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.weights = weights
+        self.candidates = candidates
+        self._corpora: dict[tuple[Label, ...], _Corpus] = {}
+        self._lock = threading.Lock()
+
+    # --- derived index ---------------------------------------------------------------------------
+    def corpus(self, labels: tuple[Label, ...]) -> _Corpus:
+        revision = self.store.revision()
+        cached = self._corpora.get(labels)
+        if cached is not None and cached.revision == revision:
+            return cached
+        with self._lock:
+            cached = self._corpora.get(labels)
+            if cached is not None and cached.revision == revision:
+                return cached
+            ids, texts = [], []
+            for label in labels:
+                for node in self.store.iter_nodes(label):
+                    text = node_text(node)
+                    if text:
+                        ids.append(node.id)
+                        texts.append(text)
+            owner = {e.src: e.dst for e in self.store.iter_edges(Rel.OWNED_BY)}
+            names = {n.id: n.title for n in self.store.iter_nodes(Label.ORGANISATION)}
+            built = _Corpus(revision, labels, LexicalIndex(texts, ids), owner, names)
+            self._corpora[labels] = built
+            return built
+
+    # --- similar ---------------------------------------------------------------------------------
+    def similar(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        cross_silo: bool = False,
+        unit: str | None = None,
+        labels: tuple[Label, ...] = (Label.INITIATIVE,),
+    ) -> SimilarResult:
+        """Items similar to an item (when ``query`` is an id in the store) or to free text.
+
+        With ``cross_silo``, items owned by the query's unit (or by ``unit`` for free text) are left
+        out, and the answer names the unit it excluded.
+        """
+        if not 1 <= k <= MAX_K:
+            raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
+        item = self.store.get(query) if len(query) <= 128 else None
+        if item is not None:
+            return self.similar_to_item(item.id, k=k, cross_silo=cross_silo, labels=labels)
+        return self.similar_to_text(query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
+
+    def similar_to_item(
+        self, item_id: str, *, k: int = 10, cross_silo: bool = False, labels: tuple[Label, ...] = (Label.INITIATIVE,)
+    ) -> SimilarResult:
+        item = self.store.get(item_id)
+        if item is None:
+            raise NotFoundError(f"no item with id '{item_id}'")
+        text = node_text(item)
+        corpus = self.corpus(labels)
+        vector = item.embedding if item.embedding is not None else self._embed_query(text)
+        owner = corpus.owner.get(item.id)
+        return self._search(text, vector, corpus, k=k, cross_silo=cross_silo, owner=owner, query_item=item)
+
+    def similar_to_text(
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        cross_silo: bool = False,
+        unit: str | None = None,
+        labels: tuple[Label, ...] = (Label.INITIATIVE,),
+    ) -> SimilarResult:
+        text = text.strip()
+        if not text:
+            raise ValidationError([Problem("query", None, "q", "the query text is empty")])
+        if len(text) > MAX_QUERY_CHARS:
+            raise ValidationError([Problem("query", None, "q", f"at most {MAX_QUERY_CHARS} characters")])
+        if unit is not None and self.store.get(unit) is None:
+            raise NotFoundError(f"no unit with id '{unit}'")
+        corpus = self.corpus(labels)
+        return self._search(text, self._embed_query(text), corpus, k=k, cross_silo=cross_silo, owner=unit)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.encode([text], kind="query")[0]
+
+    def _search(
+        self,
+        text: str,
+        vector: np.ndarray,
+        corpus: _Corpus,
+        *,
+        k: int,
+        cross_silo: bool,
+        owner: str | None,
+        query_item: Node | None = None,
+    ) -> SimilarResult:
+        notes: list[str] = []
+        excluded_owner = None
+        if cross_silo:
+            if owner is None:
+                notes.append("cross_silo was asked for, but the query has no owning unit: nothing was excluded")
+            else:
+                excluded_owner = {"id": owner, "name": corpus.names.get(owner, owner)}
+                notes.append(f"items owned by {excluded_owner['name']} are excluded (cross-silo)")
+        exclude = {query_item.id} if query_item is not None else set()
+        pool = max(self.candidates, 5 * k)
+
+        dense = dict(self.store.vector_topk(vector, pool, labels=corpus.labels, exclude=exclude))
+        lexical_all = corpus.lexical.scores(text)
+        lexical: dict[str, float] = {}
+        if lexical_all.size:
+            take = min(pool, lexical_all.size)
+            top = np.argpartition(-lexical_all, take - 1)[:take]
+            lexical = {corpus.lexical.ids[i]: float(lexical_all[i]) for i in top}
+        candidates = (set(dense) | set(lexical)) - exclude
+        missing_dense = [c for c in candidates if c not in dense]
+        if missing_dense:
+            q = np.asarray(vector, dtype=np.float32)
+            q = q / (np.linalg.norm(q) or 1.0)
+            for node in self.store.get_many(missing_dense):
+                if node.embedding is not None:
+                    e = node.embedding / (np.linalg.norm(node.embedding) or 1.0)
+                    dense[node.id] = float(e @ q)
+        nodes = {n.id: n for n in self.store.get_many(sorted(candidates))}
+
+        scored: list[tuple[float, str, dict[str, float]]] = []
+        for cid in candidates:
+            node = nodes.get(cid)
+            if node is None or self._hidden(node):
+                continue
+            if excluded_owner is not None and corpus.owner.get(cid) == owner:
+                continue
+            d = max(dense.get(cid, 0.0), 0.0)
+            row = corpus.lexical.row.get(cid)
+            lex = float(lexical_all[row]) if row is not None and lexical_all.size else 0.0
+            parts = {"dense": round(d, 4), "lexical": round(lex, 4)}
+            score = self.weights.dense * d + self.weights.lexical * lex
+            scored.append((score, cid, parts))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+
+        items = [
+            self._explain(nodes[cid], score, parts, text, corpus, query_item) for score, cid, parts in scored[:k]
+        ]
+        return SimilarResult(
+            query=text if query_item is None else query_item.title,
+            query_id=None if query_item is None else query_item.id,
+            items=items,
+            cross_silo=cross_silo,
+            excluded_owner=excluded_owner,
+            notes=notes,
+        )
+
+    @staticmethod
+    def _hidden(node: Node) -> bool:
+        return node.label == Label.IDEA and node.props.get("status") in HIDDEN_IDEA_STATUS
+
+    # --- reasons ---------------------------------------------------------------------------------
+    def _explain(
+        self,
+        node: Node,
+        score: float,
+        parts: dict[str, float],
+        query_text: str,
+        corpus: _Corpus,
+        query_item: Node | None,
+    ) -> Recommendation:
+        reasons: list[Reason] = []
+        terms = corpus.lexical.matching_terms(query_text, node.id)
+        if terms:
+            reasons.append(Reason("text", "Matching terms: " + ", ".join(terms),
+                                  tuple({"term": t} for t in terms)))
+        if parts.get("dense", 0.0) >= 0.5:
+            reasons.append(Reason("text", f"Similar in meaning (embedding similarity {parts['dense']:.2f})"))
+        if query_item is not None:
+            mine = self._context(query_item.id)
+            theirs = self._context(node.id)
+            for rel, kind, sentence in _CONTEXT:
+                shared = sorted(set(mine.get(rel, {})) & set(theirs.get(rel, {})))
+                if shared:
+                    names = [theirs[rel][s] for s in shared]
+                    reasons.append(Reason(kind, f"{sentence}: " + ", ".join(names),
+                                          tuple({"id": s, "name": theirs[rel][s]} for s in shared)))
+        owner_id = corpus.owner.get(node.id)
+        owner = None
+        if owner_id is not None:
+            owner = {"id": owner_id, "name": corpus.names.get(owner_id, owner_id)}
+            reasons.append(Reason("owner", f"Owned by {owner['name']}", ({"id": owner_id, "name": owner["name"]},)))
+        return Recommendation(
+            id=node.id,
+            label=node.label.value,
+            title=node.title,
+            score=round(score, 4),
+            parts=parts,
+            reasons=reasons,
+            owner=owner,
+            status=node.props.get("status"),
+        )
+
+    def _context(self, node_id: str) -> dict[Rel, dict[str, str]]:
+        found: dict[Rel, dict[str, str]] = {}
+        for edge, other in self.store.neighbours(node_id, direction=Direction.OUT):
+            found.setdefault(edge.rel, {})[other.id] = other.title
+        return found

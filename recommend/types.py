@@ -1,0 +1,49 @@
+"""Scored items with reasons: what every recommender returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item was recommended. ``kind`` is one of: text, owner, need, focus_area, topic, partner.
+
+    ``items`` are the ids and names that the reason names (shared need, partner, matching terms), so a
+    client can link them; ``text`` says it in a sentence.
+    """
+
+    kind: str
+    text: str
+    items: tuple[dict[str, str], ...] = ()
+
+
+@dataclass
+class Recommendation:
+    id: str
+    label: str
+    title: str
+    score: float
+    parts: dict[str, float] = field(default_factory=dict)
+    reasons: list[Reason] = field(default_factory=list)
+    owner: dict[str, str] | None = None
+    status: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SimilarResult:
+    """The answer to a similar search: the query as understood, how it was filtered, the items."""
+
+    query: str
+    query_id: str | None
+    items: list[Recommendation]
+    cross_silo: bool = False
+    excluded_owner: dict[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""The KomInn service: settings, the FastAPI app and the ``kominn`` command line."""

@@ -1,0 +1,57 @@
+"""The FastAPI application. Store, model and recommender are opened once, in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from graph.store import GraphStore
+from ingest.embedder import Embedder
+from recommend.similar import Recommender
+from service import errors
+from service.routers import health, initiatives, search
+from service.settings import Settings, get_settings
+
+log = logging.getLogger("kominn")
+
+
+def create_app(
+    settings: Settings | None = None, *, store: GraphStore | None = None, embedder: Embedder | None = None
+) -> FastAPI:
+    """Build the app. A given store or embedder is used as it is (tests); otherwise from settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cfg = settings or get_settings()
+        app.state.settings = cfg
+        own_store = store is None
+        st = store or cfg.build_store()
+        emb = embedder or cfg.build_embedder()
+        st.open()
+        load = getattr(emb, "load", None)
+        if callable(load):
+            load()
+        app.state.store = st
+        app.state.embedder = emb
+        app.state.recommender = Recommender(st, emb)
+        log.info("KomInn ready: %s, model %s", cfg.describe_store(), emb.name)
+        try:
+            yield
+        finally:
+            if own_store:
+                st.close()
+
+    app = FastAPI(
+        title="KomInn",
+        version="0.1.0",
+        summary="Knowledge graph and recommendations linking innovation initiatives, ideas, needs and partners.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(initiatives.router)
+    app.include_router(search.router)
+    return app

@@ -1,0 +1,213 @@
+"""The ``kominn`` command line: each command is a thin call into the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from graph.errors import KomInnError, ValidationError
+from graph.schema import Label
+from ingest.pipeline import IngestSummary, Progress
+from service.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="KomInn: find, link and reuse innovation work. Settings come from KOMINN_* environment variables.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class _Bar(Progress):
+    def __init__(self, desc: str, total: int) -> None:
+        self.bar = tqdm(total=total, desc=desc, unit="item", disable=total == 0, file=sys.stderr)
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    settings = get_settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the embedded store lives (default: KOMINN_DATA_DIR)")
+]
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    typer.echo(
+        f"read {summary.read}, created {summary.created}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, embedded {summary.embedded}, edges written {summary.edges_written}, "
+        f"edges removed {summary.edges_removed} in {summary.seconds:.1f} s"
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders in the KomInn ingest format")],
+    kind: Annotated[
+        str | None, typer.Option(help="What the files hold when their names do not say: initiatives, ideas, ...")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Validate, embed and write data into the store. A file with a bad row writes nothing."""
+    from ingest.pipeline import ingest as run_ingest
+
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        summary = run_ingest(store, settings.build_embedder(), paths, kind=kind,
+                             batch_size=settings.ingest_batch_size, progress=_Bar)
+    except ValidationError as e:
+        raise _fail(f"Nothing was written. {e}") from None
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    _print_summary(summary)
+
+
+@app.command()
+def similar(
+    query: Annotated[str, typer.Argument(help="An item id, or free text in quotes")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many results")] = 10,
+    cross_silo: Annotated[bool, typer.Option("--cross-silo", help="Only items of other units than the query's")] = False,
+    unit: Annotated[str | None, typer.Option(help="The asking unit, for --cross-silo with free text")] = None,
+    label: Annotated[str, typer.Option(help="What to search: initiative, idea, need or all")] = "initiative",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Find initiatives (or ideas, needs) similar to an item or a text, with reasons."""
+    from recommend.similar import Recommender
+
+    labels = {"initiative": (Label.INITIATIVE,), "idea": (Label.IDEA,), "need": (Label.NEED,),
+              "all": (Label.INITIATIVE, Label.IDEA, Label.NEED)}.get(label)
+    if labels is None:
+        raise _fail(f"--label must be initiative, idea, need or all, not '{label}'", 2)
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        result = Recommender(store, settings.build_embedder()).similar(
+            query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+        return
+    typer.secho(f"Similar to: {result.query}" + (f" ({result.query_id})" if result.query_id else ""), bold=True)
+    for note in result.notes:
+        typer.echo(f"  note: {note}")
+    if not result.items:
+        typer.echo("  nothing found")
+    for n, item in enumerate(result.items, start=1):
+        owner = f" [{item.owner['name']}]" if item.owner else ""
+        typer.echo(f"{n:>2}. {item.score:.3f}  {item.id}  {item.title}{owner}")
+        typer.echo(f"      dense {item.parts.get('dense', 0):.3f}, lexical {item.parts.get('lexical', 0):.3f}")
+        for reason in item.reasons:
+            if reason.kind != "owner":
+                typer.echo(f"      - {reason.text}")
+
+
+@app.command()
+def stats(data_dir: DataDir = None) -> None:
+    """Count nodes per label and edges per relationship type."""
+    from graph.schema import Rel
+
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        typer.echo(f"Store: {settings.describe_store()}")
+        typer.echo(f"Embedding model: {store.get_meta('embedding_model') or '-'}")
+        for label in Label:
+            typer.echo(f"  {label.value:<14} {store.count_nodes(label):>7}")
+        for rel in Rel:
+            n = store.count_edges(rel)
+            if n:
+                typer.echo(f"  {rel.value:<14} {n:>7}")
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Argument(help="File to write (.graphml or .json)")],
+    fmt: Annotated[str | None, typer.Option("--format", help="graphml or json (default: from the file name)")] = None,
+    include_private: Annotated[bool, typer.Option(help="Include personal data such as contacts")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Export the graph to GraphML or node-link JSON (without personal data unless asked)."""
+    from graph.export import export_graphml, export_json
+
+    fmt = fmt or output.suffix.lstrip(".").lower()
+    if fmt not in ("graphml", "json"):
+        raise _fail("--format must be graphml or json", 2)
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        g = (export_graphml if fmt == "graphml" else export_json)(store, output, include_private=include_private)
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    typer.echo(f"wrote {g.number_of_nodes()} nodes and {g.number_of_edges()} edges to {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not load the demo data into an empty store")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the web service. An empty store gets the demo data first (unless --no-demo)."""
+    import uvicorn
+
+    from ingest.demo import load_demo
+    from service.app import create_app
+
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        if not no_demo and store.count_nodes() == 0:
+            typer.echo(f"The store is empty: loading the illustrative demo data into {settings.describe_store()} ...")
+            embedder = settings.build_embedder()
+            _print_summary(load_demo(store, embedder, progress=_Bar))
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    typer.echo(f"KomInn on http://{host}:{port} (API docs at /docs), {settings.describe_store()}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,92 @@
+"""Typed settings, read from ``KOMINN_*`` environment variables when built (never at import).
+
+Sections read their own prefix: ``KOMINN_NEO4J_URI``, ``KOMINN_MODEL_NAME`` and so on.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.embedded import EmbeddedGraphStore
+from graph.errors import ConfigurationError
+from graph.store import GraphStore
+from ingest.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+
+class ModelSettings(BaseSettings):
+    """The embedding model: any sentence-transformers name or local path (no downloads)."""
+
+    model_config = SettingsConfigDict(env_prefix="KOMINN_MODEL_", extra="ignore")
+
+    name: str = DEFAULT_MODEL
+    query_prompt: str = ""
+    passage_prompt: str = ""
+    device: str | None = None
+    batch_size: int = Field(32, ge=1, le=4096)
+
+
+class Neo4jSettings(BaseSettings):
+    """Where the Neo4j server is, when ``KOMINN_STORE=neo4j``."""
+
+    model_config = SettingsConfigDict(env_prefix="KOMINN_NEO4J_", extra="ignore")
+
+    uri: str = "bolt://127.0.0.1:7687"
+    user: str = "neo4j"
+    password: SecretStr = SecretStr("")
+    database: str | None = None
+    batch_size: int = Field(500, ge=1, le=50_000)
+
+
+class Settings(BaseSettings):
+    """Everything KomInn can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="KOMINN_", extra="ignore")
+
+    data_dir: Path = Path("kominn-data")
+    store: Literal["embedded", "neo4j"] = "embedded"
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
+    ingest_batch_size: int = Field(500, ge=1, le=50_000)
+
+    @property
+    def embedded_path(self) -> Path:
+        return self.data_dir / "kominn.sqlite"
+
+    def describe_store(self) -> str:
+        if self.store == "neo4j":
+            return f"Neo4j at {self.neo4j.uri}"
+        return f"embedded store at {self.embedded_path}"
+
+    def build_store(self) -> GraphStore:
+        """The configured store, not yet opened."""
+        if self.store == "embedded":
+            return EmbeddedGraphStore(self.embedded_path)
+        try:
+            from graph.neo4j_store import Neo4jGraphStore
+        except ImportError as e:
+            raise ConfigurationError(f"the Neo4j store is not available: {e}") from e
+        return Neo4jGraphStore.from_uri(  # type: ignore[attr-defined,no-any-return]
+            self.neo4j.uri,
+            self.neo4j.user,
+            self.neo4j.password.get_secret_value(),
+            database=self.neo4j.database,
+            batch_size=self.neo4j.batch_size,
+        )
+
+    def build_embedder(self) -> SentenceTransformerEmbedder:
+        """The configured embedder, not yet loaded."""
+        m = self.model
+        return SentenceTransformerEmbedder(
+            m.name, query_prompt=m.query_prompt, passage_prompt=m.passage_prompt, device=m.device
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, built once per process on first use."""
+    return Settings()
