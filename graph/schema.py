@@ -119,6 +119,7 @@ FIELDS: dict[Label, tuple[FieldSpec, ...]] = {
     Label.NEED: (
         FieldSpec("title", required=True, max_length=TITLE),
         FieldSpec("description", "text", max_length=TEXT),
+        FieldSpec("proposed_measures", "text", max_length=TEXT),
     ),
     Label.INITIATIVE: (
         FieldSpec("title", required=True, max_length=TITLE),
@@ -145,8 +146,8 @@ FIELDS: dict[Label, tuple[FieldSpec, ...]] = {
 TEXT_FIELDS: dict[Label, tuple[str, ...]] = {
     Label.INITIATIVE: ("title", "description", "results"),
     Label.IDEA: ("title", "text"),
-    Label.NEED: ("title", "description"),
-    Label.ORGANISATION: ("name", "description"),
+    Label.NEED: ("title", "description", "proposed_measures"),
+    Label.ORGANISATION: ("description",),
     Label.FOCUS_AREA: ("name", "description"),
 }
 

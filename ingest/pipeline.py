@@ -18,7 +18,7 @@ from graph.errors import Problem, ValidationError
 from graph.schema import Edge, Label, Node, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
-from ingest.readers import discover, read
+from ingest.readers import Record, discover, read
 from ingest.records import OWNED_RELS, Parsed, parse
 
 ProgressFactory = Callable[[str, int], "Progress"]
@@ -56,32 +56,38 @@ class IngestSummary:
         return asdict(self)
 
 
-def load_records(paths: Sequence[Path | str], kind: str | None = None) -> list[Parsed]:
-    """Read and validate every file; raise ValidationError listing every problem found."""
-    problems: list[Problem] = []
+def parse_records(records: Iterable[Record], problems: list[Problem] | None = None) -> list[Parsed]:
+    """Validate records; raise ValidationError listing every problem (also those passed in)."""
+    problems = list(problems or [])
     parsed: list[Parsed] = []
     seen: dict[str, tuple[str, int]] = {}
-    for path, k in discover([Path(p) for p in paths], kind):
-        try:
-            records = list(read(path, k))
-        except ValidationError as e:
-            problems.extend(e.problems)
+    for record in records:
+        item, found = parse(record)
+        problems.extend(found)
+        if item is None:
             continue
-        for record in records:
-            item, found = parse(record)
-            problems.extend(found)
-            if item is None:
-                continue
-            first = seen.get(item.node.id)
-            if first is not None:
-                problems.append(Problem(record.file, record.row, "id",
-                                        f"duplicate id '{item.node.id}', first seen in {first[0]}, row {first[1]}"))
-                continue
-            seen[item.node.id] = (record.file, record.row)
-            parsed.append(item)
+        first = seen.get(item.node.id)
+        if first is not None:
+            problems.append(Problem(record.file, record.row, "id",
+                                    f"duplicate id '{item.node.id}', first seen in {first[0]}, row {first[1]}"))
+            continue
+        seen[item.node.id] = (record.file, record.row)
+        parsed.append(item)
     if problems:
         raise ValidationError(problems)
     return parsed
+
+
+def load_records(paths: Sequence[Path | str], kind: str | None = None) -> list[Parsed]:
+    """Read and validate every file; raise ValidationError listing every problem found."""
+    problems: list[Problem] = []
+    records: list[Record] = []
+    for path, k in discover([Path(p) for p in paths], kind):
+        try:
+            records.extend(read(path, k))
+        except ValidationError as e:
+            problems.extend(e.problems)
+    return parse_records(records, problems)
 
 
 def check_links(parsed: list[Parsed], store: GraphStore) -> None:
@@ -152,13 +158,44 @@ def ingest(
     Raises ValidationError (and writes nothing) when any row is bad.
     """
     started = time.perf_counter()
-    summary = IngestSummary(files=[str(p) for p in paths])
     parsed = load_records(paths, kind)
+    summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress)
+    summary.files = [str(p) for p in paths]
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def ingest_records(
+    store: GraphStore,
+    embedder: Embedder,
+    records: Iterable[Record],
+    *,
+    batch_size: int = 500,
+    progress: ProgressFactory = _silent,
+) -> IngestSummary:
+    """Ingest records made by a source adapter, through the same validation and writing."""
+    started = time.perf_counter()
+    summary = write_parsed(store, embedder, parse_records(records), batch_size=batch_size, progress=progress)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def write_parsed(
+    store: GraphStore,
+    embedder: Embedder,
+    parsed: list[Parsed],
+    *,
+    batch_size: int = 500,
+    progress: ProgressFactory = _silent,
+) -> IngestSummary:
+    """Check links, embed what changed and write: the part of ingest after validation."""
+    started = time.perf_counter()
+    summary = IngestSummary()
     check_links(parsed, store)
     summary.read = len(parsed)
 
     topics = {t.id: t for p in parsed for t in p.topics}
-    nodes = [p.node for p in parsed] + [t for t in topics.values() if store.get(t.id) is None]
+    nodes = [p.node for p in parsed] + list(topics.values())
     existing = {n.id: n for n in store.get_many([n.id for n in nodes])}
     summary.embedded = embed_changed(nodes, store, embedder, progress=progress)
     if summary.embedded:

@@ -24,7 +24,7 @@ LABEL_OF_KIND = {
 LINKS: dict[str, dict[str, tuple[Rel, Label]]] = {
     "focus_areas": {},
     "organisations": {"part_of": (Rel.PART_OF, Label.ORGANISATION)},
-    "needs": {"focus_areas": (Rel.SUPPORTS, Label.FOCUS_AREA)},
+    "needs": {"owner": (Rel.OWNED_BY, Label.ORGANISATION), "focus_areas": (Rel.SUPPORTS, Label.FOCUS_AREA)},
     "initiatives": {
         "owner": (Rel.OWNED_BY, Label.ORGANISATION),
         "partners": (Rel.INVOLVES, Label.ORGANISATION),
@@ -44,7 +44,7 @@ TOPIC_KINDS = {"needs", "initiatives", "ideas"}
 OWNED_RELS = frozenset({Rel.PART_OF, Rel.SUPPORTS, Rel.OWNED_BY, Rel.INVOLVES, Rel.ADDRESSES, Rel.BUILDS_ON,
                         Rel.BECAME, Rel.DUPLICATE_OF, Rel.TAGGED})
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+ID_PATTERN = re.compile(r"^\w[\w.:\-]{0,127}$")
 MAX_LIST = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -115,7 +115,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
     if not node_id:
         problem("id", "required field is missing")
     elif not ID_PATTERN.match(node_id):
-        problem("id", f"'{node_id[:60]}' is not a valid id (letters, digits and _ . : -, at most 128)")
+        problem("id", f"'{node_id[:60]}' is not a valid id (letters, digits and _ . : -, at most 128 characters)")
 
     props: dict[str, Any] = {}
     for name, spec in specs.items():
@@ -145,7 +145,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
         if len(values) > MAX_LIST:
             problem(name, f"{len(values)} entries, at most {MAX_LIST} allowed")
             continue
-        if name == "owner" and len(values) != 1:
+        if name == "owner" and len(values) != 1 and (values or kind == "initiatives"):
             if values:
                 problem(name, "an initiative has exactly one owner")
             else:

@@ -7,12 +7,13 @@ candidates come from the store's own vector top-k, so the same code runs on ever
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+
 import numpy as np
 
-from graph.errors import NotFoundError, ValidationError
+from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Node, Rel, node_text
-from graph.errors import Problem
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.lexical import LexicalIndex
@@ -20,7 +21,7 @@ from recommend.types import Reason, Recommendation, SimilarResult
 
 SEARCHABLE = (Label.INITIATIVE, Label.IDEA, Label.NEED)
 MAX_K = 100
-MAX_QUERY_CHARS = 5_000
+MAX_QUERY_CHARS = 20_000
 HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
 
 
@@ -131,7 +132,11 @@ class Recommender:
         cross_silo: bool = False,
         unit: str | None = None,
         labels: tuple[Label, ...] = (Label.INITIATIVE,),
+        exclude_owners: Iterable[str] = (),
+        exclude_ids: Iterable[str] = (),
     ) -> SimilarResult:
+        """Items similar to a free text. ``exclude_owners`` leaves out items owned by those
+        organisations (a whole ministry's agencies, say); ``exclude_ids`` leaves out given items."""
         text = text.strip()
         if not text:
             raise ValidationError([Problem("query", None, "q", "the query text is empty")])
@@ -140,7 +145,8 @@ class Recommender:
         if unit is not None and self.store.get(unit) is None:
             raise NotFoundError(f"no unit with id '{unit}'")
         corpus = self.corpus(labels)
-        return self._search(text, self._embed_query(text), corpus, k=k, cross_silo=cross_silo, owner=unit)
+        return self._search(text, self._embed_query(text), corpus, k=k, cross_silo=cross_silo, owner=unit,
+                            exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids))
 
     def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.encode([text], kind="query")[0]
@@ -155,6 +161,8 @@ class Recommender:
         cross_silo: bool,
         owner: str | None,
         query_item: Node | None = None,
+        exclude_owners: set[str] | None = None,
+        exclude_ids: set[str] | None = None,
     ) -> SimilarResult:
         notes: list[str] = []
         excluded_owner = None
@@ -164,7 +172,12 @@ class Recommender:
             else:
                 excluded_owner = {"id": owner, "name": corpus.names.get(owner, owner)}
                 notes.append(f"items owned by {excluded_owner['name']} are excluded (cross-silo)")
-        exclude = {query_item.id} if query_item is not None else set()
+        exclude = set(exclude_ids or ())
+        if query_item is not None:
+            exclude.add(query_item.id)
+        banned_owners = set(exclude_owners or ())
+        if excluded_owner is not None:
+            banned_owners.add(excluded_owner["id"])
         pool = max(self.candidates, 5 * k)
 
         dense = dict(self.store.vector_topk(vector, pool, labels=corpus.labels, exclude=exclude))
@@ -190,7 +203,7 @@ class Recommender:
             node = nodes.get(cid)
             if node is None or self._hidden(node):
                 continue
-            if excluded_owner is not None and corpus.owner.get(cid) == owner:
+            if banned_owners and corpus.owner.get(cid) in banned_owners:
                 continue
             d = max(dense.get(cid, 0.0), 0.0)
             row = corpus.lexical.row.get(cid)

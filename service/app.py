@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from graph.errors import StoreUnavailableError
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.similar import Recommender
@@ -30,7 +31,10 @@ def create_app(
         own_store = store is None
         st = store or cfg.build_store()
         emb = embedder or cfg.build_embedder()
-        st.open()
+        try:
+            st.open()
+        except StoreUnavailableError as e:  # start anyway: /health says 503 until the store answers
+            log.error("%s; the service starts and retries on the next request", e)
         load = getattr(emb, "load", None)
         if callable(load):
             load()

@@ -88,7 +88,7 @@ def ingest(
 def similar(
     query: Annotated[str, typer.Argument(help="An item id, or free text in quotes")],
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many results")] = 10,
-    cross_silo: Annotated[bool, typer.Option("--cross-silo", help="Only items of other units than the query's")] = False,
+    cross_silo: Annotated[bool, typer.Option("--cross-silo", help="Only items of other units")] = False,
     unit: Annotated[str | None, typer.Option(help="The asking unit, for --cross-silo with free text")] = None,
     label: Annotated[str, typer.Option(help="What to search: initiative, idea, need or all")] = "initiative",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,

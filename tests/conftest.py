@@ -12,10 +12,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from graph.embedded import EmbeddedGraphStore  # noqa: E402
-from ingest.demo import DEMO_DIR, load_demo  # noqa: E402
-from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
-from ingest.testing import HashingEmbedder  # noqa: E402
+from graph.embedded import EmbeddedGraphStore
+from ingest.demo import DEMO_DIR, load_demo
+from ingest.embedder import SentenceTransformerEmbedder
+from ingest.testing import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

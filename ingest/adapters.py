@@ -1,0 +1,134 @@
+"""Adapters for real sources: each turns a source's files into records of the KomInn ingest format,
+which then go through the same validation and writing as any other ingest.
+
+- ``tidstyver``: Difi's "Tidstyver i forvaltningen" reports (``items.csv``) become needs, owned by
+  the reporting agency, which is part of its ministry; problem and measure types become topics.
+- ``cordis``: Horizon 2020 projects (``projects.csv``, ``participants.csv``, ``organisations.csv``)
+  become initiatives owned by their coordinator, with every participant linked by ``INVOLVES``;
+  topic codes and programme parts become topics.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from graph.errors import Problem, ValidationError
+from ingest.readers import Record
+from ingest.text import normalise
+
+TIDSTYVER_PREFIX = "tidstyver:"
+CORDIS_PREFIX = "cordis:"
+PIC_PREFIX = "pic:"
+ACTIVITY_KIND = {"PUB": "public_body", "HES": "research", "REC": "research", "PRC": "business", "OTH": "other"}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^0-9a-zæøå]+", "-", normalise(text)).strip("-")[:100] or "unknown"
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    if not path.exists():
+        raise ValidationError([Problem(str(path), None, None, "file not found")])
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = []
+        line = reader.line_num
+        for row in reader:
+            rows.append((line + 1, row))
+            line = reader.line_num
+        return rows
+
+
+def tidstyver_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:
+    """Records for the Tidstyver reports in ``folder/items.csv`` whose id passes ``keep``."""
+    path = folder / "items.csv"
+    orgs: dict[str, Record] = {}
+    needs: list[Record] = []
+    for row_no, row in _rows(path):
+        if not keep(row["id"]):
+            continue
+        ministry_id = "ministry:" + slug(row["ministry"])
+        org_id = "agency:" + slug(row["organisation"])
+        orgs.setdefault(ministry_id, Record(str(path), row_no, "organisations",
+                                            {"id": ministry_id, "name": row["ministry"], "kind": "public_body"}))
+        orgs.setdefault(org_id, Record(str(path), row_no, "organisations", {
+            "id": org_id, "name": row["organisation"], "kind": "public_body", "part_of": ministry_id}))
+        topics = [f"p:{t}" for t in row["problem_types"].split(";") if t] + \
+                 [f"m:{t}" for t in row["measure_types"].split(";") if t]
+        needs.append(Record(str(path), row_no, "needs", {
+            "id": TIDSTYVER_PREFIX + row["id"],
+            "title": row["title"] or row["problem_description"][:80],
+            "description": row["problem_description"],
+            "proposed_measures": row["measure_description"],
+            "owner": org_id,
+            "topics": topics,
+        }))
+    ministries = [r for k, r in orgs.items() if k.startswith("ministry:")]
+    agencies = [r for k, r in orgs.items() if not k.startswith("ministry:")]
+    return ministries + agencies + needs
+
+
+def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:
+    """Records for the CORDIS projects in ``folder`` whose project id passes ``keep``."""
+    projects = [(n, r) for n, r in _rows(folder / "projects.csv") if keep(r["project_id"])]
+    wanted = {r["project_id"] for _, r in projects}
+    participants: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+    for n, r in _rows(folder / "participants.csv"):
+        if r["project_id"] in wanted:
+            participants[r["project_id"]].append((n, r))
+    used = {r["organisation_id"] for rows in participants.values() for _, r in rows}
+    org_file = folder / "organisations.csv"
+    records: list[Record] = []
+    names: dict[str, str] = {}
+    for rows in participants.values():
+        for _, r in rows:
+            if r["name"]:
+                names.setdefault(r["organisation_id"], r["name"])
+    for n, r in _rows(org_file):
+        pic = r["organisation_id"]
+        if pic not in used:
+            continue
+        data = {
+            "id": PIC_PREFIX + pic,
+            "name": r["name"] or names.get(pic) or f"PIC {pic}",
+            "kind": ACTIVITY_KIND.get(r["activity_type"], "other"),
+            "country": r["country"] if re.fullmatch(r"[A-Z]{2}", r["country"] or "") else None,
+            "org_number": r["no_org_number"] if re.fullmatch(r"\d{9}", r["no_org_number"] or "") else None,
+            "municipality": r["no_municipality"] or None,
+        }
+        records.append(Record(str(org_file), n, "organisations", {k: v for k, v in data.items() if v}))
+    today = dt.date.today().isoformat()
+    project_file = folder / "projects.csv"
+    for n, r in projects:
+        rows = participants.get(r["project_id"], [])
+        coordinators = [p["organisation_id"] for _, p in rows if p["role"] == "coordinator"]
+        owner = coordinators[0] if coordinators else (rows[0][1]["organisation_id"] if rows else None)
+        partners = [{"org": PIC_PREFIX + p["organisation_id"],
+                     "role": "coordinator" if p["role"] == "coordinator" else "partner"} for _, p in rows]
+        topics = [r["topic_code"], *[p for p in r["programme_parts"].split(";") if p]]
+        records.append(Record(str(project_file), n, "initiatives", {
+            "id": CORDIS_PREFIX + r["project_id"],
+            "title": r["title"] or r["acronym"],
+            "description": r["topic_description"],
+            "status": "completed" if r["end_date"] and r["end_date"] < today else "ongoing",
+            "start_date": r["start_date"] or None,
+            "end_date": r["end_date"] or None,
+            "owner": PIC_PREFIX + owner if owner else None,
+            "partners": partners,
+            "topics": [t for t in topics if t],
+        }))
+    return records
+
+
+def records_for(source: str, folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> Iterable[Record]:
+    """Records of a named source format (``tidstyver`` or ``cordis``)."""
+    if source == "tidstyver":
+        return tidstyver_records(folder, keep)
+    if source == "cordis":
+        return cordis_records(folder, keep)
+    raise ValidationError([Problem(str(folder), None, None, f"unknown source format '{source}'")])

@@ -1,0 +1,111 @@
+"""The HTTP API through the real app, on the demo data with the real model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph.embedded import EmbeddedGraphStore
+from graph.schema import PRIVATE_FIELDS, Label
+from ingest.embedder import SentenceTransformerEmbedder
+from service.app import create_app
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def client(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder) -> Iterator[TestClient]:
+    app = create_app(Settings(data_dir=demo_store.path), store=demo_store, embedder=real_embedder)
+    with TestClient(app) as c:
+        yield c
+
+
+def _initiative_with_owner(store: EmbeddedGraphStore) -> str:
+    return sorted(n.id for n in store.iter_nodes(Label.INITIATIVE))[0]
+
+
+def test_health_reports_store_model_and_size(client: TestClient) -> None:
+    """/health says ok, names the store and model, and counts the nodes."""
+    r = client.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["nodes"] > 100 and "MiniLM" in body["model"]
+
+
+def test_health_is_503_when_the_store_is_closed(client: TestClient, demo_store: EmbeddedGraphStore) -> None:
+    """A store that cannot answer makes /health say unavailable with status 503."""
+    demo_store.close()
+    r = client.get("/health")
+    assert r.status_code == 503 and r.json()["status"] == "unavailable"
+    demo_store.open()
+
+
+def test_get_initiative_has_links_and_no_contact(client: TestClient, demo_store: EmbeddedGraphStore) -> None:
+    """An initiative comes with its owner and links, and without personal data."""
+    item_id = _initiative_with_owner(demo_store)
+    r = client.get(f"/initiatives/{item_id}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["id"] == item_id and body["owner"]["id"].startswith("unit-")
+    assert not PRIVATE_FIELDS & set(body["properties"])
+    assert "contact" not in r.text
+
+
+def test_unknown_initiative_is_404_with_the_error_body(client: TestClient) -> None:
+    """An unknown id gives 404 and the one error body, naming the id."""
+    r = client.get("/initiatives/ini-does-not-exist")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found" and "ini-does-not-exist" in r.json()["error"]["message"]
+
+
+def test_similar_for_an_initiative_respects_cross_silo(client: TestClient, demo_store: EmbeddedGraphStore) -> None:
+    """With cross_silo, no result is owned by the query's unit, and the answer names that unit."""
+    item_id = _initiative_with_owner(demo_store)
+    own = client.get(f"/initiatives/{item_id}").json()["owner"]["id"]
+    r = client.get(f"/initiatives/{item_id}/similar", params={"k": 10, "cross_silo": True})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["excluded_owner"]["id"] == own and body["count"] == 10
+    assert all(item["owner"]["id"] != own for item in body["data"])
+    assert all(item["id"] != item_id for item in body["data"])
+    first = body["data"][0]
+    assert set(first["parts"]) == {"dense", "lexical"} and first["reasons"]
+
+
+def test_search_and_post_similar_answer_free_text(client: TestClient) -> None:
+    """GET /search and POST /similar return ranked items for a Norwegian text."""
+    r = client.get("/search", params={"q": "biogass fra matavfall", "k": 3})
+    assert r.status_code == 200 and r.json()["count"] == 3
+    scores = [i["score"] for i in r.json()["data"]]
+    assert scores == sorted(scores, reverse=True)
+    r = client.post("/similar", json={"text": "LED-belysning i gatene", "k": 5, "label": "all"})
+    assert r.status_code == 200 and r.json()["count"] == 5
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload"),
+    [
+        ("get", "/search", {"q": ""}),
+        ("get", "/search", {"q": "x", "k": 0}),
+        ("get", "/initiatives/ini-001/similar", {"k": 1000}),
+        ("post", "/similar", {"text": "x" * 20_001}),
+        ("post", "/similar", {"k": 3}),
+    ],
+)
+def test_bad_parameters_are_422_naming_the_field(client: TestClient, method: str, url: str, payload: dict) -> None:
+    """Out-of-bounds or missing parameters give 422 with the field named."""
+    r = client.get(url, params=payload) if method == "get" else client.post(url, json=payload)
+    assert r.status_code == 422
+    problems = r.json()["error"]["problems"]
+    assert problems and all(p["field"] for p in problems)
+
+
+def test_openapi_lists_the_endpoints(client: TestClient) -> None:
+    """The OpenAPI document describes every endpoint, and /docs serves."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in ("/health", "/initiatives/{item_id}", "/initiatives/{item_id}/similar", "/search", "/similar"):
+        assert p in paths
+    assert client.get("/docs").status_code == 200

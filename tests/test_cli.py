@@ -1,0 +1,105 @@
+"""The kominn command line: every command has help, and each works end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests.conftest import TEST_DATA
+
+runner = CliRunner()
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_the_expected_commands_exist() -> None:
+    """ingest, similar, serve, stats and export are all there."""
+    assert {"ingest", "similar", "serve", "stats", "export"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    """Each command prints a description and its options with --help."""
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert len(get_command(app).commands[command].help or "") > 20  # type: ignore[attr-defined]
+    assert "Usage" in result.output
+
+
+@pytest.mark.slow
+def test_ingest_similar_stats_export(tmp_path: Path) -> None:
+    """Ingest a folder, find a similar initiative, count and export, all through the CLI."""
+    data_dir = ["--data-dir", str(tmp_path / "d")]
+    result = runner.invoke(app, ["ingest", str(TEST_DATA / "small"), *data_dir])
+    assert result.exit_code == 0, result.output
+    assert "created 14" in result.output  # 11 rows and 3 topics
+
+    again = runner.invoke(app, ["ingest", str(TEST_DATA / "small"), *data_dir])
+    assert "embedded 0" in again.output and "unchanged 14" in again.output
+
+    sim = runner.invoke(app, ["similar", "gass av matrester fra husholdningene", "-k", "1", "--json", *data_dir])
+    assert sim.exit_code == 0, sim.output
+    assert json.loads(sim.stdout)["items"][0]["id"] == "ini-1"
+
+    stats = runner.invoke(app, ["stats", *data_dir])
+    assert re.search(r"Initiative\s+2", stats.output)
+
+    out = tmp_path / "g.graphml"
+    exp = runner.invoke(app, ["export", str(out), *data_dir])
+    assert exp.exit_code == 0 and out.exists()
+    assert "kari@testvik.no" not in out.read_text(encoding="utf-8")
+
+
+def test_ingest_of_a_bad_file_fails_and_says_where(tmp_path: Path) -> None:
+    """A bad file makes ingest exit non-zero, name file, row and field, and write nothing."""
+    result = runner.invoke(app, ["ingest", str(TEST_DATA / "bad" / "initiatives.csv"), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Nothing was written" in result.output and "row 3, field 'title'" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_loads_the_demo_into_an_empty_store_and_answers(tmp_path: Path) -> None:
+    """`kominn serve` on an empty data directory says it loads the demo, then serves it over HTTP."""
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "KOMINN_DATA_DIR": str(tmp_path / "data")}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            body = None
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                    body = r.json()
+                    break
+                except httpx.HTTPError:
+                    time.sleep(1)
+            assert body is not None, log.read_text()
+            assert body["status"] == "ok" and body["nodes"] > 100
+            r = httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "biogass"}, timeout=30)
+            assert r.status_code == 200 and r.json()["count"] > 0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert "loading the illustrative demo data" in log.read_text()

@@ -1,0 +1,99 @@
+"""Hybrid similar search on the demo data with the real model: planted near-duplicates, cross-silo, reasons."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graph.embedded import EmbeddedGraphStore
+from graph.schema import Direction, Label, Rel, node_text
+from ingest.embedder import SentenceTransformerEmbedder
+from ingest.text import normalise
+from recommend.similar import Recommender
+from tests.conftest import TEST_DATA
+
+pytestmark = pytest.mark.slow
+PAIRS = json.loads((TEST_DATA / "demo_near_duplicates.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def rec(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder) -> Recommender:
+    return Recommender(demo_store, real_embedder)
+
+
+def _owner(store: EmbeddedGraphStore, item_id: str) -> str:
+    return next(n.id for _, n in store.neighbours(item_id, Rel.OWNED_BY))
+
+
+@pytest.mark.parametrize("pair", PAIRS["initiative_pairs"], ids=lambda p: f"{p['a']}-{p['b']}")
+def test_planted_initiative_duplicates_are_found_both_ways_and_across_silos(rec: Recommender, pair: dict) -> None:
+    """Each planted pair of initiatives from different units finds the other among its top 3, also cross-silo."""
+    for a, b in ((pair["a"], pair["b"]), (pair["b"], pair["a"])):
+        top = [i.id for i in rec.similar(a, k=3).items]
+        assert b in top, f"{b} not in top 3 for {a}: {top}"
+        assert b in [i.id for i in rec.similar(a, k=3, cross_silo=True).items]
+
+
+@pytest.mark.parametrize("pair", PAIRS["idea_initiative_pairs"], ids=lambda p: f"{p['a']}-{p['b']}")
+def test_ideas_find_the_initiative_they_repeat(rec: Recommender, pair: dict) -> None:
+    """An idea that repeats an existing initiative finds it among the top 3 initiatives."""
+    assert pair["b"] in [i.id for i in rec.similar(pair["a"], k=3).items]
+
+
+@pytest.mark.parametrize("pair", PAIRS["idea_pairs"], ids=lambda p: f"{p['a']}-{p['b']}")
+def test_ideas_find_their_duplicate_ideas(rec: Recommender, pair: dict) -> None:
+    """An idea finds the idea it duplicates among the top 3 ideas."""
+    assert pair["b"] in [i.id for i in rec.similar(pair["a"], k=3, labels=(Label.IDEA,)).items]
+
+
+def test_norwegian_free_text_finds_the_matching_initiatives(rec: Recommender) -> None:
+    """A Norwegian free-text query ranks the initiative on that subject first, with matching terms as reasons."""
+    result = rec.similar("gatelys med LED og styring for å spare strøm", k=5)
+    top = result.items[0]
+    assert "led" in normalise(top.title + node_text(rec.store.get(top.id)))
+    assert any(r.kind == "text" and r.items for r in top.reasons)
+
+
+def test_cross_silo_excludes_every_item_of_the_query_unit(rec: Recommender, demo_store: EmbeddedGraphStore) -> None:
+    """With cross_silo, no result belongs to the query's unit and the unit is named; without it, some do."""
+    query = PAIRS["initiative_pairs"][0]["a"]
+    unit = _owner(demo_store, query)
+    within = rec.similar(query, k=20)
+    assert any(i.owner and i.owner["id"] == unit for i in within.items)
+    across = rec.similar(query, k=20, cross_silo=True)
+    assert across.excluded_owner and across.excluded_owner["id"] == unit
+    assert all(i.owner and i.owner["id"] != unit for i in across.items)
+    assert query not in [i.id for i in across.items]
+
+
+def test_free_text_cross_silo_uses_the_given_unit_and_says_when_it_cannot(rec: Recommender) -> None:
+    """Free text with a unit excludes that unit; free text without one says nothing was excluded."""
+    r = rec.similar_to_text("digitalt tilsyn om natten", k=10, cross_silo=True, unit="unit-helse")
+    assert all(i.owner["id"] != "unit-helse" for i in r.items)
+    r = rec.similar_to_text("digitalt tilsyn om natten", k=10, cross_silo=True)
+    assert r.excluded_owner is None and "nothing was excluded" in r.notes[0]
+
+
+def test_every_stated_reason_is_true(rec: Recommender, demo_store: EmbeddedGraphStore) -> None:
+    """Shared needs, focus areas, topics and partners exist on both sides; matching terms occur in both texts."""
+    rel_of = {"need": Rel.ADDRESSES, "focus_area": Rel.SUPPORTS, "topic": Rel.TAGGED, "partner": Rel.INVOLVES}
+    checked = 0
+    for query in [p["a"] for p in PAIRS["initiative_pairs"]]:
+        qtext = normalise(node_text(demo_store.get(query)))
+        for item in rec.similar(query, k=5).items:
+            itext = normalise(node_text(demo_store.get(item.id)))
+            for reason in item.reasons:
+                if reason.kind in rel_of:
+                    for ref in reason.items:
+                        for side in (query, item.id):
+                            linked = {n.id for _, n in demo_store.neighbours(side, rel_of[reason.kind], Direction.OUT)}
+                            assert ref["id"] in linked
+                        checked += 1
+                elif reason.kind == "text" and reason.items:
+                    for ref in reason.items:
+                        assert ref["term"] in itext and ref["term"][:6] in qtext
+                        checked += 1
+                elif reason.kind == "owner":
+                    assert reason.items[0]["id"] == _owner(demo_store, item.id)
+    assert checked > 20
