@@ -13,7 +13,7 @@ from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.similar import Recommender
 from service import errors
-from service.routers import health, initiatives, search
+from service.routers import health, ideas, initiatives, needs, search
 from service.settings import Settings, get_settings
 
 log = logging.getLogger("kominn")
@@ -58,4 +58,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(initiatives.router)
     app.include_router(search.router)
+    app.include_router(needs.router)
+    app.include_router(ideas.router)
     return app

@@ -205,6 +205,43 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+@app.command("copy")
+def copy_store(
+    source: Annotated[str, typer.Option("--from", help="The store to copy from: embedded or neo4j")] = "embedded",
+    target: Annotated[str, typer.Option("--to", help="The store to copy into: neo4j or embedded")] = "neo4j",
+    data_dir: DataDir = None,
+) -> None:
+    """Copy the whole graph (nodes with embeddings, edges, settings) between the embedded store and Neo4j."""
+    from graph.copy import copy_graph
+
+    if {source, target} != {"embedded", "neo4j"}:
+        raise _fail("--from and --to must be embedded and neo4j, one each", 2)
+    settings = _settings(data_dir)
+    src = settings.model_copy(update={"store": source})
+    dst = settings.model_copy(update={"store": target})
+    src_store, dst_store = src.build_store(), dst.build_store()
+    try:
+        src_store.open()
+        dst_store.open()
+        bars = {"nodes": _Bar("nodes", src_store.count_nodes()), "edges": _Bar("edges", src_store.count_edges())}
+        summary = copy_graph(src_store, dst_store, batch_size=settings.ingest_batch_size,
+                             progress=lambda what, n: bars[what].update(n))
+        for bar in bars.values():
+            bar.close()
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        src_store.close()
+        dst_store.close()
+    typer.echo(f"copied {summary.nodes} nodes and {summary.edges} edges "
+               f"from {src.describe_store()} to {dst.describe_store()}")
+
+
+from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)
+
+app.command("eval")(eval_command)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -66,3 +66,14 @@ def demo_store(demo_db: Path, tmp_path: Path) -> Iterator[EmbeddedGraphStore]:
 @pytest.fixture
 def demo_dir() -> Path:
     return DEMO_DIR
+
+
+@pytest.fixture(scope="session")
+def arcadedb() -> Iterator[object]:
+    """A real Bolt server (ArcadeDB from PyPI, Bolt plugin, free loopback ports), once per session."""
+    from tests.arcadedb import ArcadeServer
+
+    server = ArcadeServer(database="kominn")
+    server.start()
+    yield server
+    server.cleanup()

@@ -1,0 +1,81 @@
+"""Copy a graph from one store to another (embedded to Neo4j and back), without loss.
+
+Nodes go first, with their embeddings, models and text hashes, then edges, in batches (each batch
+one transaction in the destination), then the store settings that describe the embeddings.
+
+>>> from graph.embedded import EmbeddedGraphStore
+>>> from graph.schema import Edge, Label, Node, Rel
+>>> a, b = EmbeddedGraphStore(), EmbeddedGraphStore()
+>>> a.open(); b.open()
+>>> a.upsert([Node("t1", Label.TOPIC, {"name": "energi"}), Node("t2", Label.TOPIC, {"name": "vann"})],
+...          [Edge("t1", Rel.SIMILAR_TO, "t2", {"score": 0.5})])
+>>> copy_graph(a, b)
+CopySummary(nodes=2, edges=1)
+>>> b.get("t1").props
+{'name': 'energi'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from graph.store import GraphStore
+
+# Store settings that travel with the graph (what ingest records about the embeddings).
+META_KEYS = ("embedding_model", "embedding_dimension")
+
+Progress = Callable[[str, int], None]  # (what, how many more) after each batch
+
+
+@dataclass(frozen=True)
+class CopySummary:
+    nodes: int
+    edges: int
+
+
+def _silent(what: str, n: int) -> None:
+    return None
+
+
+def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
+               progress: Progress = _silent) -> CopySummary:
+    """Upsert every node and edge of ``src`` into ``dst`` (both open); returns how many were copied.
+
+    Nodes already in ``dst`` are replaced; nodes only in ``dst`` stay.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    nodes = edges = 0
+    ids: list[str] = []
+    for node in src.iter_nodes():  # iter_nodes leaves embeddings out: fetch them batch by batch
+        ids.append(node.id)
+        if len(ids) == batch_size:
+            nodes += _copy_nodes(src, dst, ids, progress)
+            ids = []
+    if ids:
+        nodes += _copy_nodes(src, dst, ids, progress)
+    batch = []
+    for edge in src.iter_edges():
+        batch.append(edge)
+        if len(batch) == batch_size:
+            dst.upsert(edges=batch)
+            edges += len(batch)
+            progress("edges", len(batch))
+            batch = []
+    if batch:
+        dst.upsert(edges=batch)
+        edges += len(batch)
+        progress("edges", len(batch))
+    for key in META_KEYS:
+        value = src.get_meta(key)
+        if value is not None:
+            dst.set_meta(key, value)
+    return CopySummary(nodes, edges)
+
+
+def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Progress) -> int:
+    batch = src.get_many(ids)
+    dst.upsert(nodes=batch)
+    progress("nodes", len(batch))
+    return len(batch)

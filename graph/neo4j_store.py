@@ -1,0 +1,564 @@
+"""The Neo4j adapter: the whole GraphStore protocol on a Neo4j 5 server, cluster or Aura.
+
+All Cypher lives in :mod:`graph.cypher`; schema work and capability detection in
+:mod:`graph.migrations`. Writes are ``UNWIND`` batches in one managed transaction per call (the
+driver retries transient errors); reads are ``execute_query(routing_=READ)``, paged where they can
+be long. Nothing connects until :meth:`Neo4jGraphStore.open` (or the first call that needs it).
+
+How a node is stored: label from :class:`Label`; ``id``; the data properties under their own names;
+``embedding`` (unit length, as the embedded store keeps it), ``_model`` and ``_text_hash``. A data
+property whose name collides with one of those bookkeeping names (or starts with ``_p_``) is stored
+as ``_p_<name>``, so it can never overwrite them and comes back under its own name. Aware datetimes
+are stored in UTC and their property names listed in ``_utc`` (some servers drop the zone), naive
+ones as they are; dates as dates; ``None`` means the property is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import neo4j
+import numpy as np
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from graph import cypher, migrations
+from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError
+from graph.migrations import Capabilities, VectorInfo
+from graph.schema import REL_ENDPOINTS, Direction, Edge, Label, Node, Rel
+from graph.store import ScoredId
+
+NODE_RESERVED = frozenset({"id", cypher.EMBEDDING, "_model", "_text_hash", "_utc"})
+EDGE_RESERVED = frozenset({"_utc"})
+ESCAPE = "_p_"
+_LABELS = Label._value2member_map_
+_RELS = Rel._value2member_map_
+
+
+# --- property encoding -----------------------------------------------------------------------------
+
+
+def _encode_value(name: str, value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+    if isinstance(value, str | bool | int | float | dt.date):
+        return value
+    if isinstance(value, list | tuple | np.ndarray):
+        items = [v.item() if isinstance(v, np.generic) else v for v in value]
+        for v in items:
+            if not isinstance(v, str | bool | int | float):
+                raise TypeError(f"property '{name}': a list may hold only text and numbers, not {type(v).__name__}")
+        return items
+    raise TypeError(f"property '{name}': values of type {type(value).__name__} cannot be stored")
+
+
+def encode_props(props: dict[str, Any], reserved: frozenset[str] = NODE_RESERVED) -> dict[str, Any]:
+    """Properties as stored: ``None`` left out, colliding names escaped, aware datetimes in UTC.
+
+    >>> encode_props({"id": "x", "title": "Å", "gone": None})
+    {'_p_id': 'x', 'title': 'Å'}
+    """
+    out: dict[str, Any] = {}
+    utc: list[str] = []
+    for key, value in props.items():
+        if value is None:
+            continue
+        name = ESCAPE + key if key in reserved or key.startswith(ESCAPE) else key
+        out[name] = _encode_value(key, value)
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            utc.append(name)
+    if utc:
+        out["_utc"] = sorted(utc)
+    return out
+
+
+def _decode_value(value: Any, utc: bool) -> Any:
+    if isinstance(value, neo4j.time.DateTime):
+        native = value.to_native()
+        return native.replace(tzinfo=dt.UTC) if utc and native.tzinfo is None else native
+    if isinstance(value, neo4j.time.Date):
+        return value.to_native()
+    if isinstance(value, list):
+        return [_decode_value(v, False) for v in value]
+    return value
+
+
+def decode_props(stored: dict[str, Any], reserved: frozenset[str] = NODE_RESERVED) -> dict[str, Any]:
+    """Inverse of :func:`encode_props`; bookkeeping properties are left out."""
+    utc = set(stored.get("_utc") or ())
+    out: dict[str, Any] = {}
+    for name, value in stored.items():
+        if name in reserved or value is None:
+            continue
+        key = name[len(ESCAPE):] if name.startswith(ESCAPE) else name
+        out[key] = _decode_value(value, name in utc)
+    return out
+
+
+def _unit(vector: Any) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+def _label_of(labels: Iterable[str]) -> Label | None:
+    for name in labels:
+        if name in _LABELS:
+            return Label(name)
+    return None
+
+
+def _node(rec: neo4j.Record | dict[str, Any], with_embedding: bool) -> Node | None:
+    lab = _label_of(rec["labels"])
+    if lab is None:
+        return None
+    stored = rec["props"]
+    emb = stored.get(cypher.EMBEDDING) if with_embedding else None
+    return Node(rec["id"], lab, decode_props(stored), None if emb is None else np.asarray(emb, dtype=np.float32),
+                stored.get("_model"), stored.get("_text_hash"))
+
+
+def raw_cosine(score: float, scale: str) -> float:
+    """The one place where server scores become raw cosine: ``"half"`` is (1+cos)/2 (vector
+    indexes, and Neo4j's ``vector.similarity.cosine``), ``"raw"`` is the cosine itself."""
+    return 2.0 * score - 1.0 if scale == "half" else score
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class Neo4jGraphStore:
+    """GraphStore on a Neo4j 5 server (or anything speaking Bolt and Neo4j 5 Cypher, like ArcadeDB).
+
+    Pass a ``neo4j.Driver`` (it stays yours: ``close`` leaves it open), or use :meth:`from_uri`, which
+    makes the driver when the store opens. ``arcadedb_http`` is the HTTP address of an ArcadeDB
+    server, whose vector indexes can only be created through it; without it ArcadeDB gets exact scans.
+
+    >>> # store = Neo4jGraphStore.from_uri("neo4j+s://xxxx.databases.neo4j.io", "neo4j", "secret")
+    >>> # store.open(); store.count_nodes()
+    """
+
+    def __init__(
+        self,
+        driver: neo4j.Driver | None = None,
+        *,
+        database: str | None = None,
+        batch_size: int = 500,
+        uri: str | None = None,
+        auth: tuple[str, str] | None = None,
+        driver_config: dict[str, Any] | None = None,
+        arcadedb_http: str | None = None,
+    ) -> None:
+        if driver is None and uri is None:
+            raise ConfigurationError("the Neo4j store needs a driver or a URI")
+        if batch_size < 1:
+            raise ConfigurationError(f"batch_size must be at least 1, not {batch_size}")
+        self._driver = driver
+        self._owns_driver = driver is None
+        self.uri = uri or "the given Neo4j driver"
+        self.database = database
+        self.batch_size = batch_size
+        self._auth = auth
+        self._driver_config = dict(driver_config or {})
+        self.arcadedb_http = arcadedb_http
+        self._lock = threading.RLock()
+        self._open = False
+        self._caps: Capabilities | None = None
+        self._vectors: dict[Label, VectorInfo] = {}
+        self._vectors_revision: str | None = None  # the revision when _vectors was last read
+        self.applied_migrations: list[str] = []  # what the last open applied (empty when up to date)
+
+    @classmethod
+    def from_uri(
+        cls,
+        uri: str,
+        user: str,
+        password: str,
+        *,
+        database: str | None = None,
+        batch_size: int = 500,
+        arcadedb_http: str | None = None,
+        **driver_config: Any,
+    ) -> Neo4jGraphStore:
+        """A store that makes its own driver (on open) for ``uri``; extra keywords go to the driver."""
+        config = {"connection_timeout": 10.0, "connection_acquisition_timeout": 20.0,
+                  "max_transaction_retry_time": 15.0, **driver_config}
+        return cls(None, database=database, batch_size=batch_size, uri=uri, auth=(user, password),
+                   driver_config=config, arcadedb_http=arcadedb_http)
+
+    def __repr__(self) -> str:
+        return f"Neo4jGraphStore({self.uri!r}, database={self.database!r})"
+
+    # --- errors ----------------------------------------------------------------------------------
+    def _where(self) -> str:
+        return self.uri + (f" (database '{self.database}')" if self.database else "")
+
+    def _translate(self, e: Exception, doing: str) -> KomInnError:
+        if isinstance(e, AuthError):
+            user = self._auth[0] if self._auth else "?"
+            return StoreUnavailableError(
+                f"Neo4j at {self._where()} refused the credentials of user '{user}' "
+                f"(check KOMINN_NEO4J_USER and KOMINN_NEO4J_PASSWORD): {e.message or e}")
+        if isinstance(e, ServiceUnavailable | SessionExpired | OSError):
+            return StoreUnavailableError(f"cannot reach Neo4j at {self._where()} while {doing}: {e}")
+        if isinstance(e, ClientError) and e.code and "DatabaseNotFound" in e.code:
+            return StoreUnavailableError(
+                f"Neo4j at {self.uri} has no database '{self.database}' (check KOMINN_NEO4J_DATABASE): {e.message}")
+        message = getattr(e, "message", None) or str(e)
+        return KomInnError(f"Neo4j at {self._where()} failed while {doing}: {message}")
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (Neo4jError, DriverError, OSError) as e:
+            raise self._translate(e, doing) from e
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Connect, verify, detect what the server can do and apply missing migrations."""
+        with self._lock:
+            if self._open:
+                return
+            try:
+                if self._driver is None:
+                    self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
+                driver = self._driver
+                with self._guard("connecting"):
+                    driver.verify_connectivity()
+                    with driver.session(database=self.database) as session:
+                        session.run(cypher.PING).consume()
+                    caps = migrations.detect(driver, self.database, arcadedb_http=self.arcadedb_http)
+                    self.applied_migrations = migrations.apply_base(driver, self.database)
+                    vectors = migrations.vector_infos(driver, self.database, caps)
+            except BaseException:
+                if self._owns_driver and self._driver is not None:
+                    self._driver.close()
+                    self._driver = None
+                raise
+            self._caps, self._vectors, self._open = caps, vectors, True
+            for lab, info in list(vectors.items()):  # indexes that can be made now but were not before
+                if info.index is None and caps.vector_ddl is not None:
+                    self._ensure_vector_index(lab, info.dimensions)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._owns_driver and self._driver is not None:
+                self._driver.close()
+                self._driver = None
+            self._open = False
+
+    def __enter__(self) -> Neo4jGraphStore:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        self._ensure_open()
+        assert self._caps is not None
+        return self._caps
+
+    @property
+    def vector_indexes(self) -> dict[Label, str | None]:
+        """Labels that have embeddings, with the vector index used for them (None: exact scans)."""
+        with self._lock:
+            return {lab: info.index for lab, info in self._vectors.items()}
+
+    def _ensure_open(self) -> neo4j.Driver:
+        """The driver, opening the store first when needed (so a service recovers by itself)."""
+        if not self._open:
+            self.open()
+        assert self._driver is not None
+        return self._driver
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError when the server cannot answer (no retries: fast for health)."""
+        driver = self._ensure_open()
+        with self._guard("checking the connection"), driver.session(database=self.database) as session:
+            session.run(cypher.PING).consume()
+
+    # --- query helpers ---------------------------------------------------------------------------
+    def _read(self, query: str, doing: str, **params: Any) -> list[neo4j.Record]:
+        driver = self._ensure_open()
+        with self._guard(doing):
+            return list(driver.execute_query(query, parameters_=params, database_=self.database,
+                                             routing_=neo4j.RoutingControl.READ).records)
+
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], Any], doing: str) -> Any:
+        driver = self._ensure_open()
+        with self._guard(doing), driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def _labels_of(self, tx: neo4j.ManagedTransaction, ids: Iterable[str]) -> dict[str, Label]:
+        found: dict[str, Label] = {}
+        for chunk in _chunks(sorted(set(ids)), self.batch_size):
+            for rec in tx.run(cypher.node_labels(), ids=chunk):
+                lab = _label_of(rec["labels"])
+                if lab is not None:
+                    found[rec["id"]] = lab
+        return found
+
+    # --- vector index bookkeeping ----------------------------------------------------------------
+    def _ensure_vector_index(self, lab: Label, dimensions: int) -> None:
+        """Record the dimension of a label's embeddings and create its vector index where possible."""
+        with self._lock:
+            info = self._vectors.get(lab)
+            if info is None:
+                self._refresh_vectors()
+                info = self._vectors.get(lab)
+            if info is not None and info.dimensions != dimensions:
+                raise ConfigurationError(
+                    f"{lab.value} embeddings in Neo4j at {self._where()} have {info.dimensions} dimensions, "
+                    f"these have {dimensions}: re-embed everything with one model")
+            if info is not None and (info.index is not None or self.capabilities.vector_ddl is None):
+                return
+            driver = self._ensure_open()
+            with self._guard(f"creating the vector index of {lab.value}"):
+                index = migrations.create_vector_index(driver, self.database, self.capabilities, lab, dimensions,
+                                                       arcadedb_http=self.arcadedb_http, auth=self._auth)
+                statement = "; ".join(cypher.arcadedb_vector_index(lab, dimensions)) \
+                    if self.capabilities.vector_ddl == "arcadedb-sql" else (
+                        cypher.neo4j_vector_index(lab, dimensions) if index else "")
+                migrations.record(driver, self.database, migrations.vector_migration_id(lab), statement,
+                                  lab=lab, dimensions=dimensions, index=index)
+            self._vectors[lab] = VectorInfo(dimensions, index)
+            if index is not None:
+                self.capabilities.vector_indexes[lab] = index
+
+    def _refresh_vectors(self) -> None:
+        driver = self._ensure_open()
+        with self._guard("reading the migrations"):
+            self._vectors = migrations.vector_infos(driver, self.database, self.capabilities)
+
+    # --- writes ----------------------------------------------------------------------------------
+    def upsert(self, nodes: Iterable[Node] = (), edges: Iterable[Edge] = ()) -> None:
+        """Create or replace nodes and edges in one transaction (all or nothing)."""
+        by_id = {n.id: n for n in nodes}
+        edge_list = list(edges)
+        if not by_id and not edge_list:
+            return
+        rows: dict[Label, list[dict[str, Any]]] = defaultdict(list)
+        dims: dict[Label, int] = {}
+        for node in by_id.values():
+            emb = None
+            if node.embedding is not None:
+                unit = _unit(node.embedding)
+                if dims.setdefault(node.label, unit.shape[0]) != unit.shape[0]:
+                    raise ConfigurationError(f"embeddings of {node.label.value} with different dimensions in one batch")
+                emb = [float(x) for x in unit]
+            props = encode_props(node.props)
+            props["id"] = node.id
+            if node.model is not None:
+                props["_model"] = node.model
+            if node.text_hash is not None:
+                props["_text_hash"] = node.text_hash
+            rows[node.label].append({"id": node.id, "props": props, "embedding": emb,
+                                     "model": node.model, "text_hash": node.text_hash})
+        new_edges = [(e.src, e.rel, e.dst, encode_props(e.props, EDGE_RESERVED)) for e in edge_list]
+        for lab, n in dims.items():
+            self._ensure_vector_index(lab, n)
+        batch_labels = {node_id: node.label for node_id, node in by_id.items()}
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            moved: list[tuple[str, Rel, str, dict[str, Any]]] = []
+            if batch_labels:  # an id under another label: the node changes label, keeping its edges
+                changed = sorted(i for i, lab in self._labels_of(tx, batch_labels).items() if lab != batch_labels[i])
+                if changed:
+                    for rec in tx.run(cypher.edges_at(), ids=changed):
+                        if rec["rel"] in _RELS:
+                            moved.append((rec["src"], Rel(rec["rel"]), rec["dst"], rec["props"]))
+                    tx.run(cypher.delete_nodes(), ids=changed).consume()
+            for lab, lab_rows in rows.items():
+                for chunk in _chunks(lab_rows, self.batch_size):
+                    tx.run(cypher.merge_nodes(lab), rows=chunk).consume()
+            self._write_edges(tx, moved + new_edges, batch_labels)
+            tx.run(cypher.bump_revision(), epoch=uuid.uuid4().hex).consume()
+
+        self._write(work, "writing a batch")
+
+    def _write_edges(self, tx: neo4j.ManagedTransaction, edges: list[tuple[str, Rel, str, dict[str, Any]]],
+                     known: dict[str, Label]) -> None:
+        if not edges:
+            return
+        ends = {x for src, _, dst, _ in edges for x in (src, dst)}
+        labels = dict(known)
+        labels.update(self._labels_of(tx, ends - known.keys()))
+        missing = sorted(ends - labels.keys())
+        if missing:
+            shown = ", ".join(f"'{m}'" for m in missing[:10])
+            raise NotFoundError(f"edges reach ids that are not in the store: {shown}"
+                                + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
+        groups: dict[tuple[Label, Rel, Label], list[dict[str, Any]]] = defaultdict(list)
+        for src, rel, dst, props in edges:
+            groups[(labels[src], rel, labels[dst])].append({"src": src, "dst": dst, "props": props})
+        for (src_label, rel, dst_label), group in groups.items():
+            for chunk in _chunks(group, self.batch_size):
+                tx.run(cypher.merge_edges(src_label, rel, dst_label), rows=chunk).consume()
+
+    def delete(self, node_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return 0
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            deleted = 0
+            for chunk in _chunks(ids, self.batch_size):
+                deleted += int(tx.run(cypher.delete_nodes(), ids=chunk).single(strict=True)["deleted"])
+            tx.run(cypher.bump_revision(), epoch=uuid.uuid4().hex).consume()
+            return deleted
+
+        return int(self._write(work, "deleting nodes"))
+
+    def delete_edges(self, edges: Iterable[Edge]) -> int:
+        by_rel: dict[Rel, list[dict[str, str]]] = defaultdict(list)
+        for e in edges:
+            by_rel[e.rel].append({"src": e.src, "dst": e.dst})
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            deleted = 0
+            for rel, rel_rows in by_rel.items():
+                for chunk in _chunks(rel_rows, self.batch_size):
+                    deleted += int(tx.run(cypher.delete_edges(rel), rows=chunk).single(strict=True)["deleted"])
+            tx.run(cypher.bump_revision(), epoch=uuid.uuid4().hex).consume()
+            return deleted
+
+        return int(self._write(work, "deleting edges"))
+
+    def set_meta(self, key: str, value: str) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(cypher.set_meta(), key=key, value=value).consume()
+
+        self._write(work, "writing a setting")
+
+    def get_meta(self, key: str) -> str | None:
+        records = self._read(cypher.get_meta(), "reading a setting", key=key)
+        return None if not records or records[0]["value"] is None else str(records[0]["value"])
+
+    def revision(self) -> str:
+        """``epoch:counter`` of the state node: every write transaction, from any process, bumps it."""
+        records = self._read(cypher.revision(), "reading the revision")
+        if not records:
+            return "empty:0"
+        return f"{records[0]['epoch']}:{records[0]['revision']}"
+
+    # --- reads -----------------------------------------------------------------------------------
+    def get(self, node_id: str) -> Node | None:
+        found = self.get_many([node_id])
+        return found[0] if found else None
+
+    def get_many(self, node_ids: Sequence[str]) -> list[Node]:
+        ids = list(node_ids)
+        found: dict[str, Node] = {}
+        for chunk in _chunks(sorted(set(ids)), self.batch_size):
+            for rec in self._read(cypher.get_nodes(), "reading nodes", ids=chunk):
+                node = _node(rec, with_embedding=True)
+                if node is not None:
+                    found[node.id] = node
+        return [found[i] for i in ids if i in found]
+
+    def neighbours(
+        self, node_id: str, rel: Rel | None = None, direction: Direction = Direction.OUT
+    ) -> list[tuple[Edge, Node]]:
+        result: list[tuple[Edge, Node]] = []
+        for outgoing in (True, False):
+            if direction == Direction.BOTH or (direction == Direction.OUT) == outgoing:
+                for rec in self._read(cypher.neighbours(rel, outgoing), "reading neighbours", id=node_id):
+                    other = _node(rec, with_embedding=False)
+                    if other is None or rec["rel"] not in _RELS:
+                        continue
+                    src, dst = (node_id, other.id) if outgoing else (other.id, node_id)
+                    result.append((Edge(src, Rel(rec["rel"]), dst, decode_props(rec["rprops"], EDGE_RESERVED)),
+                                   other))
+        return result
+
+    def vector_topk(
+        self,
+        vector: np.ndarray,
+        k: int,
+        labels: Iterable[Label] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[ScoredId]:
+        """Top-k by cosine: per label through its vector index, or an exact scan where it has none."""
+        q = _unit(vector)
+        if k <= 0 or not np.any(q):
+            return []
+        wanted = list(Label) if labels is None else list(dict.fromkeys(labels))
+        skip = sorted(set(exclude))
+        if any(lab not in self._vectors for lab in wanted):
+            revision = self.revision()  # another process may have written embeddings of a new label
+            if revision != self._vectors_revision:
+                self._refresh_vectors()
+                self._vectors_revision = revision
+        caps = self.capabilities
+        found: list[ScoredId] = []
+        for lab in wanted:
+            info = self._vectors.get(lab)
+            if info is None or info.dimensions != q.shape[0]:
+                continue
+            if info.index is not None:
+                recs = self._read(cypher.VECTOR_QUERY, "searching vectors", index=info.index, k=k + len(skip),
+                                  vector=q.tolist(), exclude=skip)
+                scale = "half"
+            else:
+                recs = self._read(cypher.vector_scan(lab, caps.scan_function), "searching vectors", k=k,
+                                  vector=q.tolist(), exclude=skip)
+                scale = "half" if caps.cosine == "normalised" else "raw"
+            found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
+        found.sort(key=lambda t: -t[1])
+        return found[:k]
+
+    def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
+        """Every node (without embedding, like the embedded store), read in pages of ``batch_size``."""
+        for lab in [label] if label is not None else list(Label):
+            after = ""
+            while True:
+                recs = self._read(cypher.page_nodes(lab), "reading nodes", after=after, limit=self.batch_size)
+                for rec in recs:
+                    node = _node(rec, with_embedding=False)
+                    if node is not None:
+                        yield node
+                if len(recs) < self.batch_size:
+                    break
+                after = recs[-1]["id"]
+
+    def iter_edges(self, rel: Rel | None = None) -> Iterator[Edge]:
+        """Every edge, read source node page by source node page."""
+        sources = list(Label) if rel is None else [lab for lab in Label if lab in REL_ENDPOINTS[rel][0]]
+        for lab in sources:
+            after = ""
+            while True:
+                ids = [r["id"] for r in self._read(cypher.page_ids(lab), "reading edges", after=after,
+                                                   limit=self.batch_size)]
+                if ids:
+                    for rec in self._read(cypher.out_edges(lab, rel), "reading edges", ids=ids):
+                        if rec["rel"] in _RELS:
+                            yield Edge(rec["src"], Rel(rec["rel"]), rec["dst"],
+                                       decode_props(rec["props"], EDGE_RESERVED))
+                if len(ids) < self.batch_size:
+                    break
+                after = ids[-1]
+
+    def count_nodes(self, label: Label | None = None) -> int:
+        return int(self._read(cypher.count_nodes(label), "counting nodes")[0]["n"])
+
+    def count_edges(self, rel: Rel | None = None) -> int:
+        return int(self._read(cypher.count_edges(rel), "counting edges")[0]["n"])
+
+    def hashes(self, label: Label | None = None) -> dict[str, tuple[str | None, str | None]]:
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for lab in [label] if label is not None else list(Label):
+            for rec in self._read(cypher.hashes(lab), "reading text hashes"):
+                out[rec["id"]] = (rec["text_hash"], rec["model"])
+        return out

@@ -1,0 +1,145 @@
+"""Reuse candidates and the duplicate check for ideas: two uses of similar search with their own rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph.errors import NotFoundError, Problem, ValidationError
+from graph.schema import Direction, Label, Rel, node_text
+from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, Recommender
+from recommend.types import Reason, Recommendation, SimilarResult
+
+RESULTS_BONUS = 0.08
+SAME_NEED_BONUS = 0.12
+# Fused-score threshold above which an existing idea or initiative is shown as a possible duplicate.
+# Calibrated on the demo data's planted duplicates and idea -> initiative links (see
+# recommend.reuse.calibrate_threshold and tests/test_reuse.py): precision 1.0 there at recall ~0.85.
+DUPLICATE_THRESHOLD = 0.53
+
+
+def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60) -> SimilarResult:
+    """Completed initiatives of other units or organisations that address a similar need.
+
+    Those with recorded results, and those addressing the very same need, rank higher; each carries
+    its reasons (what it achieved, the shared need, the matching terms, its owner).
+    """
+    if not 1 <= k <= MAX_K:
+        raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
+    store = recommender.store
+    item = store.get(item_id)
+    if item is None or item.label not in (Label.NEED, Label.INITIATIVE):
+        raise NotFoundError(f"no need or initiative with id '{item_id}'")
+    own = {n.id for _, n in store.neighbours(item_id, Rel.OWNED_BY)}
+    needs = {item_id} if item.label == Label.NEED else {n.id for _, n in store.neighbours(item_id, Rel.ADDRESSES)}
+    direct: set[str] = set()
+    for need in needs:
+        direct |= {n.id for _, n in store.neighbours(need, Rel.ADDRESSES, Direction.IN) if n.label == Label.INITIATIVE}
+
+    base = recommender.similar_to_text(node_text(item), k=pool, labels=(Label.INITIATIVE,), exclude_ids={item_id},
+                                       exclude_owners=own)
+    found = {r.id: r for r in base.items}
+    for extra in store.get_many(sorted(direct - set(found) - {item_id})):
+        owner = {n.id for _, n in store.neighbours(extra.id, Rel.OWNED_BY)}
+        if owner & own:
+            continue
+        found[extra.id] = Recommendation(extra.id, extra.label.value, extra.title, 0.0, {"dense": 0.0, "lexical": 0.0})
+
+    ranked: list[Recommendation] = []
+    nodes = {n.id: n for n in store.get_many(sorted(found))}
+    for rid, rec in found.items():
+        node = nodes.get(rid)
+        if node is None or node.props.get("status") != "completed":
+            continue
+        score = rec.score
+        reasons = [r for r in rec.reasons if r.kind != "owner"]
+        if node.props.get("results"):
+            score += RESULTS_BONUS
+            reasons.insert(0, Reason("results", "Recorded results: " + _shorten(node.props["results"])))
+        shared = sorted(needs & {n.id for _, n in store.neighbours(rid, Rel.ADDRESSES)})
+        if shared:
+            score += SAME_NEED_BONUS
+            names = {n.id: n.title for n in store.get_many(shared)}
+            reasons.insert(0, Reason("need", "Addresses the same need: " + ", ".join(names.values()),
+                                     tuple({"id": s, "name": names[s]} for s in shared)))
+        owner = rec.owner or _owner(recommender, rid)
+        if owner:
+            when = node.props.get("end_date")
+            reasons.append(Reason("owner", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
+                                  ({"id": owner["id"], "name": owner["name"]},)))
+        parts = {**rec.parts, "results_bonus": RESULTS_BONUS if node.props.get("results") else 0.0,
+                 "same_need_bonus": SAME_NEED_BONUS if shared else 0.0}
+        ranked.append(Recommendation(rid, node.label.value, node.title, round(score, 4), parts, reasons, owner,
+                                     "completed"))
+    ranked.sort(key=lambda r: (-r.score, r.id))
+    notes = ["only completed initiatives of other units or organisations are shown"]
+    return SimilarResult(query=item.title, query_id=item.id, items=ranked[:k], cross_silo=bool(own),
+                         excluded_owner=base.excluded_owner, notes=notes)
+
+
+def check_idea(
+    recommender: Recommender,
+    text: str,
+    *,
+    k: int = 5,
+    threshold: float = DUPLICATE_THRESHOLD,
+    exclude_ids: Sequence[str] = (),
+) -> SimilarResult:
+    """Existing ideas and initiatives that may already cover ``text``: those above the threshold.
+
+    Hidden and merged ideas are never shown, nor the ids in ``exclude_ids`` (the idea itself).
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError([Problem("idea", None, "text", "the idea text is empty")])
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValidationError([Problem("idea", None, "text", f"at most {MAX_QUERY_CHARS} characters")])
+    result = recommender.similar_to_text(text, k=max(k, 10), labels=(Label.IDEA, Label.INITIATIVE),
+                                         exclude_ids=set(exclude_ids))
+    result.items = [r for r in result.items if r.score >= threshold and r.status not in HIDDEN_IDEA_STATUS][:k]
+    result.notes.append(f"shown when the score is at least {threshold:.2f}")
+    return result
+
+
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float
+    precision: float
+    recall: float
+
+
+def calibrate_threshold(scored: Sequence[tuple[float, bool]], min_precision: float = 0.9) -> Calibration:
+    """The lowest threshold whose precision is at least ``min_precision`` (most recall at that precision).
+
+    >>> calibrate_threshold([(0.9, True), (0.8, True), (0.7, False), (0.6, True)], 0.9).threshold
+    0.8
+    """
+    positives = sum(1 for _, y in scored if y)
+    best = Calibration(float("inf"), 1.0, 0.0)
+    tp = fp = 0
+    for score, label in sorted(scored, key=lambda t: -t[0]):
+        tp, fp = tp + label, fp + (not label)
+        precision = tp / (tp + fp)
+        if precision >= min_precision and positives:
+            best = Calibration(score, precision, tp / positives)
+    return best
+
+
+def precision_recall(scored: Sequence[tuple[float, bool]], threshold: float) -> tuple[float, float]:
+    """Precision and recall of "score >= threshold" on labelled scores."""
+    flagged = [y for s, y in scored if s >= threshold]
+    positives = sum(1 for _, y in scored if y)
+    precision = sum(flagged) / len(flagged) if flagged else 1.0
+    recall = sum(flagged) / positives if positives else 0.0
+    return precision, recall
+
+
+def _owner(recommender: Recommender, item_id: str) -> dict[str, str] | None:
+    for _, n in recommender.store.neighbours(item_id, Rel.OWNED_BY):
+        return {"id": n.id, "name": n.title}
+    return None
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,79 @@
+"""``kominn eval``: the evaluation protocols of EVALUATION.md on real data sets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph.errors import KomInnError
+from service.settings import Settings
+
+
+def _store_for(settings: Settings, task: str, corpus_ids: list[str]) -> tuple[object, str]:
+    """The configured store; for the embedded default, a file of its own per corpus, so that the
+    user's graph is never mixed with evaluation data and a second run reuses the ingested corpus."""
+    if settings.store == "neo4j":
+        return settings.build_store(), settings.describe_store()
+    from graph.embedded import EmbeddedGraphStore
+    from recommend.evaluation import TASKS
+
+    digest = hashlib.sha256("\n".join(sorted(corpus_ids)).encode()).hexdigest()[:12]
+    path = settings.data_dir / "eval" / f"{TASKS[task][0]}-{digest}.sqlite"
+    return EmbeddedGraphStore(path), f"embedded store at {path}"
+
+
+def eval_command(
+    task: Annotated[str, typer.Argument(help="t1 (similar needs, Tidstyver), t2 (similar projects), t3 (partners)")],
+    corpus: Annotated[Path, typer.Option(help="Folder of the data set (layout of ../shared/data/<dataset>)")],
+    queries: Annotated[Path | None, typer.Option(help="Folder with the query items, same layout")] = None,
+    holdout_fraction: Annotated[
+        float | None, typer.Option(min=0.01, max=0.9, help="Split the corpus folder: this share becomes queries")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the hash-based split")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N queries (smoke runs)")] = None,
+    run: Annotated[Path | None, typer.Option("--run", help="Write every query's ranking to this TSV file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the metrics")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where evaluation stores live")] = None,
+) -> None:
+    """Run an evaluation protocol and print its metrics (nDCG@10, Recall@20, MRR) and latency."""
+    from recommend import evaluation as ev
+    from service.cli import _Bar, _fail, _settings
+
+    task = task.lower()
+    if task not in ev.TASKS:
+        raise _fail(f"unknown task '{task}': use t1, t2 or t3", 2)
+    if (queries is None) == (holdout_fraction is None):
+        raise _fail("give either --queries DIR or --holdout-fraction F (with --seed S)", 2)
+    settings = _settings(data_dir)
+    try:
+        key = ev.TASKS[task][2]
+        corpus_rows = ev.read_rows(corpus, task)
+        if queries is not None:
+            query_rows = ev.read_rows(queries, task)
+        else:
+            assert holdout_fraction is not None
+            query_rows = [r for r in corpus_rows if ev.in_holdout(r[key], holdout_fraction, seed)]
+            corpus_rows = [r for r in corpus_rows if not ev.in_holdout(r[key], holdout_fraction, seed)]
+        if limit is not None:
+            query_rows = query_rows[:limit]
+        keep = {r[key] for r in corpus_rows}
+        store, where = _store_for(settings, task, sorted(keep))
+        embedder = settings.build_embedder()
+        store.open()  # type: ignore[attr-defined]
+        try:
+            typer.echo(f"{task}: {len(corpus_rows)} corpus items, {len(query_rows)} queries; {where}", err=True)
+            ev.prepare(task, store, embedder, corpus, keep.__contains__, progress=_Bar)  # type: ignore[arg-type]
+            result = ev.run_task(task, store, embedder, corpus, corpus_rows, query_rows, progress=_Bar)  # type: ignore[arg-type]
+        finally:
+            store.close()  # type: ignore[attr-defined]
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    if run is not None:
+        result.write_run(run)
+    typer.echo(ev.format_table(result))
+    if as_json:
+        typer.echo(json.dumps(result.summary(), ensure_ascii=False))

@@ -1,0 +1,377 @@
+"""The GraphStore conformance suite: the same tests against every adapter.
+
+Adapters: the embedded store; the Neo4j adapter on a real Bolt server (ArcadeDB from PyPI, started
+once per session) with vector indexes; and the same without them (exact ``vector.similarity.cosine``
+scans). Each test gets an empty database of its own. Run only this suite with ``pytest -m conformance``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from graph.copy import copy_graph
+from graph.embedded import EmbeddedGraphStore
+from graph.errors import NotFoundError
+from graph.neo4j_store import Neo4jGraphStore
+from graph.schema import Direction, Edge, Label, Node, Rel
+from graph.store import GraphStore
+from ingest.pipeline import ingest
+from ingest.testing import HashingEmbedder
+from recommend.similar import Recommender
+from tests.arcadedb import ArcadeServer  # the session fixture `arcadedb` is in conftest.py
+
+pytestmark = pytest.mark.conformance
+
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+class Backend:
+    """Opens stores on one storage: a store file, or one database on the Bolt server."""
+
+    def __init__(self, kind: str, tmp_path: Path, server: ArcadeServer | None) -> None:
+        self.kind = kind
+        self.path = tmp_path / "store.sqlite"
+        self.server = server
+        self.database = f"t{uuid.uuid4().hex[:12]}"
+        self.opened: list[GraphStore] = []
+        if server is not None:
+            server.create_database(self.database)
+
+    def store(self, batch_size: int = 5) -> GraphStore:
+        """A new, open store on this backend's storage (small batches, to exercise paging)."""
+        s: GraphStore
+        if self.server is None:
+            s = EmbeddedGraphStore(self.path)
+        else:
+            s = Neo4jGraphStore.from_uri(
+                self.server.bolt_uri, self.server.user, self.server.password, database=self.database,
+                batch_size=batch_size, max_transaction_retry_time=5.0,
+                arcadedb_http=self.server.http_url if self.kind == "neo4j" else None)
+        s.open()
+        self.opened.append(s)
+        return s
+
+    def teardown(self) -> None:
+        for s in self.opened:
+            s.close()
+        if self.server is not None:
+            self.server.drop_database(self.database)
+
+
+@pytest.fixture(params=["embedded", "neo4j", "neo4j-scan"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    server = None if request.param == "embedded" else request.getfixturevalue("arcadedb")
+    b = Backend(request.param, tmp_path, server)
+    yield b
+    b.teardown()
+
+
+@pytest.fixture
+def gs(backend: Backend) -> GraphStore:
+    return backend.store()
+
+
+def _typed(props: dict[str, Any]) -> dict[str, tuple[type, Any]]:
+    return {k: (type(v), v) for k, v in props.items()}
+
+
+def _present(props: dict[str, Any]) -> dict[str, Any]:
+    """Without None values (the embedded store's writer keeps them in memory until it reloads)."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def _snapshot(store: GraphStore) -> tuple[dict, set]:
+    nodes = {n.id: (n.label, _typed(n.props), n.text_hash, n.model) for n in store.iter_nodes()}
+    edges = {(e.src, e.rel, e.dst, tuple(sorted(e.props.items()))) for e in store.iter_edges()}
+    return nodes, edges
+
+
+PROPS: dict[str, Any] = {
+    "title": "Økt gjenbruk på Ålgård gjenvinningsstasjon – «ærlig» og åpen",
+    "start_date": dt.date(2021, 3, 4),
+    "naive": dt.datetime(2024, 1, 2, 3, 4, 5, 123456),
+    "aware": dt.datetime(2024, 5, 17, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    "count": 3,
+    "big": 2**40,
+    "ratio": 0.25,
+    "flag": True,
+    "off": False,
+    "tags": ["æ", "ø", "å"],
+    "ints": [1, 2, 3],
+    "floats": [0.5, 1.5],
+    "empty": [],
+    "id": "a data property named id",
+    "embedding": "a data property named embedding",
+    "_model": "a data property named _model",
+    "_p_title": "a data property with the escape prefix",
+    "missing": None,
+}
+
+
+def test_every_property_type_round_trips(gs: GraphStore, backend: Backend) -> None:
+    """Norwegian text, dates, datetimes, numbers, booleans, lists and reserved names come back exactly;
+    None means absent."""
+    vec = np.arange(8, dtype=np.float32) + 1
+    edge_props = {"role": "partner", "since": dt.date(2020, 1, 1), "score": 0.5, "none": None}
+    gs.upsert([Node("a", Label.INITIATIVE, PROPS, vec, "model-x", "hash-1"),
+               Node("u", Label.ORGANISATION, {"name": "Enhet for æøå"})],
+              [Edge("a", Rel.INVOLVES, "u", edge_props)])
+    want = {k: v for k, v in PROPS.items() if v is not None}
+    for s in (backend.store(), gs):  # a second connection (a reopened file), then the writer itself
+        node = s.get("a")
+        assert node is not None and node.label == Label.INITIATIVE
+        # the embedded store's writer keeps None values in memory until it reloads: compare without them
+        assert _typed({k: v for k, v in node.props.items() if v is not None}) == _typed(want)
+        assert node.props["aware"].utcoffset() is not None
+        assert (node.model, node.text_hash) == ("model-x", "hash-1")
+        assert np.allclose(node.embedding, vec / np.linalg.norm(vec), atol=1e-6)
+        (edge, other), = s.neighbours("a", Rel.INVOLVES)
+        assert other.id == "u" and other.props == {"name": "Enhet for æøå"}
+        assert _present(edge.props) == {"role": "partner", "since": dt.date(2020, 1, 1), "score": 0.5}
+        assert [n.props for n in s.iter_nodes(Label.INITIATIVE)] == [node.props]
+    fresh = backend.store()
+    assert _typed(fresh.get("a").props) == _typed(want)
+    assert fresh.neighbours("a")[0][0].props == {"role": "partner", "since": dt.date(2020, 1, 1), "score": 0.5}
+
+
+def test_get_many_keeps_order_and_skips_missing(gs: GraphStore) -> None:
+    """get_many returns the existing nodes in the order asked for."""
+    gs.upsert([Node(f"t{i}", Label.TOPIC, {"name": str(i)}) for i in range(12)])
+    assert [n.id for n in gs.get_many(["t9", "nope", "t0", "t11", "t9"])] == ["t9", "t0", "t11", "t9"]
+    assert gs.get("nope") is None
+    assert gs.get_many([]) == []
+
+
+def test_upsert_replaces_properties_and_keeps_embedding_only_for_same_text(gs: GraphStore) -> None:
+    """Properties are replaced as a whole; a missing embedding is kept only when text hash and model match."""
+    vec = np.ones(4, dtype=np.float32)
+    gs.upsert([Node("n", Label.NEED, {"title": "a", "description": "b"}, vec, "m", "h1")])
+    gs.upsert([Node("n", Label.NEED, {"title": "a2"}, None, "m", "h1")])
+    node = gs.get("n")
+    assert node.props == {"title": "a2"}
+    assert node.embedding is not None and np.allclose(node.embedding, 0.5)
+    gs.upsert([Node("n", Label.NEED, {"title": "a3"}, None, "m", "h2")])
+    assert gs.get("n").embedding is None
+    assert gs.vector_topk(vec, 5) == []
+
+
+def test_id_is_unique_across_labels(gs: GraphStore) -> None:
+    """Writing an id under another label replaces the node (one node per id) and keeps its edges."""
+    gs.upsert([Node("x", Label.TOPIC, {"name": "x"}), Node("o", Label.ORGANISATION, {"name": "o"})],
+              [Edge("x", Rel.SIMILAR_TO, "o")])
+    gs.upsert([Node("x", Label.NEED, {"title": "x"})])
+    assert gs.count_nodes() == 2 and gs.get("x").label == Label.NEED
+    assert gs.count_nodes(Label.TOPIC) == 0
+    assert [(e.key, n.id) for e, n in gs.neighbours("x", Rel.SIMILAR_TO)] == [(("x", "SIMILAR_TO", "o"), "o")]
+
+
+def test_failed_batch_writes_nothing(gs: GraphStore) -> None:
+    """A batch with a value that cannot be stored leaves neither its nodes nor its edges behind."""
+    bad = Node("b", Label.TOPIC, {"name": object()})
+    with pytest.raises(TypeError):
+        gs.upsert([Node("a", Label.TOPIC, {"name": "ok"}), bad], [Edge("a", Rel.SIMILAR_TO, "b")])
+    assert gs.count_nodes() == 0 and gs.count_edges() == 0
+
+
+def test_neighbours_by_type_and_direction(gs: GraphStore) -> None:
+    """Neighbours are filtered by relationship type and direction."""
+    gs.upsert(
+        [Node(i, Label.ORGANISATION, {"name": i}) for i in ("k", "u1", "u2")]
+        + [Node("i", Label.INITIATIVE, {"title": "x", "status": "idea"})],
+        [Edge("u1", Rel.PART_OF, "k"), Edge("u2", Rel.PART_OF, "k"), Edge("i", Rel.OWNED_BY, "u1"),
+         Edge("i", Rel.INVOLVES, "u2", {"role": "funder"})],
+    )
+    assert {n.id for _, n in gs.neighbours("k", Rel.PART_OF, Direction.IN)} == {"u1", "u2"}
+    assert gs.neighbours("k", Rel.PART_OF, Direction.OUT) == []
+    assert {(e.key, n.id) for e, n in gs.neighbours("u1", direction=Direction.BOTH)} == {
+        (("u1", "PART_OF", "k"), "k"), (("i", "OWNED_BY", "u1"), "i")}
+    assert {(e.rel, e.props.get("role")) for e, _ in gs.neighbours("i")} == {
+        (Rel.OWNED_BY, None), (Rel.INVOLVES, "funder")}
+    assert gs.neighbours("nope") == []
+
+
+def test_delete_removes_node_and_its_edges(gs: GraphStore, backend: Backend) -> None:
+    """Deleting a node deletes every edge at it; deleting edges counts those that existed."""
+    gs.upsert(
+        [Node(i, Label.TOPIC, {"name": i}) for i in "abc"],
+        [Edge("a", Rel.SIMILAR_TO, "b"), Edge("b", Rel.SIMILAR_TO, "a"), Edge("b", Rel.SIMILAR_TO, "c")],
+    )
+    assert gs.delete(["a", "a", "nope"]) == 1
+    assert gs.get("a") is None and gs.count_edges() == 1
+    assert gs.neighbours("b", direction=Direction.BOTH)[0][1].id == "c"
+    assert gs.delete_edges([Edge("b", Rel.SIMILAR_TO, "c"), Edge("c", Rel.SIMILAR_TO, "b")]) == 1
+    again = backend.store()
+    assert again.count_edges() == 0 and again.count_nodes() == 2
+
+
+def test_edge_to_a_missing_node_is_refused_on_neo4j(arcadedb: ArcadeServer, tmp_path: Path) -> None:
+    """On Neo4j an edge needs both ends; the failing batch (nodes written first) leaves nothing behind."""
+    backend = Backend("neo4j", tmp_path, arcadedb)
+    try:
+        gs = backend.store()
+        with pytest.raises(NotFoundError, match="ghost"):
+            gs.upsert([Node("a", Label.TOPIC, {"name": "a"})], [Edge("a", Rel.SIMILAR_TO, "ghost")])
+        assert gs.count_nodes() == 0
+    finally:
+        backend.teardown()
+
+
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_vector_topk_matches_numpy_reference(gs: GraphStore, backend: Backend, k: int) -> None:
+    """Top-k equals a brute-force cosine ranking (raw cosine scores), with label filter and exclusions."""
+    rng = np.random.default_rng(7)
+    vecs = rng.normal(size=(60, 16)).astype(np.float32)
+    labels = [Label.INITIATIVE if i % 3 else Label.IDEA for i in range(60)]
+    gs.upsert([Node(f"n{i:02d}", labels[i], {"title": str(i)}, vecs[i]) for i in range(60)])
+    gs.upsert([Node("topic", Label.TOPIC, {"name": "no embedding"})])
+    q = rng.normal(size=16).astype(np.float32) * 3
+    unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    ref = unit @ (q / np.linalg.norm(q))
+
+    def want(keep: set[Label] | None, exclude: set[str]) -> list[str]:
+        order = [f"n{i:02d}" for i in np.argsort(-ref)]
+        return [i for i in order if (keep is None or labels[int(i[1:])] in keep) and i not in exclude][:k]
+
+    for keep, exclude in [(None, set()), ({Label.INITIATIVE}, {"n01", "n02"}), ({Label.IDEA, Label.NEED}, set())]:
+        got = gs.vector_topk(q, k, labels=keep, exclude=exclude)
+        assert [i for i, _ in got] == want(keep, exclude)
+        assert np.allclose([s for _, s in got], [ref[int(i[1:])] for i, _ in got], atol=1e-5)
+    if isinstance(gs, Neo4jGraphStore):  # the vector index where the server can make one, else exact scans
+        indexed = backend.kind == "neo4j"
+        assert {lab: name is not None for lab, name in gs.vector_indexes.items()} == {
+            Label.INITIATIVE: indexed, Label.IDEA: indexed}
+        again = backend.store()  # another process finds the same indexes (SHOW INDEXES and the records)
+        assert again.vector_indexes == gs.vector_indexes and again.applied_migrations == []
+        assert [i for i, _ in again.vector_topk(q, k)] == want(None, set())
+    assert gs.vector_topk(np.zeros(16, dtype=np.float32), k) == []
+    assert gs.vector_topk(q[:8], k) == []  # another dimension finds nothing
+
+
+def test_iterate_and_count_across_pages(gs: GraphStore) -> None:
+    """iter_nodes, iter_edges and the counts see every node and edge (more than one page of them)."""
+    topics = [Node(f"t{i:02d}", Label.TOPIC, {"name": f"emne {i}"}) for i in range(23)]
+    orgs = [Node(f"o{i}", Label.ORGANISATION, {"name": f"org {i}", "kind": "unit"}) for i in range(4)]
+    edges = [Edge(f"t{i:02d}", Rel.SIMILAR_TO, f"t{(i + 1) % 23:02d}", {"score": i / 23}) for i in range(23)]
+    edges += [Edge(f"o{i}", Rel.PART_OF, "o0") for i in range(1, 4)]
+    gs.upsert(topics + orgs, edges)
+    assert gs.count_nodes() == 27 and gs.count_nodes(Label.TOPIC) == 23 and gs.count_nodes(Label.IDEA) == 0
+    assert gs.count_edges() == 26 and gs.count_edges(Rel.PART_OF) == 3
+    assert sorted(n.id for n in gs.iter_nodes()) == sorted(n.id for n in topics + orgs)
+    assert all(n.embedding is None for n in gs.iter_nodes())
+    assert {(e.key, e.props.get("score")) for e in gs.iter_edges()} == {(e.key, e.props.get("score")) for e in edges}
+    assert {e.key for e in gs.iter_edges(Rel.PART_OF)} == {e.key for e in edges[23:]}
+
+
+def test_hashes_and_meta(gs: GraphStore) -> None:
+    """hashes maps every id to its text hash and model; settings round-trip."""
+    gs.upsert([Node("i", Label.IDEA, {"title": "t", "text": "x"}, np.ones(3), "m", "h"),
+               Node("t", Label.TOPIC, {"name": "t"})])
+    assert gs.hashes() == {"i": ("h", "m"), "t": (None, None)}
+    assert gs.hashes(Label.IDEA) == {"i": ("h", "m")}
+    assert gs.get_meta("embedding_model") is None
+    gs.set_meta("embedding_model", "modell æøå")
+    gs.set_meta("embedding_model", "modell 2")
+    assert gs.get_meta("embedding_model") == "modell 2"
+
+
+def test_revision_changes_on_every_write_also_from_another_process(gs: GraphStore, backend: Backend) -> None:
+    """The revision changes when the graph changes, also when another store instance wrote."""
+    other = backend.store()
+    r0 = gs.revision()
+    assert gs.revision() == r0
+    other.upsert([Node("a", Label.TOPIC, {"name": "a"})])
+    r1 = gs.revision()
+    assert r1 != r0
+    other.upsert(edges=[Edge("a", Rel.SIMILAR_TO, "a")])
+    r2 = gs.revision()
+    other.delete_edges([Edge("a", Rel.SIMILAR_TO, "a")])
+    r3 = gs.revision()
+    other.delete(["a"])
+    assert len({r0, r1, r2, r3, gs.revision()}) == 5
+    gs.ping()
+
+
+def test_reingest_changes_nothing(gs: GraphStore, backend: Backend) -> None:
+    """A second ingest of the same files writes nothing, embeds nothing and (on Neo4j) migrates nothing."""
+    embedder = HashingEmbedder()
+    first = ingest(gs, embedder, [TEST_DATA / "small"], batch_size=4)
+    assert first.created > 0 and first.embedded > 0
+    before, rev = _snapshot(gs), gs.revision()
+    again = backend.store()
+    second = ingest(again, embedder, [TEST_DATA / "small"], batch_size=4)
+    assert (second.created, second.updated, second.embedded, second.edges_written, second.edges_removed) == (
+        0, 0, 0, 0, 0)
+    assert _snapshot(again) == before and gs.revision() == rev
+    if isinstance(again, Neo4jGraphStore):
+        assert again.applied_migrations == []
+
+
+@pytest.fixture(scope="module")
+def demo_reference(demo_db: Path) -> Iterator[EmbeddedGraphStore]:
+    with EmbeddedGraphStore(demo_db) as s:
+        yield s
+
+
+def _ranking(result: Any) -> list[tuple[str, float, tuple[str, ...]]]:
+    return [(i.id, i.score, tuple(sorted(r.kind for r in i.reasons))) for i in result.items]
+
+
+def _same_ranking(a: list[tuple[str, float, tuple]], b: list[tuple[str, float, tuple]]) -> None:
+    """Equal rankings, allowing near-ties (scores within 1e-3) to come in either order."""
+    assert len(a) == len(b)
+    assert np.allclose([s for _, s, _ in a], [s for _, s, _ in b], atol=1e-3)
+    i = 0
+    while i < len(a):
+        j = i + 1
+        while j < len(a) and abs(a[j][1] - a[i][1]) < 1e-3:
+            j += 1
+        assert {(x[0], x[2]) for x in a[i:j]} == {(x[0], x[2]) for x in b[i:j]}
+        i = j
+
+
+@pytest.mark.slow
+def test_recommender_gives_the_same_results_on_every_store(
+    backend: Backend, demo_reference: EmbeddedGraphStore, real_embedder: Any
+) -> None:
+    """Similar items (by item and by text, cross-silo or not) are the same on every store for the demo data."""
+    target = backend.store(batch_size=200)
+    copy_graph(demo_reference, target, batch_size=200)
+    want, got = Recommender(demo_reference, real_embedder), Recommender(target, real_embedder)
+    labels_all = (Label.INITIATIVE, Label.IDEA, Label.NEED)
+    item_ids = sorted(n.id for n in demo_reference.iter_nodes(Label.INITIATIVE))[:4]
+    item_ids += sorted(n.id for n in demo_reference.iter_nodes(Label.IDEA))[:2]
+    assert item_ids, "the demo data has initiatives and ideas"
+    queries = [(i, {"cross_silo": c}) for i in item_ids for c in (False, True)]
+    queries += [("digitalt nattilsyn med sensorer i hjemmetjenesten", {}),
+                ("solceller på kommunale bygg", {"labels": labels_all}),
+                ("ensomhet blant eldre", {"k": 3, "labels": labels_all})]
+    for query, options in queries:
+        a, b = want.similar(query, **options), got.similar(query, **options)
+        _same_ranking(_ranking(a), _ranking(b))
+        assert (a.query_id, a.excluded_owner, a.notes) == (b.query_id, b.excluded_owner, b.notes)
+
+
+@pytest.mark.slow
+def test_copy_to_a_store_and_back_loses_nothing(backend: Backend, demo_reference: EmbeddedGraphStore,
+                                                 tmp_path: Path) -> None:
+    """Copying the demo graph into a store and back gives the same nodes, embeddings, edges and settings."""
+    middle = backend.store(batch_size=100)
+    there = copy_graph(demo_reference, middle, batch_size=100)
+    with EmbeddedGraphStore(tmp_path / "back.sqlite") as back:
+        again = copy_graph(middle, back, batch_size=64)
+        assert there == again
+        assert there.nodes == demo_reference.count_nodes() and there.edges == demo_reference.count_edges()
+        assert _snapshot(back) == _snapshot(demo_reference)
+        ids = sorted(n.id for n in demo_reference.iter_nodes())
+        for a, b in zip(demo_reference.get_many(ids), back.get_many(ids), strict=True):
+            assert (a.embedding is None) == (b.embedding is None)
+            if a.embedding is not None:
+                assert np.allclose(a.embedding, b.embedding, atol=1e-6)
+        assert back.get_meta("embedding_model") == demo_reference.get_meta("embedding_model")

@@ -1,0 +1,132 @@
+"""The Neo4j store when things go wrong: wrong password, server down, and a service that recovers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from graph.embedded import EmbeddedGraphStore
+from graph.errors import StoreUnavailableError
+from graph.neo4j_store import Neo4jGraphStore
+from graph.schema import Edge, Label, Node, Rel
+from ingest.testing import HashingEmbedder
+from service.app import create_app
+from service.settings import Neo4jSettings, Settings, get_settings
+from tests.arcadedb import ArcadeServer, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_wrong_password_names_the_uri_and_the_cause(arcadedb: ArcadeServer) -> None:
+    """A wrong password fails at open with an error naming the server and the refused credentials."""
+    store = Neo4jGraphStore.from_uri(arcadedb.bolt_uri, arcadedb.user, "not-the-password", database="kominn")
+    with pytest.raises(StoreUnavailableError) as info:
+        store.open()
+    message = str(info.value)
+    assert arcadedb.bolt_uri in message and "credentials" in message and "KOMINN_NEO4J_PASSWORD" in message
+    assert info.value.__cause__ is not None
+
+
+def test_server_down_names_the_uri_and_the_cause() -> None:
+    """Nothing listening: open fails at once with an error naming the URI and that it cannot be reached."""
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    store = Neo4jGraphStore.from_uri(uri, "neo4j", "pw", database="kominn")
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match="cannot reach Neo4j at " + uri) as info:
+        store.open()
+    assert time.monotonic() - started < 10
+    assert "refused" in str(info.value).lower() or "connect" in str(info.value).lower()
+    with pytest.raises(StoreUnavailableError):
+        store.ping()
+
+
+def test_unknown_database_is_named(arcadedb: ArcadeServer) -> None:
+    """A database that does not exist is named in the error."""
+    store = Neo4jGraphStore.from_uri(arcadedb.bolt_uri, arcadedb.user, arcadedb.password, database="nosuchdb")
+    with pytest.raises(StoreUnavailableError, match="nosuchdb"):
+        store.open()
+
+
+@pytest.fixture
+def restartable(tmp_path: Path) -> Iterator[ArcadeServer]:
+    """A server of its own, which the test may stop and start again on the same ports."""
+    server = ArcadeServer(database="kominn")
+    server.start()
+    yield server
+    server.cleanup()
+
+
+def _neo4j_settings(server: ArcadeServer, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, store="neo4j",
+                    neo4j=Neo4jSettings(uri=server.bolt_uri, user=server.user,
+                                        password=SecretStr(server.password), database=server.database))
+
+
+def test_health_is_503_while_the_server_is_down_and_recovers(restartable: ArcadeServer, tmp_path: Path) -> None:
+    """The service starts with the server down, /health says 503 naming it, and recovers by itself."""
+    restartable.stop()
+    app = create_app(_neo4j_settings(restartable, tmp_path), embedder=HashingEmbedder())
+    with TestClient(app) as client:
+        down = client.get("/health")
+        assert down.status_code == 503
+        assert down.json()["status"] == "unavailable" and restartable.bolt_uri in down.json()["detail"]
+
+        restartable.start()
+        up = client.get("/health")
+        assert up.status_code == 200, up.text
+        assert up.json()["nodes"] == 0
+
+        restartable.stop()
+        assert client.get("/health").status_code == 503
+        restartable.start()
+        assert client.get("/health").status_code == 200
+
+
+def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied."""
+    from service.cli import app
+
+    database = "copycli"
+    arcadedb.create_database(database)
+    try:
+        for key, value in {"KOMINN_NEO4J_URI": arcadedb.bolt_uri, "KOMINN_NEO4J_USER": arcadedb.user,
+                           "KOMINN_NEO4J_PASSWORD": arcadedb.password, "KOMINN_NEO4J_DATABASE": database}.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        first, second = tmp_path / "a", tmp_path / "b"
+        with EmbeddedGraphStore(first / "kominn.sqlite") as s:
+            s.upsert([Node("t1", Label.TOPIC, {"name": "energi"}), Node("t2", Label.TOPIC, {"name": "vann"})],
+                     [Edge("t1", Rel.SIMILAR_TO, "t2", {"score": 0.5})])
+        runner = CliRunner()
+        out = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(first)])
+        assert out.exit_code == 0, out.output
+        assert "copied 2 nodes and 1 edges" in out.output and arcadedb.bolt_uri in out.output
+        back = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "embedded", "--data-dir", str(second)])
+        assert back.exit_code == 0, back.output
+        with EmbeddedGraphStore(second / "kominn.sqlite") as s:
+            assert s.get("t1").props == {"name": "energi"}
+            assert [e.props for e in s.iter_edges()] == [{"score": 0.5}]
+        bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
+        assert bad.exit_code == 2
+    finally:
+        get_settings.cache_clear()
+        arcadedb.drop_database(database)
+
+
+def test_cypher_is_parameterised_and_names_come_from_the_enums() -> None:
+    """Labels and relationship types outside the enums are refused when building Cypher."""
+    from graph import cypher
+
+    with pytest.raises(ValueError):
+        cypher.label("Initiative) DETACH DELETE (x")
+    with pytest.raises(ValueError):
+        cypher.rel_type("OWNED_BY")  # type: ignore[arg-type]
+    assert "$rows" in cypher.merge_nodes(Label.IDEA) and json.dumps(cypher.label(Label.IDEA)) == '"`Idea`"'
