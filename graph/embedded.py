@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -42,6 +43,7 @@ CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label);
 """
 
 MEMORY = ":memory:"
+FRESHNESS_SECONDS = 0.25
 
 
 class _Vectors:
@@ -129,6 +131,7 @@ class EmbeddedGraphStore:
         self._vectors = _Vectors()
         self._data_version = -1
         self._revision = 0
+        self._checked = 0.0
 
     def __repr__(self) -> str:
         return f"EmbeddedGraphStore({self.path!r})"
@@ -195,9 +198,16 @@ class EmbeddedGraphStore:
             self._data_version = self._current_version()
             self._revision += 1
 
-    def _fresh(self) -> None:
-        """Reload when another connection committed since we last looked."""
-        if self.path != MEMORY and self._current_version() != self._data_version:
+    def _fresh(self, force: bool = False) -> None:
+        """Reload when another connection committed since we last looked (checked at most every
+        ``FRESHNESS_SECONDS``, so that a burst of reads costs one look at the file)."""
+        if self.path == MEMORY:
+            return
+        now = time.monotonic()
+        if not force and now - self._checked < FRESHNESS_SECONDS:
+            return
+        self._checked = now
+        if self._current_version() != self._data_version:
             self._reload()
 
     # --- writes ----------------------------------------------------------------------------------
@@ -239,8 +249,8 @@ class EmbeddedGraphStore:
                 raise
             for node in nodes:
                 emb = stored[node.id]
-                self._graph.add_node(node.id, node=Node(node.id, node.label, dict(node.props), None,
-                                                        node.model, node.text_hash))
+                props = {k: v for k, v in node.props.items() if v is not None}  # as a reload would see them
+                self._graph.add_node(node.id, node=Node(node.id, node.label, props, None, node.model, node.text_hash))
                 if emb is None:
                     self._vectors.remove(node.id)
                 else:
@@ -250,7 +260,8 @@ class EmbeddedGraphStore:
                     if end not in self._graph:  # edge to a node another process wrote: resync
                         self._reload()
                         break
-                self._graph.add_edge(e.src, e.dst, key=e.rel.value, edge=e)
+                clean = Edge(e.src, e.rel, e.dst, {k: v for k, v in e.props.items() if v is not None})
+                self._graph.add_edge(e.src, e.dst, key=e.rel.value, edge=clean)
             self._data_version = self._current_version()
             self._revision += 1
 
@@ -317,7 +328,7 @@ class EmbeddedGraphStore:
 
     def revision(self) -> str:
         with self._lock:
-            self._fresh()
+            self._fresh(force=True)
             return f"{id(self)}:{self._revision}"
 
     # --- reads -----------------------------------------------------------------------------------
@@ -345,17 +356,23 @@ class EmbeddedGraphStore:
     ) -> list[tuple[Edge, Node]]:
         with self._lock:
             self._fresh()
-            if node_id not in self._graph:
+            g = self._graph
+            if node_id not in g:
                 return []
+            key = None if rel is None else rel.value
             found: list[tuple[Edge, Node]] = []
+            sides = []
             if direction in (Direction.OUT, Direction.BOTH):
-                for _, other, key, data in self._graph.out_edges(node_id, keys=True, data=True):
-                    if rel is None or key == rel.value:
-                        found.append((data["edge"], self._graph.nodes[other]["node"]))
+                sides.append(g._succ[node_id])
             if direction in (Direction.IN, Direction.BOTH):
-                for other, _, key, data in self._graph.in_edges(node_id, keys=True, data=True):
-                    if rel is None or key == rel.value:
-                        found.append((data["edge"], self._graph.nodes[other]["node"]))
+                sides.append(g._pred[node_id])
+            nodes = g._node
+            for adjacency in sides:
+                for other, keyed in adjacency.items():
+                    if key is None:
+                        found.extend((data["edge"], nodes[other]["node"]) for data in keyed.values())
+                    elif key in keyed:
+                        found.append((keyed[key]["edge"], nodes[other]["node"]))
             return found
 
     def vector_topk(

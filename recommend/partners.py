@@ -45,6 +45,8 @@ DEFAULT_WEIGHTS = {"copartner": 1.0, "copartner_similar": 1.5, "similar_sum": 2.
 SIMILAR_POOL = 30
 SPECIFIC_TOPIC_MAX = 60  # a topic with more initiatives than this counts as broad
 MODEL_META_KEY = "partner_model"
+MAX_CANDIDATES = 600
+CACHE_LIMIT = 200_000
 
 
 @dataclass
@@ -99,8 +101,7 @@ class PartnerRecommender:
         self.store = store
         self.recommender = recommender
         self._model = model
-        self._degree: dict[str, int] = {}
-        self._topic_size: dict[str, int] = {}
+        self._cache: dict[tuple[str, str], list[str]] = {}
         self._revision = ""
 
     @property
@@ -113,22 +114,30 @@ class PartnerRecommender:
     # --- graph helpers (cached per store revision) -----------------------------------------------
     def _fresh(self) -> None:
         rev = self.store.revision()
-        if rev != self._revision:
-            self._degree, self._topic_size, self._revision = {}, {}, rev
+        if rev != self._revision or len(self._cache) > CACHE_LIMIT:
+            self._cache, self._revision = {}, rev
+
+    def _ids(self, kind: str, node_id: str, rel: Rel, direction: Direction) -> list[str]:
+        """Neighbour ids, remembered until the store changes (the same hubs recur across queries)."""
+        key = (kind, node_id)
+        found = self._cache.get(key)
+        if found is None:
+            found = [n.id for _, n in self.store.neighbours(node_id, rel, direction)
+                     if kind != "tagged" or n.label == Label.INITIATIVE]
+            self._cache[key] = found
+        return found
 
     def _initiatives_of(self, org: str) -> list[str]:
-        return [n.id for _, n in self.store.neighbours(org, Rel.INVOLVES, Direction.IN)]
+        return self._ids("initiatives", org, Rel.INVOLVES, Direction.IN)
 
     def _partners_of(self, initiative: str) -> list[str]:
-        return [n.id for _, n in self.store.neighbours(initiative, Rel.INVOLVES, Direction.OUT)]
+        return self._ids("partners", initiative, Rel.INVOLVES, Direction.OUT)
 
     def _degree_of(self, org: str) -> int:
-        if org not in self._degree:
-            self._degree[org] = len(self._initiatives_of(org))
-        return self._degree[org]
+        return len(self._initiatives_of(org))
 
     def _tagged(self, topic: str) -> list[str]:
-        return [n.id for _, n in self.store.neighbours(topic, Rel.TAGGED, Direction.IN) if n.label == Label.INITIATIVE]
+        return self._ids("tagged", topic, Rel.TAGGED, Direction.IN)
 
     # --- query -----------------------------------------------------------------------------------
     def query_for(self, initiative_id: str, known: Sequence[str] = ()) -> PartnerQuery:
@@ -203,9 +212,10 @@ class PartnerRecommender:
                         ev.shared_with[partner].append(ini)
 
         sims: dict[str, float] = {}
-        if q.text.strip():
+        vec = self.recommender.embedder.encode([q.text], kind="query")[0] if q.text.strip() else None
+        if vec is not None:
             result = self.recommender.similar_to_text(q.text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
-                                                      exclude_ids=skip)
+                                                      exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
         similar_sum: Counter[str] = Counter()
         similar_max: dict[str, float] = {}
@@ -217,8 +227,7 @@ class PartnerRecommender:
                     ev.similar_in[partner].append((ini, s))
 
         copartner_similar: Counter[str] = Counter()
-        if known_projects and q.text.strip():
-            vec = self.recommender.embedder.encode([q.text], kind="query")[0]
+        if known_projects and vec is not None:
             for node in self.store.get_many(sorted(known_projects)):
                 if node.embedding is None:
                     continue
@@ -251,6 +260,9 @@ class PartnerRecommender:
                         second[other] += n / total
 
         candidates = (set(copartner) | set(similar_sum) | set(topic_specific) | set(second)) - known
+        if len(candidates) > MAX_CANDIDATES:  # keep the strongest by a cheap prior before the costlier features
+            prior = {c: 2 * copartner[c] + 3 * similar_sum[c] + topic_specific[c] + second[c] for c in candidates}
+            candidates = set(sorted(candidates, key=lambda c: (-prior[c], c))[:MAX_CANDIDATES])
         ids = sorted(candidates)
         if not ids:
             return [], np.zeros((0, len(FEATURES))), ev

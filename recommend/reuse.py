@@ -95,7 +95,7 @@ def check_idea(
     if len(text) > MAX_QUERY_CHARS:
         raise ValidationError([Problem("idea", None, "text", f"at most {MAX_QUERY_CHARS} characters")])
     result = recommender.similar_to_text(text, k=max(k, 10), labels=(Label.IDEA, Label.INITIATIVE),
-                                         exclude_ids=set(exclude_ids))
+                                         exclude_ids=set(exclude_ids), use_topics=False)
     result.items = [r for r in result.items if r.score >= threshold and r.status not in HIDDEN_IDEA_STATUS][:k]
     result.notes.append(f"shown when the score is at least {threshold:.2f}")
     return result

@@ -7,10 +7,11 @@ candidates come from the store's own vector top-k, so the same code runs on ever
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Node, Rel, node_text
@@ -27,10 +28,20 @@ HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
 
 @dataclass(frozen=True)
 class Weights:
-    """How dense and lexical similarity add up to the fused score."""
+    """How the parts add up.
+
+    ``dense`` and ``lexical`` make the text score. Where items carry topics, the topics of the
+    ``neighbours`` closest items by text (weighted by their score to the power ``power``) predict
+    the query's topics, and each item's expected topic overlap (Jaccard) with that prediction adds
+    ``topic`` times itself to ``text`` times the min-max-scaled text score.
+    """
 
     dense: float = 0.5
     lexical: float = 0.5
+    text: float = 0.5
+    topic: float = 1.0
+    neighbours: int = 20
+    power: float = 3.0
 
 
 @dataclass
@@ -40,6 +51,8 @@ class _Corpus:
     lexical: LexicalIndex
     owner: dict[str, str]  # item id -> owning organisation id
     names: dict[str, str]  # organisation id -> name
+    topics: sparse.csr_matrix | None = None  # items (lexical order) x topics, binary
+    topic_ids: list[str] = field(default_factory=list)
 
 
 # Context relationships that make "shared X" reasons: relationship, direction, reason kind, sentence.
@@ -87,6 +100,14 @@ class Recommender:
             owner = {e.src: e.dst for e in self.store.iter_edges(Rel.OWNED_BY)}
             names = {n.id: n.title for n in self.store.iter_nodes(Label.ORGANISATION)}
             built = _Corpus(revision, labels, LexicalIndex(texts, ids), owner, names)
+            row = built.lexical.row
+            tagged = [(row[e.src], e.dst) for e in self.store.iter_edges(Rel.TAGGED) if e.src in row]
+            if tagged:
+                built.topic_ids = sorted({t for _, t in tagged})
+                col = {t: j for j, t in enumerate(built.topic_ids)}
+                rows, cols = zip(*((i, col[t]) for i, t in tagged), strict=True)
+                built.topics = sparse.csr_matrix(
+                    (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(ids), len(col)))
             self._corpora[labels] = built
             return built
 
@@ -134,9 +155,13 @@ class Recommender:
         labels: tuple[Label, ...] = (Label.INITIATIVE,),
         exclude_owners: Iterable[str] = (),
         exclude_ids: Iterable[str] = (),
+        use_topics: bool = True,
+        vector: np.ndarray | None = None,
     ) -> SimilarResult:
-        """Items similar to a free text. ``exclude_owners`` leaves out items owned by those
-        organisations (a whole ministry's agencies, say); ``exclude_ids`` leaves out given items."""
+        """Items similar to a free text (``vector``: its query embedding, when the caller has it). ``exclude_owners`` leaves out items owned by those
+        organisations (a whole ministry's agencies, say); ``exclude_ids`` leaves out given items.
+        With ``use_topics=False`` the score is the text score alone, on an absolute scale that a
+        threshold can be set on (the duplicate check does that)."""
         text = text.strip()
         if not text:
             raise ValidationError([Problem("query", None, "q", "the query text is empty")])
@@ -145,8 +170,9 @@ class Recommender:
         if unit is not None and self.store.get(unit) is None:
             raise NotFoundError(f"no unit with id '{unit}'")
         corpus = self.corpus(labels)
-        return self._search(text, self._embed_query(text), corpus, k=k, cross_silo=cross_silo, owner=unit,
-                            exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids))
+        vector = self._embed_query(text) if vector is None else vector
+        return self._search(text, vector, corpus, k=k, cross_silo=cross_silo, owner=unit,
+                            exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids), use_topics=use_topics)
 
     def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.encode([text], kind="query")[0]
@@ -163,6 +189,7 @@ class Recommender:
         query_item: Node | None = None,
         exclude_owners: set[str] | None = None,
         exclude_ids: set[str] | None = None,
+        use_topics: bool = True,
     ) -> SimilarResult:
         notes: list[str] = []
         excluded_owner = None
@@ -188,16 +215,23 @@ class Recommender:
             top = np.argpartition(-lexical_all, take - 1)[:take]
             lexical = {corpus.lexical.ids[i]: float(lexical_all[i]) for i in top}
         candidates = (set(dense) | set(lexical)) - exclude
-        missing_dense = [c for c in candidates if c not in dense]
-        if missing_dense:
-            q = np.asarray(vector, dtype=np.float32)
-            q = q / (np.linalg.norm(q) or 1.0)
-            for node in self.store.get_many(missing_dense):
-                if node.embedding is not None:
-                    e = node.embedding / (np.linalg.norm(node.embedding) or 1.0)
-                    dense[node.id] = float(e @ q)
+        w = self.weights
+
+        def text_score(cid: str) -> float:
+            row = corpus.lexical.row.get(cid)
+            lex = float(lexical_all[row]) if row is not None and lexical_all.size else 0.0
+            return w.dense * max(dense.get(cid, 0.0), 0.0) + w.lexical * lex
+
+        predicted, topic_scores = ({}, None) if not use_topics else self._predict_topics(corpus, candidates, text_score)
+        if topic_scores is not None:
+            take = min(200, topic_scores.size)
+            best = np.argpartition(-topic_scores, take - 1)[:take]
+            candidates |= {corpus.lexical.ids[i] for i in best if topic_scores[i] > 0} - exclude
+        self._fill_dense(vector, [c for c in candidates if c not in dense], dense)
         nodes = {n.id: n for n in self.store.get_many(sorted(candidates))}
 
+        texts = {cid: text_score(cid) for cid in candidates}
+        low, high = (min(texts.values()), max(texts.values())) if texts else (0.0, 1.0)
         scored: list[tuple[float, str, dict[str, float]]] = []
         for cid in candidates:
             node = nodes.get(cid)
@@ -205,16 +239,19 @@ class Recommender:
                 continue
             if banned_owners and corpus.owner.get(cid) in banned_owners:
                 continue
-            d = max(dense.get(cid, 0.0), 0.0)
             row = corpus.lexical.row.get(cid)
-            lex = float(lexical_all[row]) if row is not None and lexical_all.size else 0.0
-            parts = {"dense": round(d, 4), "lexical": round(lex, 4)}
-            score = self.weights.dense * d + self.weights.lexical * lex
+            parts = {"dense": round(max(dense.get(cid, 0.0), 0.0), 4),
+                     "lexical": round(float(lexical_all[row]) if row is not None and lexical_all.size else 0.0, 4)}
+            score = texts[cid]
+            if topic_scores is not None and row is not None:
+                parts["topic"] = round(float(topic_scores[row]), 4)
+                score = w.text * (score - low) / ((high - low) or 1.0) + w.topic * parts["topic"]
             scored.append((score, cid, parts))
         scored.sort(key=lambda t: (-t[0], t[1]))
 
         items = [
-            self._explain(nodes[cid], score, parts, text, corpus, query_item) for score, cid, parts in scored[:k]
+            self._explain(nodes[cid], score, parts, text, corpus, query_item, predicted)
+            for score, cid, parts in scored[:k]
         ]
         return SimilarResult(
             query=text if query_item is None else query_item.title,
@@ -224,6 +261,38 @@ class Recommender:
             excluded_owner=excluded_owner,
             notes=notes,
         )
+
+    def _fill_dense(self, vector: np.ndarray, ids: list[str], dense: dict[str, float]) -> None:
+        """Dense similarity for candidates that came from elsewhere than the vector top-k."""
+        if not ids:
+            return
+        q = np.asarray(vector, dtype=np.float32)
+        q = q / (np.linalg.norm(q) or 1.0)
+        for node in self.store.get_many(ids):
+            if node.embedding is not None:
+                dense[node.id] = float(node.embedding @ q / (np.linalg.norm(node.embedding) or 1.0))
+
+    def _predict_topics(
+        self, corpus: _Corpus, candidates: set[str], text_score: Callable[[str], float]
+    ) -> tuple[dict[str, float], np.ndarray | None]:
+        """Topic probabilities from the closest items by text, and every item's expected Jaccard
+        overlap with them: sum of P over the item's topics / (its topic count + P mass elsewhere)."""
+        if corpus.topics is None or self.weights.topic <= 0:
+            return {}, None
+        nearest = sorted(candidates, key=lambda c: (-text_score(c), c))[: self.weights.neighbours]
+        rows = [corpus.lexical.row[c] for c in nearest if c in corpus.lexical.row]
+        if not rows:
+            return {}, None
+        weight = np.array([max(text_score(corpus.lexical.ids[r]), 0.0) ** self.weights.power for r in rows])
+        if weight.sum() <= 0:
+            return {}, None
+        p = np.asarray(corpus.topics[rows].T @ (weight / weight.sum())).ravel()
+        inter = np.asarray(corpus.topics @ p).ravel()
+        size = np.asarray(corpus.topics.sum(axis=1)).ravel()
+        union = size + p.sum() - inter
+        scores = np.where(size > 0, inter / np.maximum(union, 1e-9), 0.0)
+        predicted = {corpus.topic_ids[j]: float(p[j]) for j in np.nonzero(p > 0.05)[0]}
+        return predicted, scores
 
     @staticmethod
     def _hidden(node: Node) -> bool:
@@ -238,6 +307,7 @@ class Recommender:
         query_text: str,
         corpus: _Corpus,
         query_item: Node | None,
+        predicted: dict[str, float] | None = None,
     ) -> Recommendation:
         reasons: list[Reason] = []
         terms = corpus.lexical.matching_terms(query_text, node.id)
@@ -255,6 +325,14 @@ class Recommender:
                     names = [theirs[rel][s] for s in shared]
                     reasons.append(Reason(kind, f"{sentence}: " + ", ".join(names),
                                           tuple({"id": s, "name": theirs[rel][s]} for s in shared)))
+        if predicted and parts.get("topic", 0.0) > 0:
+            mine = [e.dst for e, _ in self.store.neighbours(node.id, Rel.TAGGED)]
+            likely = sorted((t for t in mine if t in predicted), key=lambda t: -predicted[t])[:3]
+            if likely:
+                names = {n.id: n.title for n in self.store.get_many(likely)}
+                reasons.append(Reason("predicted_topic", "Tagged with topics common among the closest matches: "
+                                      + ", ".join(names.get(t, t) for t in likely),
+                                      tuple({"id": t, "name": names.get(t, t)} for t in likely)))
         owner_id = corpus.owner.get(node.id)
         owner = None
         if owner_id is not None:

@@ -72,7 +72,7 @@ def test_similar_for_an_initiative_respects_cross_silo(client: TestClient, demo_
     assert all(item["owner"]["id"] != own for item in body["data"])
     assert all(item["id"] != item_id for item in body["data"])
     first = body["data"][0]
-    assert set(first["parts"]) == {"dense", "lexical"} and first["reasons"]
+    assert {"dense", "lexical"} <= set(first["parts"]) and first["reasons"]
 
 
 def test_search_and_post_similar_answer_free_text(client: TestClient) -> None:

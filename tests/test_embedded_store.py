@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from graph.embedded import EmbeddedGraphStore
+from graph.embedded import FRESHNESS_SECONDS, EmbeddedGraphStore
 from graph.schema import Direction, Edge, Label, Node, Rel
 from graph.store import to_networkx
 
@@ -104,6 +105,7 @@ def test_other_process_writes_are_seen(tmp_path: Path) -> None:
     with EmbeddedGraphStore(path) as reader, EmbeddedGraphStore(path) as writer:
         assert reader.count_nodes() == 0
         writer.upsert([Node("a", Label.TOPIC, {"name": "a"})])
+        time.sleep(FRESHNESS_SECONDS + 0.05)
         assert reader.get("a") is not None
 
 

@@ -31,7 +31,7 @@ def _labelled_scores(rec: Recommender) -> list[tuple[float, bool]]:
     scored = []
     for idea in store.iter_nodes(Label.IDEA):
         result = rec.similar_to_text(node_text(idea), k=5, labels=(Label.IDEA, Label.INITIATIVE),
-                                     exclude_ids={idea.id})
+                                     exclude_ids={idea.id}, use_topics=False)
         scored += [(item.score, (idea.id, item.id) in positive) for item in result.items]
     return scored
 
