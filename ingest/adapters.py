@@ -6,6 +6,12 @@ which then go through the same validation and writing as any other ingest.
 - ``cordis``: Horizon 2020 projects (``projects.csv``, ``participants.csv``, ``organisations.csv``)
   become initiatives owned by their coordinator, with every participant linked by ``INVOLVES``;
   topic codes and programme parts become topics.
+- ``nfr``: Forskningsrådet's Norwegian H2020 participations (``participations.csv``) become
+  organisations with organisation number and kommune (``orgnr:<number>``), and the projects they took
+  part in (``cordis:<project_id>``, the same grant id as CORDIS). Those project records *fill*: where
+  CORDIS already wrote the project, they add the Norwegian partners and missing fields and change
+  nothing else. Entity resolution merges an NFR organisation into the CORDIS node with the same
+  organisation number, so ingest CORDIS first.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from ingest.text import normalise
 TIDSTYVER_PREFIX = "tidstyver:"
 CORDIS_PREFIX = "cordis:"
 PIC_PREFIX = "pic:"
+NFR_ORG_PREFIX = "orgnr:"
 ACTIVITY_KIND = {"PUB": "public_body", "HES": "research", "REC": "research", "PRC": "business", "OTH": "other"}
 
 
@@ -31,11 +38,15 @@ def slug(text: str) -> str:
     return re.sub(r"[^0-9a-zæøå]+", "-", normalise(text)).strip("-")[:100] or "unknown"
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+def _rows(path: Path, delimiter: str | None = ",") -> list[tuple[int, dict[str, str]]]:
     if not path.exists():
         raise ValidationError([Problem(str(path), None, None, "file not found")])
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
+        if delimiter is None:
+            first = fh.readline()
+            delimiter = ";" if first.count(";") > first.count(",") else ","
+            fh.seek(0)
+        reader = csv.DictReader(fh, delimiter=delimiter)
         rows = []
         line = reader.line_num
         for row in reader:
@@ -125,10 +136,70 @@ def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True)
     return records
 
 
+def _nfr_kind(row: dict[str, str]) -> str:
+    name = row.get("org_name", "").upper()
+    if "KOMMUNE" in name.split() or name.endswith("KOMMUNE"):
+        return "municipality"
+    sector = row.get("rnd_sector_code", "")
+    if sector in ("UoH", "Institutt", "INST") or "institutt" in row.get("rnd_sector", "").lower():
+        return "research"
+    if "næringsliv" in row.get("rnd_sector", "").lower():
+        return "business"
+    if "offentlig" in row.get("rnd_category", "").lower() or "helse" in row.get("rnd_sector", "").lower():
+        return "public_body"
+    return "other"
+
+
+def nfr_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:
+    """Records for Forskningsrådet's participations in ``folder/participations.csv`` (projects passing ``keep``)."""
+    path = folder / "participations.csv"
+    orgs: dict[str, Record] = {}
+    projects: dict[str, tuple[int, dict[str, str], list[dict[str, str]]]] = {}
+    for row_no, row in _rows(path, delimiter=None):
+        if not keep(row.get("project_id", "")):
+            continue
+        number = (row.get("org_number") or "").strip()
+        org_id = NFR_ORG_PREFIX + number if number else None
+        if org_id and org_id not in orgs:
+            orgs[org_id] = Record(str(path), row_no, "organisations", {k: v for k, v in {
+                "id": org_id, "name": row.get("org_name") or row.get("org_short_name") or number,
+                "kind": _nfr_kind(row), "org_number": number, "country": "NO",
+                "municipality": row.get("municipality") or None}.items() if v})
+        entry = projects.setdefault(row["project_id"], (row_no, row, []))
+        if org_id:
+            entry[2].append({"org": org_id, "role": "coordinator" if row.get("role") == "COORDINATOR"
+                             else "partner"})
+    records = list(orgs.values())
+    for project_id, (row_no, row, partners) in projects.items():
+        if not partners:
+            continue
+        end = row.get("end_date") or None
+        records.append(Record(str(path), row_no, "initiatives", {k: v for k, v in {
+            "id": CORDIS_PREFIX + project_id,
+            "title": row.get("title") or row.get("acronym"),
+            "description": row.get("topic") or None,
+            "status": "completed" if end and end < dt.date.today().isoformat() else "ongoing",
+            "start_date": row.get("start_date") or None,
+            "end_date": end,
+            "owner": next((p["org"] for p in partners if p["role"] == "coordinator"), partners[0]["org"]),
+            "partners": partners,
+            "topics": [t for t in [row.get("topic_code")] if t],
+        }.items() if v}, mode="fill"))
+    return records
+
+
+FORMATS = ("cordis", "nfr", "tidstyver")
+
+
 def records_for(source: str, folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> Iterable[Record]:
-    """Records of a named source format (``tidstyver`` or ``cordis``)."""
+    """Records of a named source format (``tidstyver``, ``cordis`` or ``nfr``); ``folder`` may also
+    be the source's main file."""
+    if folder.is_file():
+        folder = folder.parent
     if source == "tidstyver":
         return tidstyver_records(folder, keep)
     if source == "cordis":
         return cordis_records(folder, keep)
+    if source == "nfr":
+        return nfr_records(folder, keep)
     raise ValidationError([Problem(str(folder), None, None, f"unknown source format '{source}'")])

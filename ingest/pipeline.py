@@ -1,12 +1,23 @@
-"""Ingest: read and validate everything first, embed only what changed, then write in batches.
+"""Ingest: read and validate, resolve organisations, embed only what changed, write in batches.
 
-A file with a bad row writes nothing. A second ingest of the same files embeds nothing and changes
-nothing. Each batch is one store transaction, so an interrupted run leaves whole batches only, and a
-re-run completes the work.
+- ``strict``: any bad row fails the run and nothing is written. Otherwise bad rows are skipped, each
+  listed (file, row, field, message) in the summary's problems and the report file.
+- Incremental and idempotent: unchanged rows are not written or embedded; a changed row updates its
+  node and only it is re-embedded; when every source file is byte-identical to the last completed
+  run of the same source (and the store still has what that run left), nothing is read at all.
+- ``sync``: nodes that the same source delivered last time and no longer delivers are deleted.
+- Crash safety: every batch is one store transaction; the ids whose derived edges must be redone are
+  recorded in the store before the first write and cleared after the last, so a re-run after a kill
+  completes the work.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
+import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +33,9 @@ from ingest.readers import Record, discover, read
 from ingest.records import OWNED_RELS, Parsed, parse
 
 ProgressFactory = Callable[[str, int], "Progress"]
+FORMATS = ("files", "cordis", "nfr", "tidstyver", "table")
+PENDING_KEY = "ingest:pending"
+_TAG = re.compile(r"<[a-zA-Z/][^>]{0,200}>")
 
 
 class Progress:
@@ -46,18 +60,45 @@ class IngestSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0
     embedded: int = 0
+    merged: int = 0
+    same_as: int = 0
+    retired: int = 0
+    warnings: int = 0
     edges_written: int = 0
     edges_removed: int = 0
+    similar_written: int = 0
+    similar_removed: int = 0
     seconds: float = 0.0
+    encode_seconds: float = 0.0
+    files_unchanged: bool = False
+    report: str | None = None
     files: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # skipped rows and warnings
+    merges: list[str] = field(default_factory=list)
+    pending: set[str] = field(default_factory=set, repr=False)  # ids whose SIMILAR_TO lists are due
+    members: list[str] = field(default_factory=list, repr=False)  # ids this run delivered
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        d = asdict(self)
+        d["problems"] = [str(p) for p in self.problems]
+        del d["pending"], d["members"]
+        return d
 
 
-def parse_records(records: Iterable[Record], problems: list[Problem] | None = None) -> list[Parsed]:
-    """Validate records; raise ValidationError listing every problem (also those passed in)."""
+# --- validation ------------------------------------------------------------------------------------
+
+
+def _html_warnings(record: Record) -> list[Problem]:
+    return [Problem(record.file, record.row, k, "HTML tags removed from the text")
+            for k, v in record.data.items() if isinstance(v, str) and _TAG.search(v)]
+
+
+def parse_records(records: Iterable[Record], problems: list[Problem] | None = None, *, strict: bool = True,
+                  skipped: list[Problem] | None = None, warnings: list[Problem] | None = None) -> list[Parsed]:
+    """Validate records. Strict: raise ValidationError listing every problem (also those passed in).
+    Otherwise bad records are left out and their problems appended to ``skipped``."""
     problems = list(problems or [])
     parsed: list[Parsed] = []
     seen: dict[str, tuple[str, int]] = {}
@@ -66,6 +107,8 @@ def parse_records(records: Iterable[Record], problems: list[Problem] | None = No
         problems.extend(found)
         if item is None:
             continue
+        if warnings is not None:
+            warnings.extend(_html_warnings(record))
         first = seen.get(item.node.id)
         if first is not None:
             problems.append(Problem(record.file, record.row, "id",
@@ -73,44 +116,70 @@ def parse_records(records: Iterable[Record], problems: list[Problem] | None = No
             continue
         seen[item.node.id] = (record.file, record.row)
         parsed.append(item)
-    if problems:
+    if problems and strict:
         raise ValidationError(problems)
+    if skipped is not None:
+        skipped.extend(problems)
     return parsed
 
 
 def load_records(paths: Sequence[Path | str], kind: str | None = None) -> list[Parsed]:
     """Read and validate every file; raise ValidationError listing every problem found."""
     problems: list[Problem] = []
-    records: list[Record] = []
-    for path, k in discover([Path(p) for p in paths], kind):
-        try:
-            records.extend(read(path, k))
-        except ValidationError as e:
-            problems.extend(e.problems)
+    records = _read_files([Path(p) for p in paths], kind, None, problems)
     return parse_records(records, problems)
 
 
-def check_links(parsed: list[Parsed], store: GraphStore) -> None:
-    """Every link must reach an id of the right label, in this run or already in the store."""
-    labels: dict[str, Label] = {p.node.id: p.node.label for p in parsed}
-    for p in parsed:
-        for t in p.topics:
-            labels[t.id] = Label.TOPIC
-    missing = {e.dst for p in parsed for _, e, _ in p.links if e.dst not in labels}
-    for node in store.get_many(sorted(missing)):
-        labels[node.id] = node.label
-    problems: list[Problem] = []
-    for p in parsed:
-        for fieldname, edge, want in p.links:
-            have = labels.get(edge.dst)
-            if have is None:
-                problems.append(Problem(p.record.file, p.record.row, fieldname,
-                                        f"links to '{edge.dst}', which is neither in this ingest nor in the store"))
-            elif have != want:
-                problems.append(Problem(p.record.file, p.record.row, fieldname,
-                                        f"'{edge.dst}' is a {have.value}, expected a {want.value}"))
-    if problems:
-        raise ValidationError(problems)
+def _read_files(paths: list[Path], kind: str | None, encoding: str | None, problems: list[Problem]) -> list[Record]:
+    records: list[Record] = []
+    for path, k in discover(paths, kind):
+        try:
+            records.extend(read(path, k, encoding=encoding, problems=problems))
+        except ValidationError as e:
+            problems.extend(e.problems)
+    return records
+
+
+def check_links(parsed: list[Parsed], store: GraphStore, *, strict: bool = True,
+                skipped: list[Problem] | None = None) -> list[Parsed]:
+    """Every link must reach an id of the right label, in this run or already in the store.
+
+    Strict: raise ValidationError. Otherwise rows with a bad link are left out (and then rows that
+    linked to those, until nothing changes) and their problems appended to ``skipped``."""
+    stored: dict[str, Label] = {}
+    wanted = {e.dst for p in parsed for _, e, _ in p.links}
+    in_run = {p.node.id for p in parsed} | {t.id for p in parsed for t in p.topics}
+    for node in store.get_many(sorted(wanted - in_run)):
+        stored[node.id] = node.label
+    while True:
+        labels = dict(stored)
+        for p in parsed:
+            labels[p.node.id] = p.node.label
+            for t in p.topics:
+                labels[t.id] = Label.TOPIC
+        problems: list[Problem] = []
+        bad: set[int] = set()
+        for n, p in enumerate(parsed):
+            for fieldname, edge, want in p.links:
+                have = labels.get(edge.dst)
+                if have is None:
+                    problems.append(Problem(p.record.file, p.record.row, fieldname, f"links to '{edge.dst}', "
+                                            "which is neither in this ingest nor in the store"))
+                    bad.add(n)
+                elif have != want:
+                    problems.append(Problem(p.record.file, p.record.row, fieldname,
+                                            f"'{edge.dst}' is a {have.value}, expected a {want.value}"))
+                    bad.add(n)
+        if problems and strict:
+            raise ValidationError(problems)
+        if skipped is not None:
+            skipped.extend(problems)
+        if not bad:
+            return parsed
+        parsed = [p for n, p in enumerate(parsed) if n not in bad]
+
+
+# --- embedding and writing -------------------------------------------------------------------------
 
 
 def embed_changed(
@@ -119,29 +188,212 @@ def embed_changed(
 ) -> int:
     """Set model, text hash and (only where the text or model changed) embedding on text nodes."""
     stored = store.hashes()
-    todo: list[tuple[Node, str]] = []
-    for node in nodes:
-        text = node_text(node)
-        if not text:
-            continue
-        node.model = embedder.name
-        node.text_hash = text_hash(text, embedder.name)
-        if stored.get(node.id) != (node.text_hash, node.model):
-            todo.append((node, text))
+    todo = [n for n in nodes if _set_hash(n, embedder.name) and stored.get(n.id) != (n.text_hash, n.model)]
     bar = progress("embedding", len(todo))
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        vectors = embedder.encode([t for _, t in chunk], kind="passage", batch_size=batch_size)
-        for (node, _), vec in zip(chunk, vectors, strict=True):
-            node.embedding = np.asarray(vec, dtype=np.float32)
-        bar.update(len(chunk))
+    _encode(todo, embedder, batch_size, bar)
     bar.close()
     return len(todo)
+
+
+def _set_hash(node: Node, model: str) -> bool:
+    text = node_text(node)
+    if not text:
+        return False
+    node.model, node.text_hash = model, text_hash(text, model)
+    return True
+
+
+def _encode(nodes: list[Node], embedder: Embedder, batch_size: int, bar: Progress) -> float:
+    spent = 0.0
+    for start in range(0, len(nodes), batch_size):
+        chunk = nodes[start:start + batch_size]
+        t = time.perf_counter()
+        vectors = embedder.encode([node_text(n) for n in chunk], kind="passage", batch_size=batch_size)
+        spent += time.perf_counter() - t
+        for node, vec in zip(chunk, vectors, strict=True):
+            node.embedding = np.asarray(vec, dtype=np.float32)
+        bar.update(len(chunk))
+    return spent
 
 
 def _batches(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _after_batch(n: int) -> None:
+    """Test hook for crash tests: with KOMINN_INGEST_TEST_HOOK set to a file, note each committed
+    batch there and pause, so a test can kill the process between batches. Unset: nothing."""
+    hook = os.environ.get("KOMINN_INGEST_TEST_HOOK")
+    if hook:
+        with open(hook, "a", encoding="utf-8") as fh:
+            fh.write(f"{n}\n")
+        time.sleep(float(os.environ.get("KOMINN_INGEST_TEST_PAUSE", "0.3")))
+
+
+def _get_json(store: GraphStore, key: str) -> object:
+    value = store.get_meta(key)
+    return None if value is None else json.loads(value)
+
+
+def write_parsed(
+    store: GraphStore,
+    embedder: Embedder,
+    parsed: list[Parsed],
+    *,
+    batch_size: int = 500,
+    progress: ProgressFactory = _silent,
+    strict: bool = True,
+    resolve: bool = False,
+    similar: bool = True,
+    summary: IngestSummary | None = None,
+) -> IngestSummary:
+    """Resolve organisations, check links, embed what changed and write: ingest after validation."""
+    started = time.perf_counter()
+    summary = summary or IngestSummary()
+    skipped: list[Problem] = []
+    extra: list[Node] = []
+    same_as: list[Edge] = []
+    if resolve:
+        from ingest.resolve import resolve_organisations
+
+        parsed, res = resolve_organisations(parsed, store)
+        extra = res.updates
+        same_as = res.same_as
+        summary.merged, summary.same_as = len(res.merges), len(res.same_as)
+        summary.merges = [f"{m.file}, row {m.row}: '{m.record_id}' merged into '{m.into}' "
+                          f"(by {m.method}, score {m.score})" for m in res.merges]
+        summary.merges += [f"'{e.src}' may be the same as '{e.dst}' (by {e.props['method']}, score "
+                           f"{e.props['score']}): recorded as SAME_AS, not merged" for e in res.same_as]
+    parsed = check_links(parsed, store, strict=strict, skipped=skipped)
+    summary.problems.extend(skipped)
+    summary.read += len(parsed)
+
+    topics = {t.id: t for p in parsed for t in p.topics}
+    fill = {p.node.id for p in parsed if p.record.mode == "fill"}
+    parsed_ids = {p.node.id for p in parsed}
+    nodes = [p.node for p in parsed] + extra + [t for i, t in topics.items() if i not in parsed_ids]
+    existing = {n.id: n for n in store.get_many([n.id for n in nodes])}
+    for node in nodes:
+        old = existing.get(node.id)
+        if node.id in fill and old is not None:
+            node.props = {**node.props, **old.props}
+        elif old is not None and old.props.get("aliases"):  # fed by several sources: keep what merges added
+            node.props = {**old.props, **node.props}
+    changed: list[Node] = []
+    for node in nodes:
+        old = existing.get(node.id)
+        _set_hash(node, embedder.name)
+        if old is None:
+            summary.created += 1
+            changed.append(node)
+        elif old.props != node.props or old.label != node.label or (old.text_hash, old.model) != (
+                node.text_hash, node.model):
+            summary.updated += 1
+            changed.append(node)
+        else:
+            summary.unchanged += 1
+    to_embed = [n for n in changed if n.text_hash and (existing.get(n.id) is None or
+                (existing[n.id].text_hash, existing[n.id].model) != (n.text_hash, n.model))]
+    text_changed = {n.id for n in to_embed if n.label in _SIMILAR}
+
+    wanted: dict[tuple[str, str, str], Edge] = {}
+    for p in parsed:
+        for _, e, _ in p.links:
+            wanted[e.key] = Edge(e.src, e.rel, e.dst, {**e.props, "source": "fill"}) if p.node.id in fill else e
+    for e in same_as:
+        wanted.setdefault(e.key, e)
+    stale: list[Edge] = []
+    new_edges: list[Edge] = []
+    have: dict[tuple[str, str, str], Edge] = {}
+    for p in parsed:
+        if p.node.id not in existing:
+            continue
+        for edge, _ in store.neighbours(p.node.id):
+            have[edge.key] = edge
+            if p.node.id not in fill and edge.rel in OWNED_RELS and edge.key not in wanted \
+                    and "source" not in edge.props:
+                stale.append(edge)
+    for key, edge in wanted.items():
+        old_edge = have.get(key)
+        if old_edge is None or (old_edge.props != edge.props and "source" not in edge.props):
+            new_edges.append(edge)
+
+    pending = set(_get_json(store, PENDING_KEY) or [])  # left by a run that was killed
+    if text_changed - pending:
+        store.set_meta(PENDING_KEY, json.dumps(sorted(pending | text_changed)))
+    if to_embed:
+        store.set_meta("embedding_model", embedder.name)
+        store.set_meta("embedding_dimension", str(embedder.dimension))
+
+    bar = progress("writing", len(changed) + len(new_edges) + len(stale))
+    embed_bar = progress("embedding", len(to_embed))
+    embed = {n.id for n in to_embed}
+    batches = 0
+    for chunk in _batches(changed, batch_size):  # embed a batch, then write it: a kill loses one batch
+        summary.encode_seconds += _encode([n for n in chunk if n.id in embed], embedder,
+                                          min(batch_size, 64), embed_bar)
+        store.upsert(nodes=chunk)
+        bar.update(len(chunk))
+        batches += 1
+        _after_batch(batches)
+    embed_bar.close()
+    for chunk in _batches(new_edges, batch_size):
+        store.upsert(edges=chunk)
+        bar.update(len(chunk))
+        batches += 1
+        _after_batch(batches)
+    if stale:
+        store.delete_edges(stale)
+        bar.update(len(stale))
+    bar.close()
+    summary.embedded += len(to_embed)
+    summary.edges_written += len(new_edges)
+    summary.edges_removed += len(stale)
+    summary.encode_seconds = round(summary.encode_seconds, 3)
+    summary.pending |= pending | text_changed
+    summary.members = sorted({n.id for n in nodes})
+    if similar:
+        finish_similar(store, summary, batch_size=batch_size)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+_SIMILAR = frozenset({Label.INITIATIVE, Label.IDEA, Label.NEED})
+
+
+def finish_similar(store: GraphStore, summary: IngestSummary, *, batch_size: int = 500) -> None:
+    """Recompute SIMILAR_TO around what changed (and what a killed run left pending), then clear."""
+    from ingest.derived import update_similar
+
+    if summary.pending:
+        w, r = update_similar(store, summary.pending, batch_size=batch_size)
+        summary.similar_written += w
+        summary.similar_removed += r
+    if store.get_meta(PENDING_KEY) not in (None, "[]"):
+        store.set_meta(PENDING_KEY, "[]")
+
+
+# --- whole runs --------------------------------------------------------------------------------------
+
+
+def _source_files(fmt: str, paths: list[Path], kind: str | None, mapping: Path | None) -> list[Path]:
+    if fmt == "files":
+        return [p for p, _ in discover(paths, kind)]
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.glob("*.csv")) if p.is_dir() else [p]
+    return files + ([mapping] if mapping else [])
+
+
+def _fingerprint(files: list[Path], options: dict[str, object]) -> str:
+    h = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    for f in files:
+        h.update(str(f.resolve()).encode())
+        with f.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
 
 
 def ingest(
@@ -152,17 +404,117 @@ def ingest(
     kind: str | None = None,
     batch_size: int = 500,
     progress: ProgressFactory = _silent,
+    fmt: str = "files",
+    mapping: Path | str | None = None,
+    encoding: str | None = None,
+    strict: bool = True,
+    sync: bool = False,
+    resolve: bool = True,
+    source: str | None = None,
+    report: Path | str | None = None,
+    recheck: bool = False,
 ) -> IngestSummary:
-    """Ingest files or folders in the documented format into ``store``.
+    """Ingest files or folders of a format (the KomInn ingest format by default) into ``store``.
 
-    Raises ValidationError (and writes nothing) when any row is bad.
+    ``strict``: a bad row raises ValidationError and nothing is written. Otherwise bad rows are
+    skipped and listed in the summary (and in ``report`` when given). ``recheck`` reads and compares
+    every row even when the files are unchanged since the last run.
     """
     started = time.perf_counter()
-    parsed = load_records(paths, kind)
-    summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress)
-    summary.files = [str(p) for p in paths]
+    if fmt not in FORMATS:
+        raise ValidationError([Problem(", ".join(map(str, paths)), None, None,
+                                       f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")])
+    path_list = [Path(p) for p in paths]
+    mapping_path = Path(mapping) if mapping else None
+    if fmt == "table" and mapping_path is None:
+        raise ValidationError([Problem(", ".join(map(str, paths)), None, None, "--format table needs --mapping")])
+    key = source or fmt + ":" + ",".join(sorted(str(p.resolve()) for p in path_list))
+    state_key, members_key = f"ingest:state:{key}", f"ingest:members:{key}"
+    files = _source_files(fmt, path_list, kind, mapping_path)
+    fingerprint = _fingerprint(files, {"fmt": fmt, "kind": kind, "encoding": encoding, "strict": strict,
+                                       "resolve": resolve, "model": embedder.name, "sync": sync})
+    state = _get_json(store, state_key)
+    if (not recheck and isinstance(state, dict) and state.get("fingerprint") == fingerprint
+            and store.get_meta(PENDING_KEY) in (None, "[]")
+            and store.count_nodes() == state.get("nodes") and store.count_edges() == state.get("edges")):
+        summary = IngestSummary(read=int(state.get("read", 0)), unchanged=int(state.get("delivered", 0)),
+                                skipped=int(state.get("skipped", 0)), files_unchanged=True,
+                                files=[str(p) for p in paths], report=state.get("report"))
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
+
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    if fmt == "files":
+        records = _read_files(path_list, kind, encoding, problems)
+    elif fmt == "table":
+        from ingest.table import Mapping, read_table
+
+        m = Mapping.load(mapping_path)  # type: ignore[arg-type]
+        records = []
+        for p in path_list:
+            try:
+                records.extend(read_table(p, m, encoding=encoding, problems=problems))
+            except ValidationError as e:
+                problems.extend(e.problems)
+    else:
+        from ingest.adapters import records_for
+
+        records = []
+        for p in path_list:
+            records.extend(records_for(fmt, p))
+    skipped: list[Problem] = []
+    parsed = parse_records(records, problems, strict=strict, skipped=skipped, warnings=warnings)
+    summary = IngestSummary(files=[str(p) for p in paths])
+    summary.problems = skipped
+    store.set_meta(state_key, "{}")  # a run that does not finish leaves no claim that the files are in
+    summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
+                           resolve=resolve, similar=False, summary=summary)
+    members = summary.members
+    before = _get_json(store, members_key) or []
+    if not sync:  # what vanished from the source stays a member until a --sync retires it
+        members = sorted(set(members) | set(before))  # type: ignore[arg-type]
+    else:
+        others: set[str] = set()
+        for other_key in _get_json(store, "ingest:sources") or []:
+            if other_key != key:
+                others.update(_get_json(store, f"ingest:members:{other_key}") or [])
+        keep = set(members) | others
+        gone = [i for i in before if i not in keep and not i.startswith("topic:")]  # type: ignore[union-attr]
+        if gone:
+            pending = set(_get_json(store, PENDING_KEY) or []) | set(gone)
+            store.set_meta(PENDING_KEY, json.dumps(sorted(pending)))
+            summary.pending |= set(gone)
+            summary.retired = store.delete(gone)
+    finish_similar(store, summary, batch_size=batch_size)
+    summary.skipped = len({(p.file, p.row) for p in summary.problems})
+    summary.problems += warnings
+    summary.warnings = len(warnings)
+    if report is not None and (summary.problems or summary.merges):
+        summary.report = str(write_report(Path(report), summary))
+    sources = _get_json(store, "ingest:sources") or []
+    if key not in sources:  # type: ignore[operator]
+        store.set_meta("ingest:sources", json.dumps([*sources, key]))  # type: ignore[misc]
+    store.set_meta(members_key, json.dumps(members))
+    store.set_meta(state_key, json.dumps({"fingerprint": fingerprint, "nodes": store.count_nodes(),
+                                          "edges": store.count_edges(), "read": summary.read, "delivered": len(members),
+                                          "skipped": summary.skipped, "report": summary.report}))
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def write_report(path: Path, summary: IngestSummary) -> Path:
+    """A CSV of every skipped row, warning and merge: action, file, row, field, message."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["action", "file", "row", "field", "message"])
+        for p in summary.problems:
+            action = "warning" if p.message.startswith("HTML tags removed") else "skipped"
+            w.writerow([action, p.file, p.row or "", p.field or "", p.message])
+        for m in summary.merges:
+            w.writerow(["merged" if "merged into" in m else "same_as", "", "", "", m])
+    return path
 
 
 def ingest_records(
@@ -172,76 +524,20 @@ def ingest_records(
     *,
     batch_size: int = 500,
     progress: ProgressFactory = _silent,
+    strict: bool = True,
+    resolve: bool = False,
 ) -> IngestSummary:
-    """Ingest records made by a source adapter, through the same validation and writing."""
+    """Ingest records made by a source adapter (or one API write), through the same validation and
+    writing. Strict by default: a bad record raises ValidationError and nothing is written."""
     started = time.perf_counter()
-    summary = write_parsed(store, embedder, parse_records(records), batch_size=batch_size, progress=progress)
+    skipped: list[Problem] = []
+    parsed = parse_records(records, strict=strict, skipped=skipped)
+    summary = IngestSummary(problems=skipped)
+    summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
+                           resolve=resolve, summary=summary)
+    summary.skipped = len({(p.file, p.row) for p in summary.problems})
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
-def write_parsed(
-    store: GraphStore,
-    embedder: Embedder,
-    parsed: list[Parsed],
-    *,
-    batch_size: int = 500,
-    progress: ProgressFactory = _silent,
-) -> IngestSummary:
-    """Check links, embed what changed and write: the part of ingest after validation."""
-    started = time.perf_counter()
-    summary = IngestSummary()
-    check_links(parsed, store)
-    summary.read = len(parsed)
-
-    topics = {t.id: t for p in parsed for t in p.topics}
-    nodes = [p.node for p in parsed] + list(topics.values())
-    existing = {n.id: n for n in store.get_many([n.id for n in nodes])}
-    summary.embedded = embed_changed(nodes, store, embedder, progress=progress)
-    if summary.embedded:
-        store.set_meta("embedding_model", embedder.name)
-        store.set_meta("embedding_dimension", str(embedder.dimension))
-
-    changed: list[Node] = []
-    for node in nodes:
-        old = existing.get(node.id)
-        if old is None:
-            summary.created += 1
-            changed.append(node)
-        elif old.props != node.props or old.label != node.label or node.embedding is not None \
-                or (old.text_hash, old.model) != (node.text_hash, node.model):
-            summary.updated += 1
-            changed.append(node)
-        else:
-            summary.unchanged += 1
-
-    wanted = {e.key: e for p in parsed for _, e, _ in p.links}
-    stale: list[Edge] = []
-    new_edges: list[Edge] = []
-    for p in parsed:
-        if p.node.id not in existing:
-            continue
-        for edge, _ in store.neighbours(p.node.id):
-            if edge.rel in OWNED_RELS and edge.key not in wanted:
-                stale.append(edge)
-    have = {e.key: e for p in parsed if p.node.id in existing for e, _ in store.neighbours(p.node.id)}
-    for key, edge in wanted.items():
-        old_edge = have.get(key)
-        if old_edge is None or old_edge.props != edge.props:
-            new_edges.append(edge)
-
-    bar = progress("writing", len(changed) + len(new_edges) + len(stale))
-    for chunk in _batches(changed, batch_size):
-        store.upsert(nodes=chunk)
-        bar.update(len(chunk))
-    for chunk in _batches(new_edges, batch_size):
-        store.upsert(edges=chunk)
-        bar.update(len(chunk))
-    if stale:
-        store.delete_edges(stale)
-        bar.update(len(stale))
-    bar.close()
-    summary.edges_written = len(new_edges)
-    summary.edges_removed = len(stale)
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
+__all__ = ["IngestSummary", "Progress", "ingest", "ingest_records", "parse_records"]

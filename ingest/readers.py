@@ -1,4 +1,9 @@
-"""Readers for CSV, JSON and JSONL files: each yields raw records that remember file and row."""
+"""Readers for CSV, Excel, JSON and JSONL files: each yields raw records that remember file and row.
+
+A problem that spoils a whole file (not decodable, wrong separator, not JSON) raises ValidationError.
+A problem in one row (a ragged CSV line) is appended to ``problems`` when the caller passes a list,
+and that row is left out; without a list it raises, as before.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import Problem, ValidationError
+from graph.schema import FIELDS, Label
 
 KINDS = ("focus_areas", "organisations", "needs", "initiatives", "ideas")
-EXTENSIONS = (".csv", ".json", ".jsonl")
+EXTENSIONS = (".csv", ".json", ".jsonl", ".xlsx")
 MAX_FILE_BYTES = 512 * 1024 * 1024
+SEPARATORS = (";", "\t", "|")
+_KIND_LABEL = {"focus_areas": Label.FOCUS_AREA, "organisations": Label.ORGANISATION, "needs": Label.NEED,
+               "initiatives": Label.INITIATIVE, "ideas": Label.IDEA}
+
+
+def required_columns(kind: str) -> list[str]:
+    """Columns a file of this kind must have (rows may still leave optional ones empty)."""
+    label = _KIND_LABEL.get(kind)
+    if label is None:
+        return []
+    cols = ["id", *(s.name for s in FIELDS[label] if s.required)]
+    return [*cols, "owner"] if kind == "initiatives" else cols
 
 
 @dataclass(frozen=True)
@@ -24,6 +42,7 @@ class Record:
     row: int
     kind: str
     data: dict[str, Any]
+    mode: str = "replace"  # "fill": where the node exists, only add missing fields and links
 
 
 def discover(paths: list[Path], kind: str | None = None) -> list[tuple[Path, str]]:
@@ -56,55 +75,124 @@ def discover(paths: list[Path], kind: str | None = None) -> list[tuple[Path, str
     return sorted(found, key=lambda fk: KINDS.index(fk[1]))
 
 
-def read(path: Path, kind: str) -> Iterator[Record]:
+def read(path: Path, kind: str, *, encoding: str | None = None,
+         problems: list[Problem] | None = None) -> Iterator[Record]:
     """Records of one file; a file that cannot be parsed raises ValidationError naming the place."""
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValidationError([Problem(str(path), None, None, f"file is larger than {MAX_FILE_BYTES} bytes")])
     if path.suffix == ".csv":
-        yield from _read_csv(path, kind)
+        yield from read_csv_rows(path, kind, encoding=encoding, problems=problems, separator=",")
+    elif path.suffix == ".xlsx":
+        yield from read_xlsx_rows(path, kind, problems=problems)
     elif path.suffix == ".jsonl":
-        yield from _read_jsonl(path, kind)
+        yield from _read_jsonl(path, kind, encoding)
     else:
-        yield from _read_json(path, kind)
+        yield from _read_json(path, kind, encoding)
 
 
-def _decode(path: Path) -> str:
+def decode(path: Path, encoding: str | None = None) -> str:
+    """The text of a file: UTF-8 (a BOM is dropped) unless another encoding is named."""
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise ValidationError(
-            [Problem(str(path), line, None, f"not UTF-8 (byte {raw[e.start]:#x} at offset {e.start}); "
-                     "save the file as UTF-8")]
+            [Problem(str(path), line, None, f"not {encoding or 'UTF-8'} (byte {raw[e.start]:#x} at offset "
+                     f"{e.start}); save the file as UTF-8, or name its encoding with --encoding latin-1")]
         ) from e
+    except LookupError as e:
+        raise ValidationError([Problem(str(path), None, None, f"unknown encoding '{encoding}'")]) from e
 
 
-def _read_csv(path: Path, kind: str) -> Iterator[Record]:
-    text = _decode(path)
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+def _problem(problems: list[Problem] | None, p: Problem) -> None:
+    if problems is None:
+        raise ValidationError([p])
+    problems.append(p)
+
+
+def _check_header(path: Path, kind: str, header: list[str], problems: list[Problem] | None) -> None:
+    present = {h.strip() for h in header}
+    for col in required_columns(kind):
+        if col not in present:
+            _problem(problems, Problem(str(path), 1, col, f"required column '{col}' is missing from the header; "
+                                       f"the columns are: {', '.join(h for h in header if h)}"))
+
+
+def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problems: list[Problem] | None = None,
+                  separator: str | None = ",", check_header: bool = True) -> Iterator[Record]:
+    """Rows of a CSV file as records; ``separator=None`` detects it from the header."""
+    text = decode(path, encoding)
+    lines = text.splitlines(keepends=True)
+    first = lines[0] if lines else ""
+    if separator is None:
+        counts = {s: first.count(s) for s in (",", *SEPARATORS)}
+        separator = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+    reader = csv.DictReader(lines, delimiter=separator, strict=True)
     try:
-        header = reader.fieldnames or []
-        if len(header) == 1 and ";" in header[0]:
-            raise ValidationError(
-                [Problem(str(path), 1, None, "the header has one column containing ';': use ',' as separator")]
-            )
+        header = list(reader.fieldnames or [])
+        if len(header) == 1:
+            for other in SEPARATORS:
+                if other in header[0]:
+                    name = {"\t": "tab"}.get(other, f"'{other}'")
+                    raise ValidationError([Problem(str(path), 1, None, f"the header has one column containing "
+                                                   f"{name}: use '{separator}' as separator")])
+        if check_header:
+            _check_header(path, kind, header, problems)
         line = reader.line_num
         for raw in reader:
-            if None in raw:
-                raise ValidationError(
-                    [Problem(str(path), line + 1, None, f"{len(header) + len(raw[None])} values, but the header has "
-                             f"{len(header)} columns")]  # type: ignore[index]
-                )
-            data = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
-            yield Record(str(path), line + 1, kind, {k: v for k, v in data.items() if v not in ("", None)})
+            row = line + 1
             line = reader.line_num
+            if None in raw:
+                extra = raw[None]  # type: ignore[index]
+                _problem(problems, Problem(str(path), row, None, f"{len(header) + len(extra)} values, but the "
+                                           f"header has {len(header)} columns (a separator inside a value "
+                                           "needs quotes)"))
+                continue
+            data = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
+            yield Record(str(path), row, kind, {k: v for k, v in data.items() if v not in ("", None)})
     except csv.Error as e:
         raise ValidationError([Problem(str(path), reader.line_num, None, f"malformed CSV: {e}")]) from e
 
 
-def _read_jsonl(path: Path, kind: str) -> Iterator[Record]:
-    for n, line in enumerate(_decode(path).splitlines(), start=1):
+def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems: list[Problem] | None = None,
+                   check_header: bool = True) -> Iterator[Record]:
+    """Rows of an Excel sheet (the first, or the named one) as records; row 1 is the header."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several unrelated types for a file that is not .xlsx
+        raise ValidationError([Problem(str(path), None, None, f"not a readable .xlsx workbook: {e}")]) from e
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise ValidationError([Problem(str(path), None, None, f"no sheet named '{sheet}'; the sheets are "
+                                           f"{', '.join(book.sheetnames)}")])
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = [("" if c is None else str(c).strip()) for c in next(rows, ())]
+        if check_header:
+            _check_header(path, kind, header, problems)
+        for n, values in enumerate(rows, start=2):
+            data: dict[str, Any] = {}
+            for name, value in zip(header, values, strict=False):
+                if not name or value is None:
+                    continue
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                if hasattr(value, "date") and callable(value.date):
+                    value = value.date()  # Excel dates come as datetimes at midnight
+                text = value if not isinstance(value, str) else value.strip()
+                if text != "":
+                    data[name] = str(text) if isinstance(text, int) and not isinstance(text, bool) else text
+            if data:
+                yield Record(str(path), n, kind, data)
+    finally:
+        book.close()
+
+
+def _read_jsonl(path: Path, kind: str, encoding: str | None) -> Iterator[Record]:
+    for n, line in enumerate(decode(path, encoding).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -116,9 +204,9 @@ def _read_jsonl(path: Path, kind: str) -> Iterator[Record]:
         yield Record(str(path), n, kind, item)
 
 
-def _read_json(path: Path, kind: str) -> Iterator[Record]:
+def _read_json(path: Path, kind: str, encoding: str | None) -> Iterator[Record]:
     try:
-        doc = json.loads(_decode(path))
+        doc = json.loads(decode(path, encoding))
     except json.JSONDecodeError as e:
         raise ValidationError([Problem(str(path), e.lineno, None, f"invalid JSON: {e.msg}")]) from e
     items = doc.get("items") if isinstance(doc, dict) else doc

@@ -62,10 +62,21 @@ def test_ingest_similar_stats_export(tmp_path: Path) -> None:
 
 
 def test_ingest_of_a_bad_file_fails_and_says_where(tmp_path: Path) -> None:
-    """A bad file makes ingest exit non-zero, name file, row and field, and write nothing."""
-    result = runner.invoke(app, ["ingest", str(TEST_DATA / "bad" / "initiatives.csv"), "--data-dir", str(tmp_path)])
+    """With --strict a bad file makes ingest exit non-zero, name file, row and field, and write nothing."""
+    bad = str(TEST_DATA / "bad" / "initiatives.csv")
+    result = runner.invoke(app, ["ingest", bad, "--strict", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "Nothing was written" in result.output and "row 3, field 'title'" in result.output
+
+
+def test_ingest_skips_bad_rows_by_default_and_says_so(tmp_path: Path) -> None:
+    """By default bad rows are skipped, named by file, row and field, and listed in a report file."""
+    bad = str(TEST_DATA / "bad" / "initiatives.csv")
+    report = tmp_path / "report.csv"
+    result = runner.invoke(app, ["ingest", bad, "--report", str(report), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "skipped 3" in result.output and "row 3, field 'title'" in result.output
+    assert str(report) in result.output and "row" in report.read_text(encoding="utf-8")
 
 
 def _free_port() -> int:

@@ -1,0 +1,194 @@
+"""A generic table reader: a municipality's own CSV or Excel list, mapped to KomInn fields by a small
+mapping file, so it loads without code.
+
+The mapping is TOML (or JSON with the same keys)::
+
+    kind = "initiatives"          # what each row becomes
+    sheet = "Prosjekter"          # Excel only: the sheet (default: the first)
+    separator = ";"               # CSV only (default: detected from the header)
+    encoding = "latin-1"          # CSV only (default: UTF-8, a BOM is accepted)
+    id_prefix = "asker:"          # put in front of every id, so ids stay unique across sources
+
+    [columns]                     # KomInn field = source column, or a table with options
+    id = "Prosjektnr"
+    title = "Prosjektnavn"
+    owner = { column = "Enhet", prefix = "asker:unit:", slug = true }
+    topics = { column = "Stikkord", split = "," }
+    status = { column = "Status", values = { "Pågår" = "ongoing", "Avsluttet" = "completed" } }
+
+    [constants]                   # fields with the same value in every row
+    scale = "improvement"
+
+Each row becomes a record in the ingest format, so it goes through the same validation as any file.
+
+>>> m = Mapping.from_dict({"kind": "needs", "columns": {"id": "Nr", "title": "Tittel"}})
+>>> m.apply({"Nr": "7", "Tittel": "Kø"})
+{'id': '7', 'title': 'Kø'}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.errors import Problem, ValidationError
+from ingest.readers import KINDS, Record, read_csv_rows, read_xlsx_rows, required_columns
+from ingest.text import normalise
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-zæøå]+", "-", normalise(text)).strip("-")[:100] or "unknown"
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one KomInn field is taken from a source column."""
+
+    column: str
+    split: str | None = None
+    prefix: str = ""
+    slug: bool = False
+    values: dict[str, str] = field(default_factory=dict)
+
+    def value(self, raw: Any) -> Any:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if self.split is None:
+            return self._one(raw)
+        return [v for v in (self._one(p) for p in str(raw).split(self.split)) if v]
+
+    def _one(self, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw if not self.prefix else self.prefix + str(raw)
+        text = raw.strip()
+        if not text:
+            return None
+        text = self.values.get(text, text)
+        if self.slug:
+            text = _slug(text)
+        return self.prefix + text if self.prefix else text
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Source columns to KomInn fields for one table."""
+
+    kind: str
+    columns: dict[str, Column]
+    constants: dict[str, Any] = field(default_factory=dict)
+    id_prefix: str = ""
+    sheet: str | None = None
+    separator: str | None = None
+    encoding: str | None = None
+    file: str = "<mapping>"
+
+    @classmethod
+    def load(cls, path: Path) -> Mapping:
+        """Read a mapping file (.toml or .json); errors name the file and the key."""
+        try:
+            text = path.read_text(encoding="utf-8")
+            doc = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        except FileNotFoundError as e:
+            raise ValidationError([Problem(str(path), None, None, "mapping file not found")]) from e
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValidationError([Problem(str(path), None, None, f"not a valid mapping file: {e}")]) from e
+        return cls.from_dict(doc, str(path))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], file: str = "<mapping>") -> Mapping:
+        problems: list[Problem] = []
+        kind = doc.get("kind")
+        if kind not in KINDS:
+            problems.append(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(KINDS)}"))
+        known = {"kind", "columns", "constants", "id_prefix", "sheet", "separator", "encoding"}
+        for key in doc:
+            if key not in known:
+                problems.append(Problem(file, None, key, f"unknown key; the keys are {', '.join(sorted(known))}"))
+        columns: dict[str, Column] = {}
+        for name, spec in (doc.get("columns") or {}).items():
+            if isinstance(spec, str):
+                columns[name] = Column(spec)
+            elif isinstance(spec, dict) and isinstance(spec.get("column"), str):
+                extra = set(spec) - {"column", "split", "prefix", "slug", "values"}
+                if extra:
+                    problems.append(Problem(file, None, f"columns.{name}", f"unknown options {sorted(extra)}"))
+                columns[name] = Column(spec["column"], spec.get("split"), spec.get("prefix", ""),
+                                       bool(spec.get("slug", False)), dict(spec.get("values") or {}))
+            else:
+                problems.append(Problem(file, None, f"columns.{name}", "give a column name or a table with 'column'"))
+        constants = dict(doc.get("constants") or {})
+        if kind in KINDS:
+            for col in required_columns(kind):
+                if col not in columns and col not in constants:
+                    problems.append(Problem(file, None, f"columns.{col}", f"required field '{col}' of {kind} "
+                                            "has no column and no constant"))
+        if problems:
+            raise ValidationError(problems)
+        return cls(kind, columns, constants, str(doc.get("id_prefix", "")), doc.get("sheet"),
+                   doc.get("separator"), doc.get("encoding"), file)
+
+    def apply(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The ingest-format record of one source row."""
+        out: dict[str, Any] = dict(self.constants)
+        for name, col in self.columns.items():
+            value = col.value(row.get(col.column))
+            if value is not None:
+                out[name] = value
+        if self.id_prefix and out.get("id") is not None:
+            out["id"] = self.id_prefix + str(out["id"])
+        return out
+
+
+def read_table(path: Path, mapping: Mapping, *, encoding: str | None = None,
+               problems: list[Problem] | None = None) -> Iterator[Record]:
+    """Records of a CSV or .xlsx table through a mapping; missing source columns are named once."""
+    if path.suffix.lower() == ".xlsx":
+        rows = read_xlsx_rows(path, mapping.kind, sheet=mapping.sheet, problems=problems, check_header=False)
+    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        rows = read_csv_rows(path, mapping.kind, encoding=encoding or mapping.encoding, problems=problems,
+                             separator=mapping.separator, check_header=False)
+    else:
+        raise ValidationError([Problem(str(path), None, None, "a table must be .csv or .xlsx")])
+    checked = False
+    missing: set[str] = set()
+    for record in rows:
+        if not checked:
+            checked = True
+            wanted = {c.column for c in mapping.columns.values()}
+            missing = wanted - _header_of(path, mapping, encoding)
+            for col in sorted(missing):
+                users = [n for n, c in mapping.columns.items() if c.column == col]
+                p = Problem(str(path), 1, col, f"column '{col}' named in {mapping.file} (for {', '.join(users)}) "
+                            "is not in the table")
+                if problems is None:
+                    raise ValidationError([p])
+                problems.append(p)
+        yield Record(record.file, record.row, mapping.kind, mapping.apply(record.data))
+
+
+def _header_of(path: Path, mapping: Mapping, encoding: str | None) -> set[str]:
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = book[mapping.sheet] if mapping.sheet else book.worksheets[0]
+            first = next(ws.iter_rows(values_only=True), ())
+            return {str(c).strip() for c in first if c is not None}
+        finally:
+            book.close()
+    from ingest.readers import decode
+
+    text = decode(path, encoding or mapping.encoding)
+    first = text.splitlines()[0] if text else ""
+    sep = mapping.separator or max((",", ";", "\t", "|"), key=first.count)
+    import csv
+
+    return {h.strip() for h in next(csv.reader([first], delimiter=sep), [])}
+
+

@@ -1,0 +1,196 @@
+"""Ingest of real source formats and tables: adapters, mappings, entity resolution, bad input, sync."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedGraphStore
+from graph.errors import ValidationError
+from graph.schema import Direction, Label, Rel
+from ingest.pipeline import ingest
+from ingest.testing import HashingEmbedder
+from tests.conftest import SHARED_DATA, TEST_DATA
+
+CORDIS = SHARED_DATA / "cordis_h2020"
+NFR = SHARED_DATA / "nfr_h2020_norway"
+
+MAPPING = """
+kind = "initiatives"
+id_prefix = "asker:"
+separator = ";"
+encoding = "latin-1"
+
+[columns]
+id = "Prosjektnr"
+title = "Prosjektnavn"
+description = "Beskrivelse"
+owner = { column = "Enhet", prefix = "unit-", slug = true }
+topics = { column = "Stikkord", split = "," }
+status = { column = "Status", values = { "Pågår" = "ongoing", "Avsluttet" = "completed" } }
+
+[constants]
+scale = "improvement"
+"""
+ROWS = [["Prosjektnr", "Prosjektnavn", "Beskrivelse", "Enhet", "Stikkord", "Status"],
+        ["17", "Smart vannmåler", "Måler lekkasjer i vannettet", "Teknisk", "vann, sensorer", "Pågår"],
+        ["18", "Kø på legevakten", "Digital <b>innsjekk</b>", "Helse", "helse", "Avsluttet"]]
+
+
+def _subset(folder: Path, out: Path, files: dict[str, str], keep: set[str]) -> None:
+    """Copy the rows of the named files whose key column is in ``keep``."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, key in files.items():
+        with (folder / name).open(encoding="utf-8", newline="") as fh, \
+                (out / name).open("w", encoding="utf-8", newline="") as dst:
+            reader = csv.DictReader(fh)
+            writer = csv.DictWriter(dst, fieldnames=reader.fieldnames or [])
+            writer.writeheader()
+            writer.writerows(r for r in reader if r[key] in keep)
+
+
+@pytest.fixture
+def units(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder) -> EmbeddedGraphStore:
+    ingest(store, fake_embedder, [TEST_DATA / "small" / "organisations.csv"])
+    return store
+
+
+def test_a_latin1_semicolon_table_loads_through_a_mapping(units: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                                           tmp_path: Path) -> None:
+    """A municipality's own Latin-1, ';'-separated list becomes initiatives through a mapping file."""
+    (tmp_path / "map.toml").write_text(MAPPING, encoding="utf-8")
+    table = tmp_path / "prosjekter.csv"
+    table.write_bytes("\n".join(";".join(r) for r in ROWS).encode("latin-1"))
+    summary = ingest(units, fake_embedder, [table], fmt="table", mapping=tmp_path / "map.toml", strict=False)
+    assert summary.created == 2 + 3 and summary.skipped == 0 and summary.warnings == 1
+    node = units.get("asker:17")
+    assert node.props["status"] == "ongoing" and node.props["scale"] == "improvement"
+    assert {n.id for _, n in units.neighbours("asker:17", Rel.TAGGED)} == {"topic:vann", "topic:sensorer"}
+    assert [n.id for _, n in units.neighbours("asker:18", Rel.OWNED_BY)] == ["unit-helse"]
+    assert units.get("asker:18").props["description"] == "Digital innsjekk"
+    assert "HTML tags removed" in str(summary.problems[0])
+
+
+def test_an_excel_sheet_loads_like_the_csv(units: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                          tmp_path: Path) -> None:
+    """The same table as .xlsx, with a sheet name in the mapping, gives the same nodes."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Prosjekter"
+    for r in ROWS:
+        sheet.append([int(v) if v.isdigit() else v for v in r])
+    book.save(tmp_path / "prosjekter.xlsx")
+    (tmp_path / "map.toml").write_text(MAPPING.replace('separator = ";"', 'sheet = "Prosjekter"'), encoding="utf-8")
+    ingest(units, fake_embedder, [tmp_path / "prosjekter.xlsx"], fmt="table", mapping=tmp_path / "map.toml")
+    assert units.get("asker:17").props["title"] == "Smart vannmåler"
+    assert units.get("asker:18").props["status"] == "completed"
+
+
+def test_a_missing_mapped_column_is_named_once(units: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                               tmp_path: Path) -> None:
+    """A column the mapping names but the table lacks is reported once, naming file and column."""
+    (tmp_path / "map.toml").write_text(MAPPING, encoding="utf-8")
+    table = tmp_path / "t.csv"
+    table.write_bytes("\n".join(";".join(r[:5]) for r in ROWS).encode("latin-1"))  # no Status column
+    with pytest.raises(ValidationError) as err:
+        ingest(units, fake_embedder, [table], fmt="table", mapping=tmp_path / "map.toml")
+    text = str(err.value)
+    assert text.count("column 'Status'") == 1 and "t.csv, row 1, field 'Status'" in text
+    assert units.get("asker:17") is None
+
+
+def test_bad_rows_are_skipped_reported_and_strict_writes_nothing(
+        store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """Duplicates, unknown links, over-long fields and a missing column: skipped by default, listed in
+    the report with file, row and field; --strict fails and writes nothing."""
+    data = tmp_path / "d"
+    shutil.copytree(TEST_DATA / "small", data)
+    with (data / "needs.json").open("w", encoding="utf-8") as fh:
+        fh.write('[{"id": "need-avfall", "title": "Avfall"}, {"id": "need-avfall", "title": "Igjen"},'
+                 '{"id": "n-long", "title": "' + "x" * 301 + '"}, {"id": "n-link", "title": "T", "owner": "nobody"}]')
+    (data / "ideas.jsonl").unlink()
+    with pytest.raises(ValidationError):
+        ingest(store, fake_embedder, [data], strict=True)
+    assert store.count_nodes() == 0
+    report = tmp_path / "report.csv"
+    summary = ingest(store, fake_embedder, [data], strict=False, report=report)
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    skipped = {(r["row"], r["field"]) for r in rows if r["action"] == "skipped"}
+    assert {("2", "id"), ("3", "title"), ("4", "owner")} <= skipped
+    assert summary.skipped == 3 and store.get("need-avfall").props["title"] == "Avfall"
+    assert store.get("n-long") is None and store.get("n-link") is None
+    (data / "focus_areas.csv").write_text("id,description\nfa-x,Uten navn\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [data / "focus_areas.csv"], strict=False)
+    assert any("required column 'name' is missing" in str(p) for p in summary.problems)
+    assert summary.skipped >= 1 and store.get("fa-x") is None
+
+
+def test_latin1_file_names_the_encoding_option(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder) -> None:
+    """A Latin-1 file fails with a message naming --encoding, and loads with encoding='latin-1'."""
+    path = TEST_DATA / "bad" / "latin1.csv"
+    with pytest.raises(ValidationError, match="--encoding latin-1"):
+        ingest(store, fake_embedder, [path], kind="organisations")
+    ingest(store, fake_embedder, [path], kind="organisations", encoding="latin-1")
+    assert store.get("org-1") is not None
+
+
+def test_cordis_then_nfr_merges_organisations_by_number(
+        store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """An NFR organisation with the org number of a CORDIS one merges into the pic: node; the project
+    gains nothing twice; merges are reported; and re-ingesting either changes nothing."""
+    projects = {"101003805", "101003966", "634429", "635761"}  # with Norwegian partners in both
+    _subset(CORDIS, tmp_path / "cordis", {"projects.csv": "project_id", "participants.csv": "project_id"}, projects)
+    with (tmp_path / "cordis" / "participants.csv").open(encoding="utf-8") as fh:
+        pics = {r["organisation_id"] for r in csv.DictReader(fh)}
+    _subset(CORDIS, tmp_path / "cordis", {"organisations.csv": "organisation_id"}, pics)
+    _subset(NFR, tmp_path / "nfr", {"participations.csv": "project_id"}, projects)
+    first = ingest(store, fake_embedder, [tmp_path / "cordis"], fmt="cordis")
+    assert first.skipped == 0 and store.count_nodes(Label.INITIATIVE) == len(projects)
+    numbered = {n.props["org_number"]: n.id for n in store.iter_nodes(Label.ORGANISATION) if "org_number" in n.props}
+    summary = ingest(store, fake_embedder, [tmp_path / "nfr"], fmt="nfr")
+    assert summary.merged >= 1 and any("merged into 'pic:" in m for m in summary.merges)
+    for number, node_id in numbered.items():
+        assert store.get("orgnr:" + number) is None
+        assert "orgnr:" + number in store.get(node_id).props.get("aliases", [])
+    nfr_only = [n for n in store.iter_nodes(Label.ORGANISATION) if n.id.startswith("orgnr:")]
+    assert all(n.props.get("municipality") for n in nfr_only)
+    before = {e.key for e in store.iter_edges()}
+    for path, fmt in [(tmp_path / "cordis", "cordis"), (tmp_path / "nfr", "nfr")]:
+        again = ingest(store, fake_embedder, [path], fmt=fmt, recheck=True)
+        assert again.created == again.updated == again.embedded == again.edges_written == again.edges_removed == 0
+    assert {e.key for e in store.iter_edges()} == before
+
+
+def test_similar_names_become_same_as_candidates(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                                 tmp_path: Path) -> None:
+    """A new organisation whose name equals a known one merges; a merely similar name is a SAME_AS candidate."""
+    ingest(store, fake_embedder, [TEST_DATA / "small" / "organisations.csv"])
+    (tmp_path / "organisations.csv").write_text(
+        "id,name,kind\nx-1,TESTVIK KOMMUNE,municipality\nx-2,Testvik kommune i,municipality\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path / "organisations.csv"])
+    assert store.get("x-1") is None and "x-1" in store.get("org-test").props["aliases"]
+    assert summary.merged == 1 and summary.same_as == 1
+    [(edge, other)] = store.neighbours("org-test", Rel.SAME_AS, direction=Direction.BOTH)
+    assert other.id == "x-2" and edge.props["method"] == "name" and 0.85 <= edge.props["score"] < 0.95
+
+
+def test_change_and_sync_touch_only_what_changed(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                                 tmp_path: Path) -> None:
+    """A changed row re-embeds only itself; --sync deletes a row that disappeared; SIMILAR_TO follows."""
+    data = tmp_path / "d"
+    shutil.copytree(TEST_DATA / "small", data)
+    first = ingest(store, fake_embedder, [data])
+    assert first.similar_written == store.count_edges(Rel.SIMILAR_TO) > 0
+    ideas = (data / "ideas.jsonl").read_text(encoding="utf-8").splitlines()
+    (data / "ideas.jsonl").write_text("\n".join(ideas[:1]) + "\n", encoding="utf-8")
+    gone = next(line for line in ideas[1:] if line.strip()).split('"id": "')[1].split('"')[0]
+    kept = ingest(store, fake_embedder, [data])
+    assert kept.retired == 0 and store.get(gone) is not None
+    synced = ingest(store, fake_embedder, [data], sync=True)
+    assert synced.retired == 1 and synced.embedded == 0 and store.get(gone) is None
+    assert all(gone not in (e.src, e.dst) for e in store.iter_edges())
