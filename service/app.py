@@ -11,10 +11,14 @@ from fastapi import FastAPI
 from graph.errors import StoreUnavailableError
 from graph.store import GraphStore
 from ingest.embedder import Embedder
+from recommend.partners import PartnerRecommender
 from recommend.similar import Recommender
 from service import errors
-from service.routers import health, ideas, initiatives, needs, search
+from service.auth import TokenStore, token_path
+from service.ratelimit import RateLimiter
+from service.routers import explore, health, ideas, initiatives, needs, organisations, partners, search
 from service.settings import Settings, get_settings
+from service.web import routes as web
 
 log = logging.getLogger("kominn")
 
@@ -41,6 +45,9 @@ def create_app(
         app.state.store = st
         app.state.embedder = emb
         app.state.recommender = Recommender(st, emb)
+        app.state.partners = PartnerRecommender(st, app.state.recommender)
+        app.state.tokens = TokenStore(token_path(cfg.data_dir))
+        app.state.idea_limiter = RateLimiter(cfg.idea_rate_limit, cfg.idea_rate_window_s)
         log.info("KomInn ready: %s, model %s", cfg.describe_store(), emb.name)
         try:
             yield
@@ -60,4 +67,8 @@ def create_app(
     app.include_router(search.router)
     app.include_router(needs.router)
     app.include_router(ideas.router)
+    app.include_router(organisations.router)
+    app.include_router(partners.router)
+    app.include_router(explore.router)
+    web.install(app)
     return app

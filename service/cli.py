@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from graph.errors import KomInnError, ValidationError
+from graph.errors import KomInnError, StoreUnavailableError, ValidationError
 from graph.schema import Label
 from ingest.pipeline import IngestSummary, Progress
 from service.settings import Settings, get_settings
@@ -24,7 +24,9 @@ app = typer.Typer(
 
 class _Bar(Progress):
     def __init__(self, desc: str, total: int) -> None:
-        self.bar = tqdm(total=total, desc=desc, unit="item", disable=total == 0, file=sys.stderr)
+        # tqdm shows the rate and the time left (ETA) once it knows the total
+        self.bar = tqdm(total=total, desc=desc, unit="item", disable=total == 0, file=sys.stderr,
+                        dynamic_ncols=True, mininterval=0.5)
 
     def update(self, n: int = 1) -> None:
         self.bar.update(n)
@@ -51,29 +53,69 @@ DataDir = Annotated[
 
 
 def _print_summary(summary: IngestSummary) -> None:
-    typer.echo(
-        f"read {summary.read}, created {summary.created}, updated {summary.updated}, "
-        f"unchanged {summary.unchanged}, embedded {summary.embedded}, edges written {summary.edges_written}, "
-        f"edges removed {summary.edges_removed} in {summary.seconds:.1f} s"
-    )
+    line = (f"read {summary.read}, created {summary.created}, updated {summary.updated}, "
+            f"unchanged {summary.unchanged}, skipped {summary.skipped}, embedded {summary.embedded}, "
+            f"edges written {summary.edges_written}, edges removed {summary.edges_removed}")
+    if summary.merged or summary.same_as:
+        line += f", merged {summary.merged}, same-as candidates {summary.same_as}"
+    if summary.retired:
+        line += f", retired {summary.retired}"
+    if summary.similar_written or summary.similar_removed:
+        line += f", similar edges +{summary.similar_written}/-{summary.similar_removed}"
+    typer.echo(line + f" in {summary.seconds:.1f} s")
+    if summary.files_unchanged:
+        typer.echo("The files are unchanged since the last completed ingest: nothing was read (use --recheck "
+                   "to compare row by row).")
+    if summary.skipped:
+        typer.secho(f"{summary.skipped} bad row(s) were skipped (use --strict to fail instead):", fg="yellow")
+        for p in summary.problems[:10]:
+            typer.echo(f"  - {p}")
+        if len(summary.problems) > 10:
+            typer.echo(f"  ... and {len(summary.problems) - 10} more")
+    elif summary.warnings:
+        typer.echo(f"{summary.warnings} warning(s), e.g. {summary.problems[0]}")
+    for m in summary.merges[:5]:
+        typer.echo(f"  {m}")
+    if len(summary.merges) > 5:
+        typer.echo(f"  ... and {len(summary.merges) - 5} more merges or candidates")
+    if summary.report:
+        typer.echo(f"Report of every skipped row, warning and merge: {summary.report}")
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders in the KomInn ingest format")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to read")],
+    fmt: Annotated[str, typer.Option("--format", help="files (the KomInn ingest format), cordis, nfr, tidstyver, "
+                                     "or table (a CSV or .xlsx with --mapping)")] = "files",
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping (.toml or .json) for --format table")] = None,
     kind: Annotated[
         str | None, typer.Option(help="What the files hold when their names do not say: initiatives, ideas, ...")
     ] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of CSV/JSON files, e.g. latin-1 "
+                                                 "(default UTF-8, with or without BOM)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad row and write nothing")] = False,
+    sync: Annotated[bool, typer.Option("--sync", help="Delete items this source delivered before but no longer "
+                                       "does")] = False,
+    report: Annotated[Path | None, typer.Option(help="Where to write the report of skipped rows, warnings and "
+                                                "merges (default: DATA_DIR/reports/ingest-TIME.csv)")] = None,
+    recheck: Annotated[bool, typer.Option("--recheck", help="Compare every row even if the files are unchanged "
+                                          "since the last ingest")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Validate, embed and write data into the store. A file with a bad row writes nothing."""
+    """Validate, resolve, embed and write data into the store. Bad rows are skipped and reported
+    (--strict: nothing is written); unchanged rows cost nothing; --sync retires what disappeared."""
+    import datetime as dt
+
     from ingest.pipeline import ingest as run_ingest
 
     settings = _settings(data_dir)
+    if report is None:
+        report = settings.data_dir / "reports" / f"ingest-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
     store = settings.build_store()
     try:
         store.open()
-        summary = run_ingest(store, settings.build_embedder(), paths, kind=kind,
+        summary = run_ingest(store, settings.build_embedder(), paths, kind=kind, fmt=fmt, mapping=mapping,
+                             encoding=encoding, strict=strict, sync=sync, report=report, recheck=recheck,
                              batch_size=settings.ingest_batch_size, progress=_Bar)
     except ValidationError as e:
         raise _fail(f"Nothing was written. {e}") from None
@@ -197,6 +239,8 @@ def serve(
             typer.echo(f"The store is empty: loading the illustrative demo data into {settings.describe_store()} ...")
             embedder = settings.build_embedder()
             _print_summary(load_demo(store, embedder, progress=_Bar))
+    except StoreUnavailableError as e:
+        typer.secho(f"{e}\nStarting anyway: /health answers 503 until the store is reachable.", fg="yellow", err=True)
     except KomInnError as e:
         raise _fail(str(e)) from None
     finally:
@@ -235,6 +279,51 @@ def copy_store(
         dst_store.close()
     typer.echo(f"copied {summary.nodes} nodes and {summary.edges} edges "
                f"from {src.describe_store()} to {dst.describe_store()}")
+
+
+token_app = typer.Typer(help="API tokens for the roles reader, editor and admin (stored hashed).",
+                        no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="reader, editor or admin")],
+    name: Annotated[str, typer.Option(help="Who or what the token is for")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Make a token and print it once; only its salted hash is kept."""
+    from service.auth import TokenStore, token_path
+
+    try:
+        token, info = TokenStore(token_path(_settings(data_dir).data_dir)).create(role, name)
+    except KomInnError as e:
+        raise _fail(str(e), 2) from None
+    typer.echo(f"{info.role.name.lower()} token '{info.name}' (id {info.id}); it is shown only this once:")
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(data_dir: DataDir = None) -> None:
+    """List tokens: id, role, name, created and revoked (never the tokens themselves)."""
+    from service.auth import TokenStore, token_path
+
+    for info in TokenStore(token_path(_settings(data_dir).data_dir)).list():
+        state = f"revoked {info.revoked}" if info.revoked else "active"
+        typer.echo(f"{info.id}  {info.role.name.lower():<7} {info.name}  created {info.created}  {state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `kominn token list`)")],
+                 data_dir: DataDir = None) -> None:
+    """Revoke a token: requests with it get 401 from then on."""
+    from service.auth import TokenStore, token_path
+
+    try:
+        TokenStore(token_path(_settings(data_dir).data_dir)).revoke(token_id)
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    typer.echo(f"revoked {token_id}")
 
 
 from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)

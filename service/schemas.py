@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime as _dt
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, create_model
 
+from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
+from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
 
@@ -53,7 +56,7 @@ class SimilarPublic(BaseModel):
 class InitiativePublic(BaseModel):
     id: str
     title: str
-    properties: dict[str, Any]
+    properties: dict[str, Any] = Field(description="Stored fields; `contact` only for admins")
     owner: Ref | None
     partners: list[Ref]
     needs: list[Ref]
@@ -68,3 +71,199 @@ class SimilarRequest(BaseModel):
     cross_silo: bool = Field(False, description="Leave out items owned by `unit`")
     unit: str | None = Field(None, max_length=128, description="The asking unit's id, for cross_silo")
     label: Literal["initiative", "idea", "need", "all"] = "initiative"
+
+
+# --- resources: create, update, public and list models ----------------------------------------------
+# Built from the graph's field specifications and ingest's link fields, so the API's bounds are exactly
+# the ones that ingest validates.
+
+ItemId = Annotated[str, StringConstraints(pattern=r"^\w[\w.:\-]{0,127}$", max_length=128)]
+TopicName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+MAX_PAGE = 100
+
+
+class PartnerLink(BaseModel):
+    org: ItemId = Field(..., description="The organisation's id")
+    role: Literal[PARTNER_ROLES] = "partner"  # type: ignore[valid-type]
+
+
+class IdRef(BaseModel):
+    """A link to another item."""
+
+    id: str
+    name: str
+    role: str | None = None
+
+
+def _prop_type(spec: Any) -> Any:
+    if spec.choices:
+        return Literal[spec.choices]  # type: ignore[valid-type]
+    if spec.kind == "date":
+        return _dt.date
+    return Annotated[str, StringConstraints(min_length=1 if spec.required else 0, max_length=spec.max_length)]
+
+
+def _link_type(kind: str, name: str) -> Any:
+    if name in ("owner", "part_of", "became", "duplicate_of"):
+        return ItemId
+    if name == "partners":
+        return Annotated[list[PartnerLink], Field(max_length=MAX_LIST)]
+    return Annotated[list[ItemId], Field(max_length=MAX_LIST)]
+
+
+def _models(kind: str, label: Label, model_name: str, skip: frozenset[str] = frozenset()) -> tuple[type, type]:
+    create: dict[str, Any] = {"id": (ItemId | None, Field(None, description="Made by the service when left out"))}
+    update: dict[str, Any] = {}
+    for spec in FIELDS[label]:
+        if spec.name in skip:
+            continue
+        t = _prop_type(spec)
+        desc = "personal data: returned to admins only" if spec.private else None
+        create[spec.name] = (t, Field(..., description=desc)) if spec.required else \
+            (t | None, Field(None, description=desc))
+        update[spec.name] = (t | None, Field(None, description=desc))
+    for name in LINKS[kind]:
+        if name in skip:
+            continue
+        t = _link_type(kind, name)
+        required = kind == "initiatives" and name == "owner"
+        create[name] = (t, ...) if required else (t | None, None)
+        update[name] = (t | None, None)
+    if kind in TOPIC_KINDS:
+        t = Annotated[list[TopicName], Field(max_length=MAX_LIST)]
+        create["topics"] = (t | None, None)
+        update["topics"] = (t | None, None)
+    cfg = {"extra": "forbid"}
+    return (create_model(f"{model_name}Create", __config__=cfg, **create),  # type: ignore[call-overload]
+            create_model(f"{model_name}Update", __config__=cfg, **update))  # type: ignore[call-overload]
+
+
+InitiativeCreate, InitiativeUpdate = _models("initiatives", Label.INITIATIVE, "Initiative")
+IdeaCreate, IdeaUpdate = _models("ideas", Label.IDEA, "Idea", skip=frozenset({"created"}))
+NeedCreate, NeedUpdate = _models("needs", Label.NEED, "Need")
+OrganisationCreate, OrganisationUpdate = _models("organisations", Label.ORGANISATION, "Organisation")
+
+
+class IdeaSubmit(BaseModel):
+    """A new idea from anyone: no token needed (rate-limited). Contact details are never shown publicly."""
+
+    model_config = {"extra": "forbid"}
+    title: str = Field(..., min_length=3, max_length=300)
+    text: str = Field(..., min_length=10, max_length=20_000)
+    submitter_kind: Literal[SUBMITTER_KINDS] = "citizen"  # type: ignore[valid-type]
+    contact: str | None = Field(None, max_length=300, description="Name, e-mail or phone; shown to admins only")
+    needs: list[ItemId] = Field([], max_length=20)
+    focus_areas: list[ItemId] = Field([], max_length=10)
+
+
+class IdeaMerge(BaseModel):
+    into: ItemId = Field(..., description="The idea this one duplicates; the merged idea keeps its links")
+
+
+class ItemBase(BaseModel):
+    id: str
+    title: str
+    properties: dict[str, Any] = Field(description="Stored fields; `contact` only for admins")
+
+
+class IdeaPublic(ItemBase):
+    needs: list[IdRef]
+    focus_areas: list[IdRef]
+    topics: list[IdRef]
+    became: IdRef | None
+    duplicate_of: IdRef | None
+
+
+class NeedPublic(ItemBase):
+    owner: IdRef | None
+    focus_areas: list[IdRef]
+    topics: list[IdRef]
+
+
+class OrganisationPublic(ItemBase):
+    part_of: IdRef | None
+
+
+class InitiativesPublic(BaseModel):
+    data: list[InitiativePublic]
+    count: int
+
+
+class IdeasPublic(BaseModel):
+    data: list[IdeaPublic]
+    count: int
+
+
+class NeedsPublic(BaseModel):
+    data: list[NeedPublic]
+    count: int
+
+
+class OrganisationsPublic(BaseModel):
+    data: list[OrganisationPublic]
+    count: int
+
+
+class IdeaReceipt(BaseModel):
+    """What a submitter gets back: the idea's id and what already exists that resembles it."""
+
+    id: str
+    title: str
+    status: str
+    created: str
+    similar: list[RecommendationPublic]
+
+
+class PartnerRequest(BaseModel):
+    text: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The project, described")
+    known: list[ItemId] = Field([], max_length=50, description="Organisations already involved")
+    k: int = Field(10, ge=1, le=MAX_K)
+    kind: list[Literal[ORG_KINDS]] | None = Field(None, description="Only these kinds")  # type: ignore[valid-type]
+
+
+class PartnersPublic(BaseModel):
+    query: str
+    query_id: str | None
+    data: list[RecommendationPublic]
+    count: int
+
+
+class GraphNode(BaseModel):
+    id: str
+    label: str
+    title: str
+    x: float
+    y: float
+    depth: int
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    rel: str
+
+
+class GraphPublic(BaseModel):
+    center: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool
+
+
+class CountRow(BaseModel):
+    id: str
+    name: str
+    count: int
+    by_status: dict[str, int]
+
+
+class OverviewPublic(BaseModel):
+    initiatives: int
+    ideas: int
+    needs: int
+    organisations: int
+    by_focus_area: list[CountRow]
+    by_unit: list[CountRow]
+    by_status: dict[str, int]
+    by_scale: dict[str, int]
+    by_mode: dict[str, int]

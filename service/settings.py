@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
     ingest_batch_size: int = Field(500, ge=1, le=50_000)
+    read_requires_token: bool = Field(False, description="Reading public data needs a reader token")
+    idea_rate_limit: int = Field(10, ge=1, le=100_000, description="Public idea submissions per address per window")
+    idea_rate_window_s: float = Field(3600.0, gt=0, description="The rate limit's window in seconds")
 
     @property
     def embedded_path(self) -> Path:
@@ -70,7 +73,7 @@ class Settings(BaseSettings):
             from graph.neo4j_store import Neo4jGraphStore
         except ImportError as e:
             raise ConfigurationError(f"the Neo4j store is not available: {e}") from e
-        return Neo4jGraphStore.from_uri(  # type: ignore[attr-defined,no-any-return]
+        return Neo4jGraphStore.from_uri(
             self.neo4j.uri,
             self.neo4j.user,
             self.neo4j.password.get_secret_value(),

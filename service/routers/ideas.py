@@ -1,15 +1,38 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Rel
+from graph.store import GraphStore
+from ingest.embedder import Embedder
 from recommend.reuse import check_idea
-from recommend.similar import MAX_QUERY_CHARS
-from service.deps import RecommenderDep
+from recommend.similar import MAX_QUERY_CHARS, Recommender
+from service import items
+from service.auth import AdminDep, EditorDep, PrincipalDep, ReaderDep, Role
+from service.deps import RecommenderDep, StoreDep
+from service.ratelimit import limit_idea_submissions
 from service.routers.search import similar_public
-from service.schemas import SimilarPublic
+from service.schemas import (
+    MAX_PAGE,
+    IdeaMerge,
+    IdeaPublic,
+    IdeaReceipt,
+    IdeasPublic,
+    IdeaSubmit,
+    IdeaUpdate,
+    RecommendationPublic,
+    SimilarPublic,
+)
 
 router = APIRouter(prefix="/ideas", tags=["ideas"])
+
+IdPath = Annotated[str, Path(min_length=1, max_length=128, description="Idea id")]
+Filter = Annotated[str | None, Query(max_length=128)]
+ADMIN_STATUS = frozenset({"hidden", "merged"})
 
 
 class IdeaCheck(BaseModel):
@@ -23,3 +46,90 @@ def check(body: IdeaCheck, recommender: RecommenderDep) -> SimilarPublic:
     """Existing ideas and initiatives that may already cover this idea (calibrated so false alarms are rare)."""
     text = f"{body.title}\n{body.text}".strip()
     return similar_public(check_idea(recommender, text, k=body.k))
+
+
+def _rate_limit_anonymous(request: Request, caller: PrincipalDep) -> None:
+    if caller.role < Role.EDITOR:
+        limit_idea_submissions(request)
+
+
+def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender, body: IdeaSubmit) -> IdeaReceipt:
+    """Write a submitted idea (status new, created today) and say what resembles it: used by the API and the page."""
+    data = body.model_dump(exclude_none=True)
+    data.update(status="new", created=dt.date.today().isoformat())
+    node = items.create_item(store, embedder, "ideas", data)
+    similar = check_idea(recommender, f"{body.title}\n{body.text}", k=5, exclude_ids=[node.id])
+    return IdeaReceipt(id=node.id, title=node.title, status="new", created=data["created"],
+                       similar=[RecommendationPublic(**r.as_dict()) for r in similar.items])
+
+
+@router.post("", response_model=IdeaReceipt, status_code=201, dependencies=[Depends(_rate_limit_anonymous)],
+             responses={429: {"description": "Too many ideas from this address"}})
+def create_idea(body: IdeaSubmit, store: StoreDep, recommender: RecommenderDep) -> IdeaReceipt:
+    """Submit an idea. No token needed (anonymous callers are rate-limited per address). The receipt lists
+    existing ideas and initiatives that resemble it. Contact details are stored but shown to admins only."""
+    return submit_idea(store, recommender.embedder, recommender, body)
+
+
+@router.get("", response_model=IdeasPublic)
+def list_ideas(
+    store: StoreDep,
+    caller: ReaderDep,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    status: Annotated[Literal[IDEA_STATUS] | None, Query()] = None,  # type: ignore[valid-type]
+    submitter_kind: Annotated[Literal[SUBMITTER_KINDS] | None, Query()] = None,  # type: ignore[valid-type]
+    need: Filter = None,
+    focus_area: Filter = None,
+) -> IdeasPublic:
+    """Ideas sorted by id; hidden ideas only for admins."""
+    page, count = items.list_items(
+        store, Label.IDEA, props={"status": status, "submitter_kind": submitter_kind}, admin=caller.is_admin,
+        linked=[(Rel.ADDRESSES, need), (Rel.SUPPORTS, focus_area)], offset=offset, limit=limit)
+    return IdeasPublic(data=[items.public_item(store, n, admin=caller.is_admin) for n in page], count=count)
+
+
+@router.get("/{item_id}", response_model=IdeaPublic)
+def get_idea(item_id: IdPath, store: StoreDep, caller: ReaderDep) -> IdeaPublic:
+    """One idea with its links; the submitter's contact only for admins, hidden ideas only for admins."""
+    node = items.get_item(store, Label.IDEA, item_id, admin=caller.is_admin)
+    return IdeaPublic(**items.public_item(store, node, admin=caller.is_admin))
+
+
+@router.patch("/{item_id}", response_model=IdeaPublic)
+def update_idea(
+    item_id: IdPath, body: IdeaUpdate, store: StoreDep, recommender: RecommenderDep,  # type: ignore[valid-type]
+    caller: EditorDep,
+) -> IdeaPublic:
+    """Change the given fields (editor). Setting status hidden or merged is for admins (use hide and merge)."""
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("status") in ADMIN_STATUS and not caller.is_admin:
+        raise HTTPException(403, "hiding and merging ideas needs the admin role")
+    node = items.get_item(store, Label.IDEA, item_id, admin=caller.is_admin)
+    node = items.update_item(store, recommender.embedder, node, changes)
+    return IdeaPublic(**items.public_item(store, node, admin=caller.is_admin))
+
+
+@router.delete("/{item_id}", status_code=204, response_class=Response)
+def delete_idea(item_id: IdPath, store: StoreDep, caller: AdminDep) -> Response:
+    """Delete an idea with its links (admin; hiding or merging keeps the history)."""
+    items.delete_item(store, Label.IDEA, item_id)
+    return Response(status_code=204)
+
+
+@router.post("/{item_id}/hide", response_model=IdeaPublic)
+def hide_idea(item_id: IdPath, store: StoreDep, recommender: RecommenderDep, caller: AdminDep) -> IdeaPublic:
+    """Hide an idea (admin): it disappears from lists, search and duplicate checks, and keeps its links."""
+    node = items.get_item(store, Label.IDEA, item_id, admin=True)
+    node = items.update_item(store, recommender.embedder, node, {"status": "hidden"})
+    return IdeaPublic(**items.public_item(store, node, admin=True))
+
+
+@router.post("/{item_id}/merge", response_model=IdeaPublic)
+def merge_idea(
+    item_id: IdPath, body: IdeaMerge, store: StoreDep, recommender: RecommenderDep, caller: AdminDep
+) -> IdeaPublic:
+    """Merge an idea into the one it duplicates (admin): status merged, a DUPLICATE_OF link, all links kept."""
+    node = items.get_item(store, Label.IDEA, item_id, admin=True)
+    node = items.merge_idea(store, recommender.embedder, node, body.into)
+    return IdeaPublic(**items.public_item(store, node, admin=True))

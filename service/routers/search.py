@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from graph.schema import Label
 from recommend.similar import MAX_QUERY_CHARS
 from recommend.types import SimilarResult
+from service.auth import ReaderDep
 from service.deps import RecommenderDep
 from service.schemas import SimilarPublic, SimilarRequest
 
@@ -29,6 +30,7 @@ def similar_public(result: SimilarResult) -> SimilarPublic:
 @router.get("/search", response_model=SimilarPublic)
 def search(
     recommender: RecommenderDep,
+    caller: ReaderDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Free text, Norwegian or English")],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     label: Annotated[Literal["initiative", "idea", "need", "all"], Query()] = "initiative",
@@ -38,7 +40,7 @@ def search(
 
 
 @router.post("/similar", response_model=SimilarPublic)
-def similar_text(body: SimilarRequest, recommender: RecommenderDep) -> SimilarPublic:
+def similar_text(body: SimilarRequest, recommender: RecommenderDep, caller: ReaderDep) -> SimilarPublic:
     """Items similar to a free text, optionally only from other units than `unit` (cross-silo)."""
     result = recommender.similar_to_text(
         body.text, k=body.k, cross_silo=body.cross_silo, unit=body.unit, labels=LABELS[body.label]

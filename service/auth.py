@@ -1,0 +1,211 @@
+"""API tokens and roles: reader < editor < admin.
+
+Tokens live in a small SQLite file next to the store (``<data_dir>/tokens.sqlite``). Only a salted
+HMAC-SHA256 of each token's secret is kept; the token itself is shown once, when it is created. A token
+looks like ``kmn_<id>_<secret>``: the id finds the row, the secret is checked in constant time.
+
+>>> Role.EDITOR >= Role.READER
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from graph.errors import NotFoundError, Problem, ValidationError
+
+PREFIX = "kmn"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+)
+"""
+
+
+class Role(IntEnum):
+    """What a caller may do; a higher role may do everything a lower one may."""
+
+    ANONYMOUS = 0
+    READER = 1
+    EDITOR = 2
+    ADMIN = 3
+
+    @classmethod
+    def parse(cls, name: str) -> Role:
+        try:
+            role = cls[name.strip().upper()]
+        except KeyError:
+            role = cls.ANONYMOUS
+        if role == cls.ANONYMOUS:
+            raise ValidationError([Problem("token", None, "role", f"'{name}' is not one of reader, editor, admin")])
+        return role
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    name: str
+    role: Role
+    created: str
+    revoked: str | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token's id and role, or anonymous."""
+
+    role: Role
+    token_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role >= Role.ADMIN
+
+
+ANONYMOUS = Principal(Role.ANONYMOUS)
+
+
+def _digest(salt: str, secret: str) -> str:
+    return hmac.new(bytes.fromhex(salt), secret.encode(), hashlib.sha256).hexdigest()
+
+
+class TokenStore:
+    """Tokens in a SQLite file. Nothing is created until the first token is."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        if not self.path.exists():
+            if not create:
+                return None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path)
+        conn.execute(_SCHEMA)
+        return conn
+
+    def create(self, role: Role | str, name: str = "") -> tuple[str, TokenInfo]:
+        """Make a token; returns the token (shown once, never stored) and its record."""
+        role = Role.parse(role) if isinstance(role, str) else role
+        token_id = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(24)
+        salt = secrets.token_hex(16)
+        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        info = TokenInfo(token_id, name or role.name.lower(), role, created)
+        conn = self._connect(create=True)
+        assert conn is not None
+        with conn:
+            conn.execute("INSERT INTO tokens (id, name, role, salt, hash, created) VALUES (?, ?, ?, ?, ?, ?)",
+                         (token_id, info.name, role.name.lower(), salt, _digest(salt, secret), created))
+        conn.close()
+        return f"{PREFIX}_{token_id}_{secret}", info
+
+    def verify(self, token: str) -> TokenInfo | None:
+        """The token's record when the token is valid and not revoked, else None."""
+        parts = token.strip().split("_", 2)
+        if len(parts) != 3 or parts[0] != PREFIX:
+            return None
+        conn = self._connect(create=False)
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT id, name, role, salt, hash, created, revoked FROM tokens WHERE id = ?",
+                               (parts[1],)).fetchone()
+        finally:
+            conn.close()
+        if row is None or row[6] is not None:
+            return None
+        if not hmac.compare_digest(_digest(row[3], parts[2]), row[4]):
+            return None
+        return TokenInfo(row[0], row[1], Role.parse(row[2]), row[5])
+
+    def list(self) -> list[TokenInfo]:
+        conn = self._connect(create=False)
+        if conn is None:
+            return []
+        try:
+            rows = conn.execute("SELECT id, name, role, created, revoked FROM tokens ORDER BY created").fetchall()
+        finally:
+            conn.close()
+        return [TokenInfo(r[0], r[1], Role.parse(r[2]), r[3], r[4]) for r in rows]
+
+    def revoke(self, token_id: str) -> None:
+        conn = self._connect(create=False)
+        if conn is None:
+            raise NotFoundError(f"no token with id '{token_id}'")
+        with conn:
+            n = conn.execute("UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL",
+                             (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), token_id)).rowcount
+        conn.close()
+        if not n:
+            raise NotFoundError(f"no active token with id '{token_id}'")
+
+
+def token_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "tokens.sqlite"
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API token made with `kominn token create --role ...`")
+
+
+def get_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller: from a bearer token (or the web pages' ``kominn_token`` cookie), else anonymous.
+
+    A token that is given but not valid is refused (401) rather than treated as anonymous.
+    """
+    token = credentials.credentials if credentials is not None else request.cookies.get("kominn_token")
+    if not token:
+        return ANONYMOUS
+    tokens: TokenStore = request.app.state.tokens
+    info = tokens.verify(token)
+    if info is None:
+        raise HTTPException(401, "the API token is not valid or has been revoked",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return Principal(info.role, info.id)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(role: Role) -> Callable[..., Principal]:
+    """A dependency that lets a caller through with at least ``role``: 401 without a token, 403 with too low
+    a role. ``Role.READER`` lets anonymous callers read unless ``read_requires_token`` is set."""
+
+    def check(request: Request, principal: PrincipalDep) -> Principal:
+        needed = role
+        if role == Role.READER and not request.app.state.settings.read_requires_token:
+            needed = Role.ANONYMOUS
+        if principal.role >= needed:
+            return principal
+        if principal.role == Role.ANONYMOUS:
+            raise HTTPException(401, f"this needs an API token with the {needed.name.lower()} role",
+                                headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(403, f"this needs the {needed.name.lower()} role; the token has "
+                                 f"{principal.role.name.lower()}")
+
+    return check
+
+
+ReaderDep = Annotated[Principal, Depends(require_role(Role.READER))]
+EditorDep = Annotated[Principal, Depends(require_role(Role.EDITOR))]
+AdminDep = Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -1,0 +1,167 @@
+"""Items of the API (initiatives, ideas, needs, organisations): reading them with their links, listing them
+with filters and paging, and writing them through ingest's validation and ``ingest_records``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from graph.errors import NotFoundError, Problem, ValidationError
+from graph.schema import Direction, Label, Node, Rel, public_props
+from graph.store import GraphStore
+from ingest.embedder import Embedder
+from ingest.pipeline import ingest_records
+from ingest.readers import Record
+from ingest.records import LINKS, TOPIC_KINDS
+
+KIND_OF_LABEL = {
+    Label.INITIATIVE: "initiatives",
+    Label.IDEA: "ideas",
+    Label.NEED: "needs",
+    Label.ORGANISATION: "organisations",
+}
+ID_PREFIX = {"initiatives": "ini", "ideas": "idea", "needs": "need", "organisations": "org"}
+SINGLE_LINKS = frozenset({"owner", "part_of", "became", "duplicate_of"})
+NOT_PUBLIC_IDEA_STATUS = frozenset({"hidden"})
+
+
+def plain(value: Any) -> Any:
+    """A property value as JSON can carry it."""
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def visible(node: Node, admin: bool) -> bool:
+    """Hidden ideas are seen by admins only."""
+    return admin or not (node.label == Label.IDEA and node.props.get("status") in NOT_PUBLIC_IDEA_STATUS)
+
+
+def get_item(store: GraphStore, label: Label, item_id: str, *, admin: bool = False) -> Node:
+    node = store.get(item_id)
+    if node is None or node.label != label or not visible(node, admin):
+        raise NotFoundError(f"no {KIND_OF_LABEL[label][:-1]} with id '{item_id}'")
+    return node
+
+
+def links_of(store: GraphStore, node: Node) -> dict[str, list[dict[str, Any]]]:
+    """The item's outgoing links by the field name of the ingest format, each as ``{id, name, role}``."""
+    kind = KIND_OF_LABEL[node.label]
+    by_rel = {rel: name for name, (rel, _) in LINKS[kind].items()}
+    if kind in TOPIC_KINDS:
+        by_rel[Rel.TAGGED] = "topics"
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in by_rel.values()}
+    for edge, other in store.neighbours(node.id, direction=Direction.OUT):
+        name = by_rel.get(edge.rel)
+        if name is not None:
+            out[name].append({"id": other.id, "name": other.title, "role": edge.props.get("role")})
+    for refs in out.values():
+        refs.sort(key=lambda r: r["id"])
+    return out
+
+
+def public_item(store: GraphStore, node: Node, *, admin: bool = False) -> dict[str, Any]:
+    """The item as the API returns it: personal data only for admins."""
+    props = node.props if admin else public_props(node.props)
+    links = links_of(store, node)
+    body: dict[str, Any] = {"id": node.id, "title": node.title,
+                            "properties": {k: plain(v) for k, v in props.items()}}
+    for name, refs in links.items():
+        body[name] = (refs[0] if refs else None) if name in SINGLE_LINKS else refs
+    return body
+
+
+def record_data(store: GraphStore, node: Node) -> dict[str, Any]:
+    """The item in the ingest format, as it is stored: the base that an update changes."""
+    data: dict[str, Any] = {"id": node.id, **node.props}
+    for name, refs in links_of(store, node).items():
+        if name == "partners":
+            data[name] = [{"org": r["id"], "role": r["role"] or "partner"} for r in refs]
+        elif name == "topics":
+            data[name] = [r["name"] for r in refs]
+        elif name in SINGLE_LINKS:
+            data[name] = refs[0]["id"] if refs else None
+        else:
+            data[name] = [r["id"] for r in refs]
+    return data
+
+
+def _write(store: GraphStore, embedder: Embedder, kind: str, data: dict[str, Any]) -> Node:
+    clean = {k: (plain(v) if not isinstance(v, list) else v) for k, v in data.items() if v is not None}
+    ingest_records(store, embedder, [Record("request", 1, kind, clean)])
+    node = store.get(str(data["id"]))
+    assert node is not None
+    return node
+
+
+def new_id(kind: str) -> str:
+    return f"{ID_PREFIX[kind]}-{secrets.token_hex(5)}"
+
+
+def create_item(store: GraphStore, embedder: Embedder, kind: str, data: dict[str, Any]) -> Node:
+    """Validate and write a new item (an id is made when none is given). Raises ValidationError."""
+    data = dict(data)
+    if not data.get("id"):
+        data["id"] = new_id(kind)
+    elif store.get(str(data["id"])) is not None:
+        message = f"'{data['id']}' already exists; use PATCH to change it"
+        raise ValidationError([Problem("request", None, "id", message)])
+    return _write(store, embedder, kind, data)
+
+
+def update_item(store: GraphStore, embedder: Embedder, node: Node, changes: dict[str, Any]) -> Node:
+    """Apply the given fields to a stored item (``None`` clears a field) and write it through validation."""
+    data = record_data(store, node)
+    data.update(changes)
+    data["id"] = node.id
+    return _write(store, embedder, KIND_OF_LABEL[node.label], data)
+
+
+def _linked(store: GraphStore, target: str, rel: Rel) -> set[str]:
+    return {n.id for _, n in store.neighbours(target, rel, Direction.IN)}
+
+
+def list_items(
+    store: GraphStore,
+    label: Label,
+    *,
+    props: dict[str, str | None] | None = None,
+    linked: Iterable[tuple[Rel, str | None]] = (),
+    admin: bool = False,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[Node], int]:
+    """Items of a label that have the given property values and links, sorted by id: one page and the total."""
+    wanted = {k: v for k, v in (props or {}).items() if v is not None}
+    allowed: set[str] | None = None
+    for rel, target in linked:
+        if target is None:
+            continue
+        ids = _linked(store, target, rel)
+        allowed = ids if allowed is None else allowed & ids
+    found = [
+        n for n in store.iter_nodes(label)
+        if (allowed is None or n.id in allowed)
+        and all(n.props.get(k) == v for k, v in wanted.items())
+        and visible(n, admin)
+    ]
+    found.sort(key=lambda n: n.id)
+    return found[offset : offset + limit], len(found)
+
+
+def delete_item(store: GraphStore, label: Label, item_id: str) -> None:
+    get_item(store, label, item_id, admin=True)
+    store.delete([item_id])
+
+
+def merge_idea(store: GraphStore, embedder: Embedder, idea: Node, into: str) -> Node:
+    """Mark an idea as merged into another: it keeps all its links and gains DUPLICATE_OF to the other."""
+    if into == idea.id:
+        raise ValidationError([Problem("request", None, "into", "an idea cannot be merged into itself")])
+    target = store.get(into)
+    if target is None or target.label != Label.IDEA:
+        raise NotFoundError(f"no idea with id '{into}'")
+    if target.props.get("status") == "merged":
+        raise ValidationError([Problem("request", None, "into", f"'{into}' is itself merged; merge into the idea "
+                                                               "it was merged into")])
+    return update_item(store, embedder, idea, {"status": "merged", "duplicate_of": into})

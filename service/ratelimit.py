@@ -1,0 +1,49 @@
+"""A small in-process rate limiter for the public idea submission (a sliding window per client address)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict, deque
+
+from fastapi import HTTPException, Request
+
+
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds for each key.
+
+    >>> r = RateLimiter(2, 60.0); [r.hit("a", now=0.0) for _ in range(3)]
+    [0.0, 0.0, 60.0]
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> float:
+        """Record an event; returns 0 when it is allowed, else the seconds to wait (nothing is recorded)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events[key]
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return max(events[0] + self.window - now, 0.001)
+            events.append(now)
+            if len(self._events) > 10_000:  # forget idle clients
+                for k in [k for k, v in self._events.items() if not v]:
+                    del self._events[k]
+            return 0.0
+
+
+def limit_idea_submissions(request: Request) -> None:
+    """Dependency: 429 when this client address has submitted too many ideas lately."""
+    limiter: RateLimiter = request.app.state.idea_limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.hit(client)
+    if wait:
+        raise HTTPException(429, f"too many ideas from this address; try again in {math.ceil(wait)} s",
+                            headers={"Retry-After": str(math.ceil(wait))})

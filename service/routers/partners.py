@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from graph.errors import StoreUnavailableError
+from recommend.partners import PartnerRecommender
+from recommend.types import Recommendation
+from service.auth import ReaderDep
+from service.schemas import PartnerRequest, PartnersPublic, RecommendationPublic
+
+router = APIRouter(tags=["partners"])
+
+
+def get_partners(request: Request) -> PartnerRecommender:
+    partners: PartnerRecommender | None = getattr(request.app.state, "partners", None)
+    if partners is None:
+        raise StoreUnavailableError("the partner recommender is not ready")
+    return partners
+
+
+PartnersDep = Annotated[PartnerRecommender, Depends(get_partners)]
+
+
+def partners_public(query: str, query_id: str | None, found: list[Recommendation]) -> PartnersPublic:
+    data = [RecommendationPublic(**r.as_dict()) for r in found]
+    return PartnersPublic(query=query, query_id=query_id, data=data, count=len(data))
+
+
+@router.post("/partners", response_model=PartnersPublic)
+def partners_for_text(body: PartnerRequest, partners: PartnersDep, caller: ReaderDep) -> PartnersPublic:
+    """Organisations to work with on a project described in free text, optionally with partners already known.
+
+    Each result's `status` is the organisation's kind; its reasons name the shared initiatives and topics."""
+    found = partners.partners(body.text, known=body.known, k=body.k, kinds=body.kind)
+    return partners_public(body.text, None, found)

@@ -1,0 +1,210 @@
+"""Page routes of the staff web front. Pages call the same library functions as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError as PydanticValidationError
+from starlette.concurrency import run_in_threadpool
+
+from graph.errors import KomInnError, NotFoundError, ValidationError
+from graph.schema import INITIATIVE_STATUS, ORG_KINDS, SUBMITTER_KINDS, Direction, Label, Rel, public_props
+from recommend.reuse import reuse
+from service import explore, items
+from service.auth import Role, get_principal
+from service.ratelimit import limit_idea_submissions
+from service.routers.ideas import submit_idea
+from service.schemas import IdeaSubmit
+from service.web.i18n import LANGS, lang_of, reason_text, translate
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/web", include_in_schema=False)
+PAGE_K = 20
+SHOWN_FIELDS = ("description", "status", "start_date", "end_date", "scale", "mode", "results")
+
+
+def _lang(request: Request) -> str:
+    return lang_of(request.query_params.get("lang") or request.cookies.get("kominn_lang"))
+
+
+def _state(request: Request) -> Any:
+    state = request.app.state
+    if getattr(state, "store", None) is None:
+        raise KomInnError("the store is not open")
+    if state.settings.read_requires_token:
+        header = request.headers.get("authorization", "")
+        bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=header[7:].strip()) \
+            if header.lower().startswith("bearer ") else None
+        principal = get_principal(request, bearer)
+        if principal.role < Role.READER:
+            raise HTTPException(401, "these pages need a reader token in the kominn_token cookie")
+    return state
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+    other = next(code for code in LANGS if code != lang)
+    query = dict(request.query_params)
+    query["lang"] = other
+    context.update(
+        lang=lang,
+        t=lambda key, **v: translate(lang, key, **v),
+        reason=lambda r: reason_text(lang, r["kind"], r["text"]),
+        switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
+        path=request.url.path,
+    )
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie("kominn_lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def _quote(query: dict[str, str]) -> dict[str, str]:
+    return {quote_plus(k): quote_plus(v) for k, v in query.items()}
+
+
+def _units(store: Any) -> list[Any]:
+    return sorted((n for n in store.iter_nodes(Label.ORGANISATION) if n.props.get("kind") == "unit"),
+                  key=lambda n: n.title)
+
+
+def _focus_areas(store: Any) -> list[Any]:
+    return sorted(store.iter_nodes(Label.FOCUS_AREA), key=lambda n: n.title)
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "", status: str = "", unit: str = "", focus_area: str = "",
+                other_units: str = "") -> HTMLResponse:
+    state = _state(request)
+    store = state.store
+    results: list[dict[str, Any]] | None = None
+    error = None
+    q = q.strip()[:2000]
+    if q:
+        try:
+            cross = bool(other_units and unit)
+            found = state.recommender.similar_to_text(q, k=100, cross_silo=cross, unit=unit or None)
+            allowed = {n.id for _, n in store.neighbours(focus_area, Rel.SUPPORTS, Direction.IN)} if focus_area \
+                else None
+            results = []
+            for r in found.items:
+                if status and r.status != status:
+                    continue
+                if allowed is not None and r.id not in allowed:
+                    continue
+                if unit and not other_units and (r.owner or {}).get("id") != unit:
+                    continue
+                results.append(r.as_dict())
+                if len(results) == PAGE_K:
+                    break
+        except (ValidationError, NotFoundError) as e:
+            error = str(e)
+    return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area,
+                  other_units=bool(other_units), results=results, error=error, statuses=INITIATIVE_STATUS,
+                  units=_units(store), focus_areas=_focus_areas(store))
+
+
+@router.get("/initiatives/{item_id}", response_class=HTMLResponse)
+def initiative_page(request: Request, item_id: str) -> HTMLResponse:
+    state = _state(request)
+    store = state.store
+    try:
+        node = items.get_item(store, Label.INITIATIVE, item_id)
+    except NotFoundError:
+        return render(request, "notfound.html", status_code=404, what=item_id)
+    item = items.public_item(store, node)
+    props = public_props(node.props)
+    similar = state.recommender.similar_to_item(item_id, k=5, cross_silo=True)
+    partners = state.partners.partners(item_id, k=5)
+    reusable = reuse(state.recommender, item_id, k=5)
+    return render(request, "initiative.html", item=item, props=props, fields=SHOWN_FIELDS,
+                  similar=[r.as_dict() for r in similar.items], partners=[r.as_dict() for r in partners],
+                  reusable=[r.as_dict() for r in reusable.items])
+
+
+@router.get("/partners", response_class=HTMLResponse)
+def partners_page(request: Request, text: str = "", initiative: str = "", kind: str = "") -> HTMLResponse:
+    state = _state(request)
+    store = state.store
+    results = None
+    error = None
+    text = text.strip()[:5000]
+    asked = bool(text or initiative)
+    if asked:
+        try:
+            kinds = [kind] if kind in ORG_KINDS else None
+            query = initiative or text  # an initiative picked wins: its text, owner and partners are known
+            results = [r.as_dict() for r in state.partners.partners(query, k=15, kinds=kinds)]
+        except (ValidationError, NotFoundError) as e:
+            error = str(e)
+    initiatives = sorted(store.iter_nodes(Label.INITIATIVE), key=lambda n: n.title)
+    return render(request, "partners.html", text=text, initiative=initiative, kind=kind, kinds=ORG_KINDS,
+                  initiatives=initiatives, results=results, error=error, asked=asked)
+
+
+@router.get("/ideas/new", response_class=HTMLResponse)
+def idea_page(request: Request) -> HTMLResponse:
+    _state(request)
+    return render(request, "idea.html", form={}, errors=[], kinds=SUBMITTER_KINDS)
+
+
+@router.post("/ideas/new", response_class=HTMLResponse)
+async def idea_submit(request: Request) -> HTMLResponse:
+    state = _state(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    errors: list[str] = []
+    try:
+        body = IdeaSubmit(title=form.get("title", ""), text=form.get("text", ""),
+                          submitter_kind=form.get("submitter_kind") or "citizen", contact=form.get("contact") or None)
+    except PydanticValidationError as e:
+        errors = [f"{translate(_lang(request), 'idea.field.' + str(err['loc'][0]))}: {err['msg']}"
+                  for err in e.errors()]
+    if not errors:
+        try:
+            limit_idea_submissions(request)
+        except HTTPException:
+            errors = [translate(_lang(request), "errors.rate")]
+    if errors:
+        return render(request, "idea.html", status_code=422, form=form, errors=errors, kinds=SUBMITTER_KINDS)
+    receipt = await _run(submit_idea, state.store, state.recommender.embedder, state.recommender, body)
+    return render(request, "receipt.html", receipt=receipt.model_dump())
+
+
+async def _run(fn: Any, *args: Any) -> Any:
+    return await run_in_threadpool(fn, *args)
+
+
+@router.get("/graph/{item_id}", response_class=HTMLResponse)
+def graph_page(request: Request, item_id: str, depth: int = 1) -> HTMLResponse:
+    state = _state(request)
+    depth = 2 if depth >= 2 else 1
+    try:
+        graph = explore.neighbourhood(state.store, item_id, depth=depth)
+    except NotFoundError:
+        return render(request, "notfound.html", status_code=404, what=item_id)
+    center = next(n for n in graph["nodes"] if n["id"] == item_id)
+    return render(request, "graph.html", graph=graph, center=center, depth=depth)
+
+
+@router.get("/overview", response_class=HTMLResponse)
+def overview_page(request: Request) -> HTMLResponse:
+    state = _state(request)
+    return render(request, "overview.html", o=explore.overview(state.store))
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files, and a redirect from / to the search page."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/web/", status_code=307)

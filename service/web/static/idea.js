@@ -1,0 +1,81 @@
+// The live duplicate check of the idea form: while the person types, ask POST /ideas/check (debounced)
+// and show similar existing ideas and initiatives. Written for KomInn; no libraries.
+(function () {
+  "use strict";
+  var form = document.getElementById("idea-form");
+  var live = document.getElementById("live");
+  if (!form || !live) return;
+  var title = form.querySelector("#title");
+  var text = form.querySelector("#text");
+  var timer = null;
+  var asked = 0;
+  var d = live.dataset;
+
+  function el(tag, cls, content) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (content) node.textContent = content;
+    return node;
+  }
+
+  function message(msg) {
+    live.replaceChildren(el("p", "muted", msg));
+  }
+
+  function show(items) {
+    if (!items.length) { message(d.empty); return; }
+    var list = el("ol", "cards");
+    list.id = "live-results";
+    items.forEach(function (item) {
+      var card = el("li", "card");
+      var head = el("div", "card-head");
+      var h = el("h3");
+      if (item.label === "Initiative") {
+        var a = el("a", null, item.title);
+        a.href = "/web/initiatives/" + encodeURIComponent(item.id);
+        h.appendChild(a);
+      } else {
+        h.textContent = item.title;
+      }
+      head.appendChild(h);
+      head.appendChild(el("span", "score", d.score + " " + item.score.toFixed(2)));
+      card.appendChild(head);
+      var meta = el("p", "meta");
+      meta.appendChild(el("span", "badge", item.label === "Idea" ? d.labelIdea : d.labelInitiative));
+      if (item.owner) meta.appendChild(el("span", null, d.owner + ": " + item.owner.name));
+      card.appendChild(meta);
+      var terms = [];
+      item.reasons.forEach(function (r) {
+        if (r.kind === "text") r.items.forEach(function (i) { if (i.term) terms.push(i.term); });
+      });
+      if (terms.length) {
+        var ul = el("ul", "reasons");
+        ul.appendChild(el("li", "reason", d.terms + ": " + terms.join(", ")));
+        card.appendChild(ul);
+      }
+      list.appendChild(card);
+    });
+    live.replaceChildren(el("p", null, d.found), list);
+  }
+
+  function check() {
+    var body = { title: title.value.trim(), text: text.value.trim(), k: 5 };
+    if ((body.title + " " + body.text).trim().length < 12 || !body.text) { message(d.wait); return; }
+    var mine = ++asked;
+    fetch("/ideas/check", {
+      method: "POST",
+      headers: { "content-type": "application/json", "accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data && mine === asked) show(data.data); })
+      .catch(function () { /* offline or server busy: the receipt shows the same check */ });
+  }
+
+  function later() {
+    clearTimeout(timer);
+    timer = setTimeout(check, 400);
+  }
+  title.addEventListener("input", later);
+  text.addEventListener("input", later);
+  if (text.value) later();
+})();

@@ -1,0 +1,364 @@
+"""The full REST API with roles, on the demo data with the real model: CRUD, paging, filters, errors,
+partners, graph, overview, idea hiding and merging, and that contact details never reach the public."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph.embedded import EmbeddedGraphStore
+from graph.schema import Label, Rel
+from ingest.embedder import SentenceTransformerEmbedder
+from service.app import create_app
+from service.auth import TokenStore, token_path
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+class Api:
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def h(self, role: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+
+    def get(self, url: str, role: str | None = None, **kw: object):  # type: ignore[no-untyped-def]
+        return self.client.get(url, headers=self.h(role), **kw)
+
+    def post(self, url: str, body: object, role: str | None = None):  # type: ignore[no-untyped-def]
+        return self.client.post(url, json=body, headers=self.h(role))
+
+    def patch(self, url: str, body: object, role: str | None = None):  # type: ignore[no-untyped-def]
+        return self.client.patch(url, json=body, headers=self.h(role))
+
+    def delete(self, url: str, role: str | None = None):  # type: ignore[no-untyped-def]
+        return self.client.delete(url, headers=self.h(role))
+
+
+def _make(store: EmbeddedGraphStore, embedder: SentenceTransformerEmbedder, data_dir: Path,
+          **settings: object) -> Iterator[Api]:
+    tokens = TokenStore(token_path(data_dir))
+    made = {role: tokens.create(role, f"test {role}")[0] for role in ("reader", "editor", "admin")}
+    app = create_app(Settings(data_dir=data_dir, **settings), store=store, embedder=embedder)
+    with TestClient(app) as client:
+        yield Api(client, made)
+
+
+@pytest.fixture
+def api(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> Iterator[Api]:
+    yield from _make(demo_store, real_embedder, tmp_path / "data", idea_rate_limit=3)
+
+
+def _error(r, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
+
+
+NEW = {
+    "initiatives": {"title": "Solceller på sykehjemmets tak", "status": "planned", "owner": "unit-helse",
+                    "description": "Solcellepaneler på taket av sykehjemmet skal dekke en del av strømforbruket.",
+                    "focus_areas": ["fa-natur"], "partners": [{"org": "org-solglott", "role": "supplier"}],
+                    "topics": ["solenergi"], "contact": "Kari Nordmann, kari@example.no"},
+    "needs": {"title": "Høye strømkostnader i kommunale bygg", "description": "Strømmen koster mer enn før.",
+              "focus_areas": ["fa-natur"]},
+    "organisations": {"name": "Solkraft Fjordvik AS", "kind": "business", "org_number": "999888777",
+                      "country": "no", "description": "Leverer og monterer solcelleanlegg."},
+}
+
+
+@pytest.mark.parametrize("resource", ["initiatives", "ideas", "needs", "organisations"])
+def test_lists_page_with_offset_limit_and_count(api: Api, resource: str) -> None:
+    """Every list answers {data, count}, sorted by id, with offset and limit; limit over 100 is 422."""
+    first = api.get(f"/{resource}", params={"limit": 3}).json()
+    second = api.get(f"/{resource}", params={"limit": 3, "offset": 3}).json()
+    assert len(first["data"]) == 3 and first["count"] > 6 and second["count"] == first["count"]
+    ids = [x["id"] for x in first["data"] + second["data"]]
+    assert ids == sorted(ids) and len(set(ids)) == 6
+    _error(api.get(f"/{resource}", params={"limit": 101}), 422, "invalid_input")
+    _error(api.get(f"/{resource}", params={"offset": -1}), 422, "invalid_input")
+
+
+def test_list_filters(api: Api) -> None:
+    """Filters by status, owner, focus area and kind keep only matching items."""
+    body = api.get("/initiatives", params={"status": "completed", "owner": "unit-helse", "limit": 100}).json()
+    assert body["count"] >= 1
+    assert all(x["properties"]["status"] == "completed" and x["owner"]["id"] == "unit-helse" for x in body["data"])
+    body = api.get("/initiatives", params={"focus_area": "fa-folkehelse", "limit": 100}).json()
+    assert body["count"] >= 1 and all("fa-folkehelse" in {f["id"] for f in x["focus_areas"]} for x in body["data"])
+    body = api.get("/organisations", params={"kind": "ngo", "limit": 100}).json()
+    assert body["count"] >= 1 and all(x["properties"]["kind"] == "ngo" for x in body["data"])
+    _error(api.get("/initiatives", params={"status": "finished"}), 422, "invalid_input")
+
+
+@pytest.mark.parametrize("resource", ["initiatives", "needs", "organisations"])
+def test_editor_creates_reads_updates_and_deletes(api: Api, resource: str) -> None:
+    """An editor can create (201), read, patch and delete (204) an item; then it is 404."""
+    r = api.post(f"/{resource}", NEW[resource], role="editor")
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["id"].startswith({"initiatives": "ini-", "needs": "need-", "organisations": "org-"}[resource])
+    assert "contact" not in item["properties"]
+    assert api.get(f"/{resource}/{item['id']}").json()["title"] == item["title"]
+    r = api.patch(f"/{resource}/{item['id']}", {"description": "Endret beskrivelse."}, role="editor")
+    assert r.status_code == 200 and r.json()["properties"]["description"] == "Endret beskrivelse."
+    assert r.json()["title"] == item["title"]
+    assert api.delete(f"/{resource}/{item['id']}", role="editor").status_code == 204
+    _error(api.get(f"/{resource}/{item['id']}"), 404, "not_found")
+    _error(api.delete(f"/{resource}/{item['id']}", role="editor"), 404, "not_found")
+
+
+def test_a_created_initiative_is_embedded_linked_and_searchable(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """A created initiative gets its links and topics, keeps its contact private, and is found by search."""
+    item = api.post("/initiatives", {**NEW["initiatives"], "id": "ini-sol"}, role="editor").json()
+    assert item["owner"]["id"] == "unit-helse" and item["partners"][0]["role"] == "supplier"
+    assert [t["name"] for t in item["topics"]] == ["solenergi"]
+    node = demo_store.get("ini-sol")
+    assert node is not None and node.embedding is not None and node.props["contact"].startswith("Kari")
+    hits = api.get("/search", params={"q": "solcellepaneler på taket av sykehjemmet", "k": 3}).json()["data"]
+    assert hits[0]["id"] == "ini-sol"
+    assert api.get("/initiatives/ini-sol", role="admin").json()["properties"]["contact"].startswith("Kari")
+    # a patch that does not touch the contact keeps it
+    api.patch("/initiatives/ini-sol", {"status": "ongoing"}, role="editor")
+    assert demo_store.get("ini-sol").props["contact"].startswith("Kari")  # type: ignore[union-attr]
+    _error(api.post("/initiatives", {**NEW["initiatives"], "id": "ini-sol"}, role="editor"), 422, "invalid_input")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**NEW["initiatives"], "owner": "unit-nowhere"}, "owner"),
+        ({**NEW["initiatives"], "status": "finished"}, "status"),
+        ({**NEW["initiatives"], "title": "x" * 301}, "title"),
+        ({**NEW["initiatives"], "colour": "red"}, "colour"),
+        ({**NEW["initiatives"], "id": "bad id!"}, "id"),
+        ({**NEW["initiatives"], "start_date": "2024-05-01", "end_date": "2023-01-01"}, "end_date"),
+        ({k: v for k, v in NEW["initiatives"].items() if k != "owner"}, "owner"),
+    ],
+)
+def test_bad_writes_are_422_naming_the_field(api: Api, body: dict, field: str) -> None:
+    """Writes are validated (by pydantic bounds and by ingest's validation) and name the field."""
+    err = _error(api.post("/initiatives", body, role="editor"), 422, "invalid_input")
+    assert field in {p["field"] for p in err["problems"]}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("post", "/initiatives", NEW["initiatives"]),
+        ("patch", "/initiatives/ini-001", {"title": "Nytt navn"}),
+        ("delete", "/initiatives/ini-001", None),
+        ("post", "/needs", NEW["needs"]),
+        ("patch", "/needs/need-001", {"title": "Nytt navn"}),
+        ("delete", "/needs/need-001", None),
+        ("post", "/organisations", NEW["organisations"]),
+        ("patch", "/organisations/org-fjordvik", {"name": "Nytt navn"}),
+        ("delete", "/organisations/org-fjordvik", None),
+        ("patch", "/ideas/idea-001", {"title": "Nytt navn"}),
+    ],
+)
+def test_writes_need_an_editor_token(api: Api, method: str, url: str, body: dict | None) -> None:
+    """Without a token a write is 401 (with WWW-Authenticate); with a reader token it is 403."""
+    call = getattr(api, method)
+    args = (url,) if body is None else (url, body)
+    r = call(*args)
+    _error(r, 401, "unauthorized")
+    assert r.headers["www-authenticate"] == "Bearer"
+    _error(call(*args, role="reader"), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("post", "/ideas/idea-001/hide", {}),
+        ("post", "/ideas/idea-001/merge", {"into": "idea-002"}),
+        ("delete", "/ideas/idea-001", None),
+        ("patch", "/ideas/idea-001", {"status": "hidden"}),
+    ],
+)
+def test_hiding_merging_and_deleting_ideas_need_admin(api: Api, method: str, url: str, body: dict | None) -> None:
+    """Hide, merge, delete and setting status hidden are 403 for an editor."""
+    args = (url,) if body is None else (url, body)
+    _error(getattr(api, method)(*args, role="editor"), 403, "forbidden")
+
+
+def test_an_invalid_token_is_401_even_for_reads(api: Api) -> None:
+    """A token that does not verify is refused, not treated as anonymous."""
+    r = api.client.get("/initiatives", headers={"Authorization": "Bearer kmn_dead_beef"})
+    _error(r, 401, "unauthorized")
+
+
+def test_reads_can_require_a_reader_token(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder,
+                                           tmp_path: Path) -> None:
+    """With read_requires_token, anonymous reads are 401 and a reader token reads."""
+    for api in _make(demo_store, real_embedder, tmp_path / "d", read_requires_token=True):
+        _error(api.get("/initiatives/ini-001"), 401, "unauthorized")
+        _error(api.get("/search", params={"q": "biogass"}), 401, "unauthorized")
+        assert api.get("/initiatives/ini-001", role="reader").status_code == 200
+        assert api.get("/web/", role="reader").status_code == 200
+        assert api.get("/web/").status_code == 401
+
+
+@pytest.mark.parametrize("url", ["/initiatives/nope", "/ideas/nope", "/needs/nope", "/organisations/nope",
+                                 "/initiatives/nope/partners", "/graph/nope", "/needs/nope/reuse",
+                                 "/initiatives/need-001"])
+def test_unknown_ids_are_404(api: Api, url: str) -> None:
+    """Unknown ids (or ids of another kind) give 404 with the error body."""
+    _error(api.get(url), 404, "not_found")
+
+
+def test_public_idea_submission_gives_a_receipt_with_the_duplicate(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """Anyone can submit an idea; the receipt names the similar existing idea; the contact is stored, not shown."""
+    body = {"title": "Sensorer i stedet for nattbesøk",
+            "text": "Mor blir vekket hver natt av hjemmesykepleien. Bruk sensorer og digitalt nattilsyn i stedet.",
+            "contact": "Ola Hansen, ola@example.no"}
+    r = api.post("/ideas", body)
+    assert r.status_code == 201, r.text
+    receipt = r.json()
+    assert receipt["status"] == "new" and receipt["created"]
+    assert "idea-001" in [s["id"] for s in receipt["similar"]]
+    assert "ola@example.no" not in r.text
+    assert demo_store.get(receipt["id"]).props["contact"] == "Ola Hansen, ola@example.no"  # type: ignore[union-attr]
+    assert "contact" not in api.get(f"/ideas/{receipt['id']}").json()["properties"]
+    assert api.get(f"/ideas/{receipt['id']}", role="admin").json()["properties"]["contact"].startswith("Ola")
+    _error(api.post("/ideas", {**body, "status": "adopted"}), 422, "invalid_input")
+    _error(api.post("/ideas", {"title": "x", "text": "kort"}), 422, "invalid_input")
+
+
+def test_anonymous_idea_submission_is_rate_limited(api: Api) -> None:
+    """After the limit an anonymous address gets 429 with Retry-After; an editor is not limited."""
+    body = {"title": "Benker langs turveien", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    for _ in range(3):
+        assert api.post("/ideas", body).status_code == 201
+    r = api.post("/ideas", body)
+    _error(r, 429, "rate_limited")
+    assert int(r.headers["retry-after"]) > 0
+    assert api.post("/ideas", body, role="editor").status_code == 201
+
+
+def test_admin_hides_an_idea_and_it_disappears_for_others(api: Api) -> None:
+    """A hidden idea is 404 and unlisted for non-admins, and the admin still sees it."""
+    r = api.post("/ideas/idea-002/hide", {}, role="admin")
+    assert r.status_code == 200 and r.json()["properties"]["status"] == "hidden"
+    _error(api.get("/ideas/idea-002"), 404, "not_found")
+    _error(api.get("/ideas/idea-002", role="editor"), 404, "not_found")
+    assert "idea-002" not in [x["id"] for x in api.get("/ideas", params={"limit": 100}).json()["data"]]
+    assert api.get("/ideas/idea-002", role="admin").status_code == 200
+    listed = api.get("/ideas", params={"limit": 100, "status": "hidden"}, role="admin").json()["data"]
+    assert [x["id"] for x in listed] == ["idea-002"]
+
+
+def test_a_merged_idea_keeps_its_links(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """Merging sets status merged and DUPLICATE_OF, and the idea's needs, focus areas and topics stay."""
+    before = api.get("/ideas/idea-003", role="admin").json()
+    r = api.post("/ideas/idea-003/merge", {"into": "idea-001"}, role="admin")
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert after["properties"]["status"] == "merged" and after["duplicate_of"]["id"] == "idea-001"
+    for links in ("needs", "focus_areas", "topics"):
+        assert after[links] == before[links]
+    assert ("idea-003", "DUPLICATE_OF", "idea-001") in {e.key for e in demo_store.iter_edges(Rel.DUPLICATE_OF)}
+    _error(api.post("/ideas/idea-004/merge", {"into": "idea-003"}, role="admin"), 422, "invalid_input")
+    _error(api.post("/ideas/idea-004/merge", {"into": "idea-004"}, role="admin"), 422, "invalid_input")
+    _error(api.post("/ideas/idea-004/merge", {"into": "ini-001"}, role="admin"), 404, "not_found")
+
+
+def test_partners_for_an_initiative_and_for_text(api: Api) -> None:
+    """Partners come ranked with reasons, never the owner or present partners, filtered by kind."""
+    known = api.get("/initiatives/ini-001").json()
+    exclude = {known["owner"]["id"], *(p["id"] for p in known["partners"])}
+    body = api.get("/initiatives/ini-001/partners", params={"k": 5}).json()
+    assert body["count"] == 5 and body["query_id"] == "ini-001"
+    assert not exclude & {x["id"] for x in body["data"]} and body["data"][0]["reasons"]
+    body = api.get("/initiatives/ini-001/partners", params=[("kind", "business"), ("kind", "ngo")]).json()
+    assert body["count"] and all(x["status"] in ("business", "ngo") for x in body["data"])
+    _error(api.get("/initiatives/ini-001/partners", params={"kind": "pirates"}), 422, "invalid_input")
+    r = api.post("/partners", {"text": "biogass fra matavfall til bussene", "k": 3, "kind": ["business"]})
+    assert r.status_code == 200 and r.json()["count"] == 3
+    assert all(x["status"] == "business" for x in r.json()["data"])
+    _error(api.post("/partners", {"text": "x", "known": ["org-nowhere"]}), 404, "not_found")
+    _error(api.post("/partners", {"text": "", "k": 3}), 422, "invalid_input")
+
+
+def test_graph_and_overview(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """The graph neighbourhood has the centre, its links and a layout; the overview counts initiatives."""
+    g = api.get("/graph/ini-001").json()
+    ids = {n["id"] for n in g["nodes"]}
+    assert g["center"] == "ini-001" and {"unit-helse", "need-001", "fa-folkehelse"} <= ids
+    assert all(0 <= n["x"] <= 1 and 0 <= n["y"] <= 1 for n in g["nodes"])
+    assert all(e["source"] in ids and e["target"] in ids for e in g["edges"])
+    assert len(api.get("/graph/ini-001", params={"depth": 2}).json()["nodes"]) > len(ids)
+    _error(api.get("/graph/ini-001", params={"depth": 3}), 422, "invalid_input")
+    o = api.get("/overview").json()
+    assert o["initiatives"] == demo_store.count_nodes(Label.INITIATIVE) == sum(o["by_status"].values())
+    assert len(o["by_focus_area"]) == demo_store.count_nodes(Label.FOCUS_AREA)
+    assert sum(r["count"] for r in o["by_unit"]) == o["initiatives"]
+
+
+def _public_gets(api: Api, demo_store: EmbeddedGraphStore) -> list[str]:
+    urls = ["/overview", "/search?q=nattilsyn+sensorer&label=all&k=50", "/ideas?limit=100&offset=0",
+            "/web/", "/web/?q=nattilsyn", "/web/overview", "/web/partners?text=sensorer", "/web/ideas/new"]
+    for resource in ("initiatives", "ideas", "needs", "organisations"):
+        total = api.get(f"/{resource}", params={"limit": 1}).json()["count"]
+        urls += [f"/{resource}?limit=100&offset={o}" for o in range(0, total, 100)]
+    for node in demo_store.iter_nodes(Label.INITIATIVE):
+        urls += [f"/initiatives/{node.id}", f"/initiatives/{node.id}/similar?k=20"]
+    urls += [f"/ideas/{n.id}" for n in demo_store.iter_nodes(Label.IDEA)]
+    urls += ["/web/initiatives/ini-001", "/web/graph/ini-001?depth=2", "/graph/idea-001?depth=2",
+             "/initiatives/ini-001/partners", "/needs/need-001/reuse"]
+    return urls
+
+
+def test_no_public_response_contains_contact_details(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """Every public GET (API and pages), and the responses to public POSTs, hold no contact field or value."""
+    contacts = {n.props["contact"] for n in demo_store.iter_nodes() if n.props.get("contact")}
+    assert len(contacts) > 10
+    parts = {p.strip() for c in contacts for p in c.split(",") if "@" in p}
+    responses = [api.get(url) for url in _public_gets(api, demo_store)]
+    responses += [api.post("/ideas/check", {"text": "nattilsyn med sensorer i hjemmetjenesten"}),
+                  api.post("/similar", {"text": "nattilsyn", "label": "all", "k": 50}),
+                  api.post("/partners", {"text": "nattilsyn"}),
+                  api.post("/ideas", {"title": "Nattilsyn", "text": "Nattilsyn med sensorer for eldre hjemme.",
+                                      "contact": "Per, per@example.no"})]
+    for r in responses:
+        assert r.status_code in (200, 201), (r.url, r.text[:300])
+        text = r.text
+        assert '"contact":' not in text and "@example" not in text, r.url
+        assert not any(p in text for p in parts), r.url
+    # the admin does see them
+    admin = api.get("/ideas?limit=100", role="admin").text
+    assert any(p in admin for p in parts)
+
+
+def test_openapi_documents_every_endpoint_with_bounds_and_security(api: Api) -> None:
+    """The OpenAPI document lists every endpoint, the bearer scheme, and bounds on the write models."""
+    doc = api.get("/openapi.json").json()
+    paths = doc["paths"]
+    expected = {
+        "/initiatives": {"get", "post"}, "/initiatives/{item_id}": {"get", "patch", "delete"},
+        "/initiatives/{item_id}/similar": {"get"}, "/initiatives/{item_id}/partners": {"get"},
+        "/ideas": {"get", "post"}, "/ideas/{item_id}": {"get", "patch", "delete"}, "/ideas/check": {"post"},
+        "/ideas/{item_id}/hide": {"post"}, "/ideas/{item_id}/merge": {"post"},
+        "/needs": {"get", "post"}, "/needs/{item_id}": {"get", "patch", "delete"}, "/needs/{need_id}/reuse": {"get"},
+        "/organisations": {"get", "post"}, "/organisations/{item_id}": {"get", "patch", "delete"},
+        "/partners": {"post"}, "/graph/{item_id}": {"get"}, "/overview": {"get"}, "/search": {"get"},
+        "/similar": {"post"}, "/health": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+        for m in methods:
+            assert paths[path][m].get("description") or paths[path][m].get("summary"), (path, m)
+    assert not any(p.startswith("/web") for p in paths)
+    assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    schemas = doc["components"]["schemas"]
+    for name in ("InitiativeCreate", "IdeaSubmit", "NeedCreate", "OrganisationCreate", "InitiativeUpdate"):
+        for field, spec in schemas[name]["properties"].items():
+            flat = json.dumps(spec)
+            assert any(b in flat for b in ("maxLength", "enum", "format", "maxItems", "boolean", "$ref")), (name, field)

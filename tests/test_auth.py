@@ -1,0 +1,85 @@
+"""API tokens, roles and the rate limiter, without the model."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from graph.errors import NotFoundError, ValidationError
+from service.auth import Role, TokenStore
+from service.cli import app as cli
+from service.ratelimit import RateLimiter
+
+
+def test_a_token_verifies_with_its_role_and_is_stored_only_hashed(tmp_path: Path) -> None:
+    """A created token verifies with its role, and the file never holds the token or its secret."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    token, info = tokens.create("editor", "ci")
+    assert tokens.verify(token) == info and info.role == Role.EDITOR
+    raw = (tmp_path / "tokens.sqlite").read_bytes()
+    assert token.encode() not in raw and token.split("_", 2)[2].encode() not in raw
+    row = sqlite3.connect(tmp_path / "tokens.sqlite").execute("SELECT hash, salt FROM tokens").fetchone()
+    assert len(row[0]) == 64 and len(row[1]) == 32
+
+
+@pytest.mark.parametrize("bad", ["", "kmn_", "kmn_nope_secret", "Bearer x", "abc_def_ghi"])
+def test_wrong_tokens_do_not_verify(tmp_path: Path, bad: str) -> None:
+    """Malformed, unknown or foreign tokens verify as None."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    tokens.create("admin")
+    assert tokens.verify(bad) is None
+
+
+def test_a_changed_secret_or_a_revoked_token_fails(tmp_path: Path) -> None:
+    """A token with one character changed fails, and a revoked token fails from then on."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    token, info = tokens.create("reader")
+    assert tokens.verify(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    tokens.revoke(info.id)
+    assert tokens.verify(token) is None
+    with pytest.raises(NotFoundError):
+        tokens.revoke(info.id)
+
+
+def test_nothing_is_created_until_a_token_is(tmp_path: Path) -> None:
+    """Verifying and listing against a missing file create nothing."""
+    tokens = TokenStore(tmp_path / "sub" / "tokens.sqlite")
+    assert tokens.verify("kmn_abcd_efgh") is None and tokens.list() == []
+    assert not (tmp_path / "sub").exists()
+
+
+def test_roles_are_ordered_and_unknown_roles_are_refused() -> None:
+    """reader < editor < admin, and an unknown role name is a validation error."""
+    assert Role.READER < Role.EDITOR < Role.ADMIN
+    assert Role.parse("Admin") == Role.ADMIN
+    for bad in ("boss", "anonymous", ""):
+        with pytest.raises(ValidationError):
+            Role.parse(bad)
+
+
+def test_rate_limiter_allows_the_limit_per_window_and_key() -> None:
+    """Each key gets ``limit`` events per window; the next one is told how long to wait."""
+    r = RateLimiter(2, 10.0)
+    assert r.hit("a", now=0.0) == 0.0 and r.hit("a", now=1.0) == 0.0
+    assert r.hit("a", now=2.0) == pytest.approx(8.0)
+    assert r.hit("b", now=2.0) == 0.0
+    assert r.hit("a", now=10.5) == 0.0
+
+
+def test_cli_token_create_list_revoke(tmp_path: Path) -> None:
+    """`kominn token create` prints the token once; list shows it without the secret; revoke ends it."""
+    runner = CliRunner()
+    out = runner.invoke(cli, ["token", "create", "--role", "admin", "--name", "ops", "--data-dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    token = out.output.strip().splitlines()[-1]
+    assert token.startswith("kmn_") and TokenStore(tmp_path / "tokens.sqlite").verify(token) is not None
+    listed = runner.invoke(cli, ["token", "list", "--data-dir", str(tmp_path)])
+    assert "admin" in listed.output and "ops" in listed.output and token not in listed.output
+    token_id = token.split("_")[1]
+    assert runner.invoke(cli, ["token", "revoke", token_id, "--data-dir", str(tmp_path)]).exit_code == 0
+    assert TokenStore(tmp_path / "tokens.sqlite").verify(token) is None
+    bad = runner.invoke(cli, ["token", "create", "--role", "boss", "--data-dir", str(tmp_path)])
+    assert bad.exit_code == 2

@@ -1,0 +1,211 @@
+"""The staff web pages in a real browser: Debian's Chromium, headless, driven by Playwright, against a real
+uvicorn server on a loopback port with a copy of the demo store and the real model. Screenshots are saved
+under test-output/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedGraphStore
+from ingest.embedder import SentenceTransformerEmbedder
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path, real_embedder: SentenceTransformerEmbedder,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn server in a thread, on a free loopback port, with its own copy of the demo store."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("web")
+    shutil.copy(demo_db, data_dir / "kominn.sqlite")
+    store = EmbeddedGraphStore(data_dir / "kominn.sqlite")
+    app = create_app(Settings(data_dir=data_dir), store=store, embedder=real_embedder)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=DESKTOP, base_url=server, locale="nb-NO")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _labelled(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Ids of visible form controls without a label."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+        .map(e => e.id || e.name)""")
+
+
+def test_search_finds_similar_initiatives_with_reasons_and_filters(page) -> None:  # type: ignore[no-untyped-def]
+    """A staff member searches in Norwegian, sees ranked initiatives with reasons, and filters to other units."""
+    page.goto("/web/")
+    assert page.locator("html").get_attribute("lang") == "nb"
+    assert page.locator("h1").inner_text() == "Har noen gjort dette før?"
+    assert _labelled(page) == []
+    page.get_by_label("Hva vil du gjøre?").fill("digitalt nattilsyn med sensorer i hjemmetjenesten")
+    page.get_by_role("button", name="Søk").click()
+    cards = page.locator("#results > li")
+    cards.first.wait_for()
+    assert cards.count() >= 3
+    assert "Felles ord" in page.locator("#results").inner_text()
+    shot(page, "search-desktop")
+    page.get_by_label("Enhet", exact=True).select_option("unit-helse")
+    page.get_by_label("Bare fra andre enheter enn den valgte").check()
+    page.get_by_role("button", name="Søk").click()
+    page.locator("#results > li").first.wait_for()
+    owners = page.locator("#results .meta").all_inner_texts()
+    assert owners and not any("Helse og omsorg" in o for o in owners)
+    page.set_viewport_size(PHONE)
+    shot(page, "search-phone")
+
+
+def test_open_an_initiative_with_similar_partners_and_reuse(page) -> None:  # type: ignore[no-untyped-def]
+    """From a search result, the initiative page shows details, links, similar initiatives, partners and reuse."""
+    page.goto("/web/?q=biogass+fra+matavfall")
+    first = page.locator("#results > li h3 a").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_url("**/web/initiatives/*")
+    assert page.locator("h1").inner_text() == title
+    for section in ("#similar", "#partners"):
+        assert page.locator(f"{section} > li").count() >= 1, section
+    assert page.locator("#partners .reasons li").count() >= 1
+    assert page.get_by_role("heading", name="Anbefalte partnere").is_visible()
+    shot(page, "initiative-desktop")
+    page.set_viewport_size(PHONE)
+    shot(page, "initiative-phone")
+
+
+def test_partner_finder_ranks_organisations_of_a_kind(page) -> None:  # type: ignore[no-untyped-def]
+    """The partner finder takes a description and a kind and lists organisations of that kind with reasons."""
+    page.goto("/web/partners")
+    assert _labelled(page) == []
+    page.get_by_label("Beskriv prosjektet").fill("Biogass fra matavfall til kommunens busser")
+    page.get_by_label("Type organisasjon").select_option("business")
+    page.get_by_role("button", name="Finn partnere").click()
+    cards = page.locator("#results > li")
+    cards.first.wait_for()
+    assert cards.count() >= 3
+    assert all(b == "næringsliv" for b in page.locator("#results .meta .badge").all_inner_texts())
+    assert page.locator("#results .reasons li").count() >= 1
+    shot(page, "partners-desktop")
+    page.get_by_label("Type organisasjon").select_option("")
+    page.get_by_label("… eller velg et tiltak").select_option("ini-001")
+    page.get_by_label("Beskriv prosjektet").fill("")
+    page.get_by_role("button", name="Finn partnere").click()
+    page.locator("#results > li").first.wait_for()
+
+
+def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) -> None:  # type: ignore[no-untyped-def]
+    """While someone types an idea, the similar existing idea appears; submitting gives a receipt."""
+    page.goto("/web/ideas/new")
+    assert _labelled(page) == []
+    page.get_by_label("Overskrift").fill("Sensorer i stedet for nattbesøk")
+    page.get_by_label("Beskriv innspillet").press_sequentially(
+        "Far blir vekket hver natt når hjemmesykepleien låser seg inn. Bruk sensorer og digitalt nattilsyn.",
+        delay=5)
+    suggestion = page.locator("#live-results").get_by_text("Sensorer i stedet for nattbesøk hos eldre")
+    suggestion.wait_for()
+    assert page.locator("#live").get_attribute("aria-live") == "polite"
+    shot(page, "idea-live-desktop")
+    page.set_viewport_size(PHONE)
+    shot(page, "idea-live-phone")
+    page.get_by_label("Kontaktinformasjon (valgfritt)").fill("Test Testesen, test@example.no")
+    page.get_by_role("button", name="Send inn").click()
+    page.wait_for_url("**/web/ideas/new")
+    assert page.locator("#receipt-id").inner_text().startswith("idea-")
+    assert "Sensorer i stedet for nattbesøk hos eldre" in page.locator("main").inner_text()
+    assert "test@example.no" not in page.content()
+    shot(page, "idea-receipt")
+
+
+def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
+    """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
+    page.goto("/web/graph/ini-001")
+    page.locator("#graph svg .node").first.wait_for()
+    assert page.locator("#graph svg .node").count() >= 5 and page.locator("#graph svg .edge").count() >= 4
+    shot(page, "graph-desktop")
+    page.get_by_role("button", name="Zoom inn").click()
+    assert "scale(1.25)" in (page.locator("#graph svg > g").get_attribute("transform") or "")
+    page.locator("#graph svg .node[data-id='unit-helse']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/web/graph/unit-helse*")
+    assert "Helse og omsorg" in page.locator("h1").inner_text()
+
+
+def test_overview_in_english_and_keyboard_use(page) -> None:  # type: ignore[no-untyped-def]
+    """The overview shows counts per focus area, unit and status; English is one click away; Tab reaches
+    the skip link first."""
+    page.goto("/web/overview")
+    assert page.locator("#by-focus-area li").count() == 5 and page.locator("#by-unit li").count() >= 3
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**lang=en")
+    assert page.locator("h1").inner_text() == "Overview" and page.locator("html").get_attribute("lang") == "en"
+    shot(page, "overview-desktop")
+    page.goto("/web/")  # the language is remembered
+    assert page.locator("h1").inner_text() == "Has anyone done this before?"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.set_viewport_size(PHONE)
+    page.goto("/web/overview")
+    shot(page, "overview-phone")
