@@ -156,15 +156,22 @@ def similar(
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
-    typer.secho(f"Similar to: {result.query}" + (f" ({result.query_id})" if result.query_id else ""), bold=True)
-    for note in result.notes:
+    _print_items(f"Similar to: {result.query}" + (f" ({result.query_id})" if result.query_id else ""),
+                 result.notes, result.items)
+
+
+def _print_items(heading: str, notes: list[str], items: list) -> None:
+    """Ranked recommendations as a person reads them: score, id, title, the parts and the reasons."""
+    typer.secho(heading, bold=True)
+    for note in notes:
         typer.echo(f"  note: {note}")
-    if not result.items:
+    if not items:
         typer.echo("  nothing found")
-    for n, item in enumerate(result.items, start=1):
+    for n, item in enumerate(items, start=1):
         owner = f" [{item.owner['name']}]" if item.owner else ""
-        typer.echo(f"{n:>2}. {item.score:.3f}  {item.id}  {item.title}{owner}")
-        typer.echo(f"      dense {item.parts.get('dense', 0):.3f}, lexical {item.parts.get('lexical', 0):.3f}")
+        kind = f" ({item.status})" if item.status else ""
+        typer.echo(f"{n:>2}. {item.score:.3f}  {item.id}  {item.title}{owner}{kind}")
+        typer.echo("      " + ", ".join(f"{k} {v:.3f}" for k, v in item.parts.items() if v))
         for reason in item.reasons:
             if reason.kind != "owner":
                 typer.echo(f"      - {reason.text}")
@@ -327,8 +334,11 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
 
 
 from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)
+from service.cli_recommend import partners_command, reuse_command  # noqa: E402
 
 app.command("eval")(eval_command)
+app.command("partners")(partners_command)
+app.command("reuse")(reuse_command)
 
 
 def main() -> None:  # pragma: no cover

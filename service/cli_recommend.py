@@ -1,0 +1,70 @@
+"""``kominn partners`` and ``kominn reuse``: partner and reuse recommendations from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph.errors import KomInnError
+
+
+def partners_command(
+    query: Annotated[str, typer.Argument(help="An initiative id, or a description of the project in quotes")],
+    known: Annotated[
+        list[str] | None, typer.Option("--known", help="An organisation id already involved (repeatable)")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only this kind (repeatable): business, ngo, research, ...")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many organisations")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+) -> None:
+    """Recommend partner organisations for an initiative or a described project, with reasons."""
+    from recommend.partners import PartnerRecommender
+    from recommend.similar import Recommender
+    from service.cli import _fail, _print_items, _settings
+
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        recommender = PartnerRecommender(store, Recommender(store, settings.build_embedder()))
+        items = recommender.partners(query, known=known or [], k=k, kinds=kind or None)
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=1))
+        return
+    _print_items(f"Partners for: {query[:80]}", [], items)
+
+
+def reuse_command(
+    item_id: Annotated[str, typer.Argument(help="A need or initiative id")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many candidates")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+) -> None:
+    """Completed initiatives of other units that addressed a similar need: solutions to reuse, with reasons."""
+    from recommend.reuse import reuse
+    from recommend.similar import Recommender
+    from service.cli import _fail, _print_items, _settings
+
+    settings = _settings(data_dir)
+    store = settings.build_store()
+    try:
+        store.open()
+        result = reuse(Recommender(store, settings.build_embedder()), item_id, k=k)
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+        return
+    _print_items(f"Reuse candidates for: {result.query} ({item_id})", result.notes, result.items)
