@@ -39,6 +39,10 @@ FEATURES = (
     "same_country",  # shares a country with a known partner
     *(f"kind_{k}" for k in ORG_KINDS),
 )
+# Features also given relative to their best value among this query's candidates: how strong a
+# candidate is compared with the others matters more than the raw count.
+RELATIVE = ("copartner", "copartner_similar", "similar_sum", "topic_specific", "second_order")
+FEATURES = (*FEATURES, *(f"{f}_relative" for f in RELATIVE))
 # Prior weights, used until a model is learned from the store (kept simple and positive).
 DEFAULT_WEIGHTS = {"copartner": 1.0, "copartner_similar": 1.5, "similar_sum": 2.0, "topic_specific": 1.0,
                    "second_order": 0.3, "popularity": 0.1}
@@ -108,7 +112,9 @@ class PartnerRecommender:
     def model(self) -> PartnerModel:
         if self._model is None:
             saved = self.store.get_meta(MODEL_META_KEY)
-            self._model = PartnerModel.from_json(saved) if saved else PartnerModel.default()
+            model = PartnerModel.from_json(saved) if saved else None
+            # a model learned over another feature set (an older version) cannot be used
+            self._model = model if model is not None and len(model.coef) == len(FEATURES) else PartnerModel.default()
         return self._model
 
     # --- graph helpers (cached per store revision) -----------------------------------------------
@@ -293,7 +299,11 @@ class PartnerRecommender:
                 *(1.0 if kind == k_ else 0.0 for k_ in ORG_KINDS),
             ]
             rows.append(row)
-        return ids, np.asarray(rows, dtype=np.float64), ev
+        x = np.asarray(rows, dtype=np.float64)
+        relative = [FEATURES.index(f) for f in RELATIVE]
+        top = x[:, relative].max(axis=0)
+        x = np.hstack([x, x[:, relative] / np.where(top > 0, top, 1.0)])
+        return ids, x, ev
 
     def _explain(self, node: Node, score: float, x: np.ndarray, ev: _Evidence) -> Recommendation:
         reasons: list[Reason] = []
@@ -319,7 +329,8 @@ class PartnerRecommender:
             reasons.append(Reason("topic", "Active on the same topic: " + ", ".join(
                 f"{topic_nodes.get(t, t)} ({c})" for t, c in topics.most_common(2)),
                 tuple({"id": t, "name": topic_nodes.get(t, t)} for t in topics)))
-        parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True) if v and not f.startswith("kind_")}
+        parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)
+                 if v and not f.startswith("kind_") and not f.endswith("_relative")}
         return Recommendation(node.id, node.label.value, node.title, round(score, 4), parts, reasons,
                               None, node.props.get("kind"))
 

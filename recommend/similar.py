@@ -158,8 +158,10 @@ class Recommender:
         use_topics: bool = True,
         vector: np.ndarray | None = None,
     ) -> SimilarResult:
-        """Items similar to a free text (``vector``: its query embedding, when the caller has it). ``exclude_owners`` leaves out items owned by those
-        organisations (a whole ministry's agencies, say); ``exclude_ids`` leaves out given items.
+        """Items similar to a free text (``vector``: its query embedding, when the caller has it).
+
+        ``exclude_owners`` leaves out items owned by those organisations (a whole ministry's
+        agencies, say); ``exclude_ids`` leaves out given items.
         With ``use_topics=False`` the score is the text score alone, on an absolute scale that a
         threshold can be set on (the duplicate check does that)."""
         text = text.strip()
@@ -222,7 +224,7 @@ class Recommender:
             lex = float(lexical_all[row]) if row is not None and lexical_all.size else 0.0
             return w.dense * max(dense.get(cid, 0.0), 0.0) + w.lexical * lex
 
-        predicted, topic_scores = ({}, None) if not use_topics else self._predict_topics(corpus, candidates, text_score)
+        predicted, topic_scores = self._predict_topics(corpus, candidates, text_score) if use_topics else ({}, None)
         if topic_scores is not None:
             take = min(200, topic_scores.size)
             best = np.argpartition(-topic_scores, take - 1)[:take]

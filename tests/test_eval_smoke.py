@@ -21,7 +21,8 @@ def _small_copy(src: Path, dst: Path, keep: int) -> Path:
 
     dst.mkdir()
     for f in src.glob("*.csv"):
-        with f.open(encoding="utf-8-sig", newline="") as fh, (dst / f.name).open("w", encoding="utf-8", newline="") as out:
+        target = dst / f.name
+        with f.open(encoding="utf-8-sig", newline="") as fh, target.open("w", encoding="utf-8", newline="") as out:
             reader = csv.DictReader(fh)
             writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [])
             writer.writeheader()
