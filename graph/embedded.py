@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import networkx as nx
@@ -217,10 +218,8 @@ class EmbeddedGraphStore:
             return
         with self._lock:
             self._fresh()
-            conn = self.conn
             stored: dict[str, np.ndarray | None] = {}
-            try:
-                conn.execute("BEGIN IMMEDIATE")
+            with self._transaction() as conn:
                 for node in nodes:
                     emb = node.embedding
                     if emb is None and node.text_hash is not None:
@@ -242,11 +241,6 @@ class EmbeddedGraphStore:
                     "ON CONFLICT(src, rel, dst) DO UPDATE SET props=excluded.props",
                     [(e.src, e.rel.value, e.dst, encode_props(e.props)) for e in edges],
                 )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             for node in nodes:
                 emb = stored[node.id]
                 props = {k: v for k, v in node.props.items() if v is not None}  # as a reload would see them
@@ -271,18 +265,11 @@ class EmbeddedGraphStore:
             return 0
         with self._lock:
             self._fresh()
-            conn = self.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                deleted = 0
+            deleted = 0
+            with self._transaction() as conn:
                 for node_id in ids:
                     conn.execute("DELETE FROM edges WHERE src = ? OR dst = ?", (node_id, node_id))
                     deleted += conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,)).rowcount
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             for node_id in ids:
                 if node_id in self._graph:
                     self._graph.remove_node(node_id)
@@ -295,25 +282,31 @@ class EmbeddedGraphStore:
         edges = list(edges)
         with self._lock:
             self._fresh()
-            conn = self.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                n = 0
+            n = 0
+            with self._transaction() as conn:
                 for e in edges:
                     n += conn.execute(
                         "DELETE FROM edges WHERE src = ? AND rel = ? AND dst = ?", (e.src, e.rel.value, e.dst)
                     ).rowcount
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             for e in edges:
                 if self._graph.has_edge(e.src, e.dst, key=e.rel.value):
                     self._graph.remove_edge(e.src, e.dst, key=e.rel.value)
             self._data_version = self._current_version()
             self._revision += 1
             return n
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back on any exception."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:

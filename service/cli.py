@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,7 @@ from tqdm import tqdm
 
 from graph.errors import KomInnError, StoreUnavailableError, ValidationError
 from graph.schema import Label
+from graph.store import GraphStore
 from ingest.pipeline import IngestSummary, Progress
 from service.settings import Settings, get_settings
 
@@ -38,6 +41,19 @@ class _Bar(Progress):
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def opened_store(settings: Settings) -> Iterator[GraphStore]:
+    """The configured store, open for the block; a KomInn error ends the command with its message."""
+    store = settings.build_store()
+    try:
+        store.open()
+        yield store
+    except KomInnError as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -144,15 +160,9 @@ def similar(
     if labels is None:
         raise _fail(f"--label must be initiative, idea, need or all, not '{label}'", 2)
     settings = _settings(data_dir)
-    store = settings.build_store()
-    try:
-        store.open()
+    with opened_store(settings) as store:
         result = Recommender(store, settings.build_embedder()).similar(
             query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
-    except KomInnError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
@@ -214,14 +224,8 @@ def export(
     if fmt not in ("graphml", "json"):
         raise _fail("--format must be graphml or json", 2)
     settings = _settings(data_dir)
-    store = settings.build_store()
-    try:
-        store.open()
+    with opened_store(settings) as store:
         g = (export_graphml if fmt == "graphml" else export_json)(store, output, include_private=include_private)
-    except KomInnError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
     typer.echo(f"wrote {g.number_of_nodes()} nodes and {g.number_of_edges()} edges to {output}")
 
 

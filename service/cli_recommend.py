@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from graph.errors import KomInnError
-
 
 def partners_command(
     query: Annotated[str, typer.Argument(help="An initiative id, or a description of the project in quotes")],
@@ -26,18 +24,12 @@ def partners_command(
     """Recommend partner organisations for an initiative or a described project, with reasons."""
     from recommend.partners import PartnerRecommender
     from recommend.similar import Recommender
-    from service.cli import _fail, _print_items, _settings
+    from service.cli import _print_items, _settings, opened_store
 
     settings = _settings(data_dir)
-    store = settings.build_store()
-    try:
-        store.open()
+    with opened_store(settings) as store:
         recommender = PartnerRecommender(store, Recommender(store, settings.build_embedder()))
         items = recommender.partners(query, known=known or [], k=k, kinds=kind or None)
-    except KomInnError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=1))
         return
@@ -53,17 +45,11 @@ def reuse_command(
     """Completed initiatives of other units that addressed a similar need: solutions to reuse, with reasons."""
     from recommend.reuse import reuse
     from recommend.similar import Recommender
-    from service.cli import _fail, _print_items, _settings
+    from service.cli import _print_items, _settings, opened_store
 
     settings = _settings(data_dir)
-    store = settings.build_store()
-    try:
-        store.open()
+    with opened_store(settings) as store:
         result = reuse(Recommender(store, settings.build_embedder()), item_id, k=k)
-    except KomInnError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
