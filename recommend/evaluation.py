@@ -124,7 +124,9 @@ def eval_t1(
     for row in corpus:
         agencies_of[row["ministry"]].add("agency:" + slug(row["organisation"]))
     labels = {TIDSTYVER_PREFIX + r["id"]: (_labels_t1(r), r["ministry"]) for r in corpus}
-    scores, times, run = [], [], []
+    scores: list[float] = []
+    times: list[float] = []
+    run: list[tuple[str, int, str, float]] = []
     bar = progress("T1 queries", len(queries))
     for q in queries:
         qlabels = _labels_t1(q)
@@ -160,7 +162,10 @@ def eval_t2(
     per_topic: dict[str, int] = defaultdict(int)
     for t in topic.values():
         per_topic[t] += 1
-    scores, times, run, skipped = [], [], [], 0
+    scores: list[float] = []
+    times: list[float] = []
+    run: list[tuple[str, int, str, float]] = []
+    skipped = 0
     bar = progress("T2 queries", len(queries))
     for q in queries:
         bar.update()
@@ -234,7 +239,7 @@ def eval_t3(
     *,
     k: int = 20,
     progress: ProgressFactory = _silent,
-    train_queries: int = 400,
+    train_queries: int = 800,
 ) -> EvalResult:
     """T3: partners for a project from its title, topic, programme parts and coordinator.
 
@@ -264,7 +269,11 @@ def eval_t3(
     bar.update()
     bar.close()
 
-    recalls, rrs, times, run, skipped = [], [], [], [], 0
+    recalls: list[float] = []
+    rrs: list[float] = []
+    times: list[float] = []
+    run: list[tuple[str, int, str, float]] = []
+    skipped = 0
     per_type: dict[str, list[float]] = defaultdict(list)
     bar = progress("T3 queries", len(queries))
     for q in queries:

@@ -223,7 +223,7 @@ class PartnerRecommender:
             result = self.recommender.similar_to_text(q.text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
                                                       exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
-        similar_sum: Counter[str] = Counter()
+        similar_sum: defaultdict[str, float] = defaultdict(float)
         similar_max: dict[str, float] = {}
         for ini, s in sims.items():
             for partner in self._partners_of(ini):
@@ -232,7 +232,7 @@ class PartnerRecommender:
                     similar_max[partner] = max(similar_max.get(partner, 0.0), s)
                     ev.similar_in[partner].append((ini, s))
 
-        copartner_similar: Counter[str] = Counter()
+        copartner_similar: defaultdict[str, float] = defaultdict(float)
         if known_projects and vec is not None:
             for node in self.store.get_many(sorted(known_projects)):
                 if node.embedding is None:
@@ -255,7 +255,7 @@ class PartnerRecommender:
                         topic_specific[partner] += 1
                         ev.topic_in[partner][topic] += 1
 
-        second: Counter[str] = Counter()
+        second: defaultdict[str, float] = defaultdict(float)
         total = sum(copartner.values()) or 1
         for partner, n in copartner.most_common(15):
             for ini in self._initiatives_of(partner):
@@ -279,9 +279,9 @@ class PartnerRecommender:
         known_degree = sum(self._degree_of(o) for o in q.known) or 1
         rows = []
         for org in ids:
-            node = nodes.get(org)
+            org_node = nodes.get(org)
             deg = self._degree_of(org)
-            kind = node.props.get("kind") if node else None
+            kind = org_node.props.get("kind") if org_node else None
             broad_share = 0.0
             if broad and deg:
                 broad_share = sum(1 for i in self._initiatives_of(org) if i in broad) / deg
@@ -295,7 +295,7 @@ class PartnerRecommender:
                 broad_share,
                 math.log1p(second[org]),
                 math.log1p(deg),
-                1.0 if node is not None and node.props.get("country") in countries else 0.0,
+                1.0 if org_node is not None and org_node.props.get("country") in countries else 0.0,
                 *(1.0 if kind == k_ else 0.0 for k_ in ORG_KINDS),
             ]
             rows.append(row)

@@ -40,8 +40,8 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
                                        exclude_owners=own)
     found = {r.id: r for r in base.items}
     for extra in store.get_many(sorted(direct - set(found) - {item_id})):
-        owner = {n.id for _, n in store.neighbours(extra.id, Rel.OWNED_BY)}
-        if owner & own:
+        extra_owners = {n.id for _, n in store.neighbours(extra.id, Rel.OWNED_BY)}
+        if extra_owners & own:
             continue
         found[extra.id] = Recommendation(extra.id, extra.label.value, extra.title, 0.0, {"dense": 0.0, "lexical": 0.0})
 

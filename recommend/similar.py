@@ -328,13 +328,13 @@ class Recommender:
                     reasons.append(Reason(kind, f"{sentence}: " + ", ".join(names),
                                           tuple({"id": s, "name": theirs[rel][s]} for s in shared)))
         if predicted and parts.get("topic", 0.0) > 0:
-            mine = [e.dst for e, _ in self.store.neighbours(node.id, Rel.TAGGED)]
-            likely = sorted((t for t in mine if t in predicted), key=lambda t: -predicted[t])[:3]
+            tagged = [e.dst for e, _ in self.store.neighbours(node.id, Rel.TAGGED)]
+            likely = sorted((t for t in tagged if t in predicted), key=lambda t: -predicted[t])[:3]
             if likely:
-                names = {n.id: n.title for n in self.store.get_many(likely)}
+                topic_names = {n.id: n.title for n in self.store.get_many(likely)}
                 reasons.append(Reason("predicted_topic", "Tagged with topics common among the closest matches: "
-                                      + ", ".join(names.get(t, t) for t in likely),
-                                      tuple({"id": t, "name": names.get(t, t)} for t in likely)))
+                                      + ", ".join(topic_names.get(t, t) for t in likely),
+                                      tuple({"id": t, "name": topic_names.get(t, t)} for t in likely)))
         owner_id = corpus.owner.get(node.id)
         owner = None
         if owner_id is not None:
