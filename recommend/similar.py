@@ -230,15 +230,10 @@ class Recommender:
             best = np.argpartition(-topic_scores, take - 1)[:take]
             candidates |= {corpus.lexical.ids[i] for i in best if topic_scores[i] > 0} - exclude
         self._fill_dense(vector, [c for c in candidates if c not in dense], dense)
-        nodes = {n.id: n for n in self.store.get_many(sorted(candidates))}
-
         texts = {cid: text_score(cid) for cid in candidates}
         low, high = (min(texts.values()), max(texts.values())) if texts else (0.0, 1.0)
         scored: list[tuple[float, str, dict[str, float]]] = []
         for cid in candidates:
-            node = nodes.get(cid)
-            if node is None or self._hidden(node):
-                continue
             if banned_owners and corpus.owner.get(cid) in banned_owners:
                 continue
             row = corpus.lexical.row.get(cid)
@@ -251,10 +246,17 @@ class Recommender:
             scored.append((score, cid, parts))
         scored.sort(key=lambda t: (-t[0], t[1]))
 
-        items = [
-            self._explain(nodes[cid], score, parts, text, corpus, query_item, predicted)
-            for score, cid, parts in scored[:k]
-        ]
+        # Fetch nodes only for the head of the ranking, a chunk at a time, skipping hidden ideas.
+        items: list[Recommendation] = []
+        for start in range(0, len(scored), 2 * k):
+            chunk = scored[start : start + 2 * k]
+            found = {n.id: n for n in self.store.get_many([cid for _, cid, _ in chunk])}
+            for score, cid, parts in chunk:
+                node = found.get(cid)
+                if node is not None and not self._hidden(node) and len(items) < k:
+                    items.append(self._explain(node, score, parts, text, corpus, query_item, predicted))
+            if len(items) == k:
+                break
         return SimilarResult(
             query=text if query_item is None else query_item.title,
             query_id=None if query_item is None else query_item.id,
