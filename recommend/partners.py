@@ -273,9 +273,7 @@ class PartnerRecommender:
         if not ids:
             return [], np.zeros((0, len(FEATURES))), ev
         nodes = {n.id: n for n in self.store.get_many(ids)}
-        countries = {nodes[o].props.get("country") for o in q.known if o in nodes} | {
-            n.props.get("country") for n in self.store.get_many(list(q.known))}
-        countries.discard(None)
+        countries = {n.props.get("country") for n in self.store.get_many(list(q.known))} - {None}
         known_degree = sum(self._degree_of(o) for o in q.known) or 1
         rows = []
         for org in ids:
