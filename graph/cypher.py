@@ -30,8 +30,10 @@ STATE = "KomInnState"
 _BOOKKEEPING = frozenset({META, MIGRATION, STATE})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
-# The property that holds a node's embedding (the vector index is on it).
+# The property that holds a node's embedding (the vector index is on it), and the one that holds its
+# lexical vector (graph.lexical; searched by exact scans on the server).
 EMBEDDING = "embedding"
+LEXICAL = "_lexical"
 
 
 def label(value: Label | str) -> str:
@@ -68,9 +70,11 @@ def find_any(var: str, key: str, carry: str) -> str:
     return "\n".join(parts) + f"\nWITH {keep}coalesce({found}) AS {var}\nWHERE {var} IS NOT NULL"
 
 
-# What a node read returns: id, labels, properties (with or without the embedding).
-_NODE_FIELDS = "{v}.id AS id, labels({v}) AS labels, properties({v}) AS props"
-_NODE_FIELDS_NO_EMB = "{v}.id AS id, labels({v}) AS labels, {v} {{.*, " + EMBEDDING + ": null}} AS props"
+# What a node read returns: id, labels, properties (with or without the embedding; never the lexical
+# vector, which only the server's searches read).
+_NODE_FIELDS = "{v}.id AS id, labels({v}) AS labels, {v} {{.*, " + LEXICAL + ": null}} AS props"
+_NODE_FIELDS_NO_EMB = ("{v}.id AS id, labels({v}) AS labels, {v} {{.*, " + EMBEDDING + ": null, "
+                       + LEXICAL + ": null}} AS props")
 
 
 @cache
@@ -90,10 +94,11 @@ def node_labels() -> str:
 
 @cache
 def merge_nodes(lab: Label) -> str:
-    """Create or replace nodes of one label; ``$rows`` of {id, props, embedding, model, text_hash}.
+    """Create or replace nodes of one label; ``$rows`` of {id, props, embedding, lexical, model, text_hash}.
 
     Properties are replaced as a whole. A row without an embedding keeps the stored one only when
-    its text hash and model are unchanged.
+    its text hash and model are unchanged. The lexical vector is always the row's (computed from
+    the text by the adapter).
     """
     return (
         f"UNWIND $rows AS r\n"
@@ -102,7 +107,7 @@ def merge_nodes(lab: Label) -> str:
         f"  AND n._text_hash = r.text_hash AND coalesce(n._model, '') = coalesce(r.model, '')\n"
         f"  THEN n.{EMBEDDING} ELSE r.embedding END AS emb\n"
         f"SET n = r.props\n"
-        f"SET n.{EMBEDDING} = emb\n"
+        f"SET n.{EMBEDDING} = emb, n.{LEXICAL} = r.lexical\n"
         f"RETURN count(n) AS written"
     )
 
@@ -187,6 +192,31 @@ def neighbours(rel: Rel | None, outgoing: bool) -> str:
 
 
 @cache
+def neighbours_many(rel: Rel | None, outgoing: bool) -> str:
+    """Edges at each of the nodes ``$ids`` in one direction, with the node at their other end."""
+    arrow = f"-{_rel_pattern(rel)}->" if outgoing else f"<-{_rel_pattern(rel)}-"
+    return (
+        f"UNWIND $ids AS key\n{find_any('a', 'key', 'key')}\n"
+        f"MATCH (a){arrow}(b)\n"
+        f"RETURN a.id AS key, type(e) AS rel, properties(e) AS rprops, {_NODE_FIELDS_NO_EMB.format(v='b')}"
+    )
+
+
+@cache
+def linked(rel: Rel, inbound: bool) -> str:
+    """Nodes one ``rel`` edge from any of ``$ids`` (pointing at them when ``inbound``), each with the
+    ids it is linked to and its own count of ``rel`` edges in the other direction."""
+    rt = rel_type(rel)
+    near, back = (f"<-[:{rt}]-", f"-[:{rt}]->") if inbound else (f"-[:{rt}]->", f"<-[:{rt}]-")
+    return (
+        f"UNWIND $ids AS key\n{find_any('a', 'key', 'key')}\n"
+        f"MATCH (a){near}(b)\n"
+        f"WITH b, collect(DISTINCT a.id) AS hits\n"
+        f"RETURN b.id AS id, labels(b) AS labels, hits, COUNT {{ (b){back}() }} AS degree"
+    )
+
+
+@cache
 def page_nodes(lab: Label) -> str:
     """Nodes of one label after ``$after`` in id order, ``$limit`` at a time (no embeddings)."""
     return (
@@ -241,23 +271,58 @@ VECTOR_QUERY = (
 )
 
 
-@cache
-def vector_scan(lab: Label, function: str) -> str:
-    """Exact top-k over one label. ``function`` is ``"cosine"`` (``vector.similarity.cosine``) or
-    ``"dot"`` (a dot product in plain Cypher: stored embeddings are unit length, so with a unit
-    query it is the cosine)."""
+def _vector_property(prop: str) -> str:
+    if prop not in (EMBEDDING, LEXICAL):
+        raise ValueError(f"{prop!r} is not a vector property")
+    return prop
+
+
+def _similarity(prop: str, function: str) -> str:
+    """Cosine of ``n.<prop>`` with ``$vector``. ``function`` is ``"cosine"`` (``vector.similarity.cosine``)
+    or ``"dot"`` (a dot product in plain Cypher: stored vectors are unit length, so with a unit query
+    it is the cosine)."""
+    prop = _vector_property(prop)
     if function == "cosine":
-        score = f"vector.similarity.cosine(n.{EMBEDDING}, $vector)"
-    elif function == "dot":
-        score = f"reduce(s = 0.0, i IN range(0, size($vector) - 1) | s + n.{EMBEDDING}[i] * $vector[i])"
-    else:
-        raise ValueError(f"unknown similarity function {function!r}")
+        return f"vector.similarity.cosine(n.{prop}, $vector)"
+    if function == "dot":
+        return f"reduce(s = 0.0, i IN range(0, size($vector) - 1) | s + n.{prop}[i] * $vector[i])"
+    raise ValueError(f"unknown similarity function {function!r}")
+
+
+@cache
+def vector_scan(lab: Label, function: str, prop: str = EMBEDDING) -> str:
+    """Exact top-k over one label's vectors in ``prop``."""
     return (
-        f"MATCH (n:{label(lab)}) WHERE n.{EMBEDDING} IS NOT NULL AND NOT n.id IN $exclude\n"
-        f"WITH n, {score} AS score\n"
+        f"MATCH (n:{label(lab)}) WHERE n.{_vector_property(prop)} IS NOT NULL AND NOT n.id IN $exclude\n"
+        f"WITH n, {_similarity(prop, function)} AS score\n"
         f"ORDER BY score DESC LIMIT $k\n"
         f"RETURN n.id AS id, score"
     )
+
+
+@cache
+def vector_scores(function: str, prop: str) -> str:
+    """The similarity of ``$vector`` to the vector in ``prop`` of each of the nodes ``$ids``."""
+    return (
+        f"UNWIND $ids AS key\n{find_any('n', 'key', 'key')}\n"
+        f"WITH n WHERE n.{_vector_property(prop)} IS NOT NULL\n"
+        f"RETURN n.id AS id, {_similarity(prop, function)} AS score"
+    )
+
+
+@cache
+def missing_lexical(lab: Label) -> str:
+    """Nodes of one label after ``$after`` that have no lexical vector yet (their text properties)."""
+    return (
+        f"MATCH (n:{label(lab)}) WHERE n.id > $after AND n.{LEXICAL} IS NULL\n"
+        f"RETURN {_NODE_FIELDS_NO_EMB.format(v='n')}\nORDER BY n.id LIMIT $limit"
+    )
+
+
+@cache
+def set_lexical(lab: Label) -> str:
+    """Write lexical vectors; ``$rows`` of {id, lexical}."""
+    return f"UNWIND $rows AS r\nMATCH (n:{label(lab)} {{id: r.id}})\nSET n.{LEXICAL} = r.lexical"
 
 
 # Capability probes, run once when connecting.

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from scipy import sparse
 
 from graph.errors import StoreUnavailableError
-from graph.schema import Direction, Edge, Label, Node, Rel
-from graph.store import ScoredId, decode_props, encode_props
+from graph.lexical import LEXICAL_DIM, lexical_matrix
+from graph.schema import Direction, Edge, Label, Node, Rel, node_text
+from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, decode_props, encode_props
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,18 +99,96 @@ class _Vectors:
         norm = float(np.linalg.norm(q))
         if norm == 0 or q.shape[0] != self.matrix.shape[1]:
             return []
-        scores = self.matrix[:n] @ (q / norm)
-        if labels is not None:
-            mask = np.isin(self.labels[:n], [_LABEL_CODES[lab] for lab in labels])
-            scores = np.where(mask, scores, -np.inf)
-        for node_id in exclude:
-            i = self.row.get(node_id)
-            if i is not None:
-                scores[i] = -np.inf
-        take = min(k, n)
-        top = np.argpartition(-scores, take - 1)[:take]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return _best(self.matrix[:n] @ (q / norm), self.ids, self.row, self.labels[:n], k, labels, exclude)
+
+    def scores(self, vector: np.ndarray, node_ids: Iterable[str]) -> dict[str, float]:
+        q = _unit_or_none(vector, self.matrix.shape[1])
+        rows = [(i, self.row[i]) for i in node_ids if i in self.row]
+        if q is None or not rows:
+            return {}
+        values = self.matrix[[r for _, r in rows]] @ q
+        return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
+
+
+def _unit_or_none(vector: np.ndarray, dim: int) -> np.ndarray | None:
+    q = np.asarray(vector, dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(q))
+    return None if norm == 0 or q.shape[0] != dim else q / norm
+
+
+def _best(scores: np.ndarray, ids: list[str], row: dict[str, int], codes: np.ndarray, k: int,
+          labels: set[Label] | None, exclude: set[str]) -> list[ScoredId]:
+    """The k best of ``scores`` (one per row), best first, leaving out other labels and ``exclude``."""
+    n = scores.shape[0]
+    if n == 0 or k <= 0:
+        return []
+    scores = np.asarray(scores, dtype=np.float64).copy()
+    if labels is not None:
+        scores[~np.isin(codes, [_LABEL_CODES[lab] for lab in labels])] = -np.inf
+    for node_id in exclude:
+        i = row.get(node_id)
+        if i is not None:
+            scores[i] = -np.inf
+    take = min(k, n)
+    top = np.argpartition(-scores, take - 1)[:take]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+
+class _Lexical:
+    """Lexical vectors (:mod:`graph.lexical`) of the nodes with text, as one sparse matrix.
+
+    They are derived from the text, so they are not written to the file: the matrix is computed when
+    first searched, and only the changed rows are recomputed after writes.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.row: dict[str, int] = {}
+        self.codes = np.zeros(0, dtype=np.int16)
+        self.matrix: sparse.csr_matrix = sparse.csr_matrix((0, LEXICAL_DIM), dtype=np.float32)
+        self.built = False
+        self.changed: set[str] = set()
+
+    def touch(self, node_ids: Iterable[str]) -> None:
+        if self.built:
+            self.changed.update(node_ids)
+
+    def refresh(self, graph: nx.MultiDiGraph) -> None:
+        """Bring the matrix up to date with the nodes in ``graph``."""
+        if self.built and not self.changed:
+            return
+        if not self.built:
+            keep = [d["node"] for _, d in graph.nodes(data=True)]
+            rows: dict[str, tuple[int, sparse.csr_matrix]] = {}
+        else:
+            rows = {i: (int(self.codes[r]), self.matrix[r]) for i, r in self.row.items() if i not in self.changed}
+            keep = [graph.nodes[i]["node"] for i in self.changed if i in graph]
+        texts = [(n, node_text(n)) for n in keep]
+        texts = [(n, t) for n, t in texts if t]
+        fresh = lexical_matrix([t for _, t in texts])
+        for j, (n, _) in enumerate(texts):
+            rows[n.id] = (_LABEL_CODES[n.label], fresh[j])
+        self.ids = sorted(rows)
+        self.row = {i: r for r, i in enumerate(self.ids)}
+        self.codes = np.array([rows[i][0] for i in self.ids], dtype=np.int16)
+        self.matrix = (sparse.vstack([rows[i][1] for i in self.ids], format="csr", dtype=np.float32)
+                       if self.ids else sparse.csr_matrix((0, LEXICAL_DIM), dtype=np.float32))
+        self.built, self.changed = True, set()
+
+    def topk(self, vector: np.ndarray, k: int, labels: set[Label] | None, exclude: set[str]) -> list[ScoredId]:
+        q = _unit_or_none(vector, LEXICAL_DIM)
+        if q is None or not self.ids:
+            return []
+        return _best(self.matrix @ q, self.ids, self.row, self.codes, k, labels, exclude)
+
+    def scores(self, vector: np.ndarray, node_ids: Iterable[str]) -> dict[str, float]:
+        q = _unit_or_none(vector, LEXICAL_DIM)
+        rows = [(i, self.row[i]) for i in node_ids if i in self.row]
+        if q is None or not rows:
+            return {}
+        values = self.matrix[[r for _, r in rows]] @ q
+        return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
 
 
 _LABEL_CODES = {label: i for i, label in enumerate(Label)}
@@ -130,6 +210,7 @@ class EmbeddedGraphStore:
         self._lock = threading.RLock()
         self._graph = nx.MultiDiGraph()
         self._vectors = _Vectors()
+        self._lexical = _Lexical()
         self._data_version = -1
         self._revision = 0
         self._checked = 0.0
@@ -195,7 +276,7 @@ class EmbeddedGraphStore:
                     vectors.set(node_id, node.label, np.frombuffer(emb, dtype=np.float32))
             for src, rel, dst, props in self.conn.execute("SELECT src, rel, dst, props FROM edges"):
                 graph.add_edge(src, dst, key=rel, edge=Edge(src, Rel(rel), dst, decode_props(props)))
-            self._graph, self._vectors = graph, vectors
+            self._graph, self._vectors, self._lexical = graph, vectors, _Lexical()
             self._data_version = self._current_version()
             self._revision += 1
 
@@ -249,6 +330,7 @@ class EmbeddedGraphStore:
                     self._vectors.remove(node.id)
                 else:
                     self._vectors.set(node.id, node.label, emb)
+            self._lexical.touch(n.id for n in nodes)
             for e in edges:
                 for end in (e.src, e.dst):
                     if end not in self._graph:  # edge to a node another process wrote: resync
@@ -274,6 +356,7 @@ class EmbeddedGraphStore:
                 if node_id in self._graph:
                     self._graph.remove_node(node_id)
                 self._vectors.remove(node_id)
+            self._lexical.touch(ids)
             self._data_version = self._current_version()
             self._revision += 1
             return deleted
@@ -374,10 +457,53 @@ class EmbeddedGraphStore:
         k: int,
         labels: Iterable[Label] | None = None,
         exclude: Iterable[str] = (),
+        space: str = EMBEDDING,
     ) -> list[ScoredId]:
         with self._lock:
             self._fresh()
-            return self._vectors.topk(vector, k, None if labels is None else set(labels), set(exclude))
+            return self._space(space).topk(vector, k, None if labels is None else set(labels), set(exclude))
+
+    def vector_scores(self, vector: np.ndarray, node_ids: Iterable[str], space: str = EMBEDDING) -> dict[str, float]:
+        with self._lock:
+            self._fresh()
+            return self._space(space).scores(vector, node_ids)
+
+    def _space(self, space: str) -> _Vectors | _Lexical:
+        if space == EMBEDDING:
+            return self._vectors
+        if space == LEXICAL:
+            self._lexical.refresh(self._graph)
+            return self._lexical
+        raise ValueError(f"unknown vector space {space!r}; one of {', '.join(SPACES)}")
+
+    def neighbours_many(
+        self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
+    ) -> dict[str, list[tuple[Edge, Node]]]:
+        with self._lock:
+            found = {i: self.neighbours(i, rel, direction) for i in dict.fromkeys(node_ids)}
+        return {i: links for i, links in found.items() if links}
+
+    def linked(
+        self, node_ids: Iterable[str], rel: Rel, direction: Direction = Direction.IN,
+        labels: Iterable[Label] | None = None,
+    ) -> dict[str, tuple[list[str], int]]:
+        if direction == Direction.BOTH:
+            raise ValueError("linked() needs Direction.IN or Direction.OUT")
+        wanted = None if labels is None else set(labels)
+        key = rel.value
+        with self._lock:
+            self._fresh()
+            g = self._graph
+            near, back = (g._pred, g._succ) if direction == Direction.IN else (g._succ, g._pred)
+            hits: dict[str, list[str]] = {}
+            for a in dict.fromkeys(node_ids):
+                if a not in g:
+                    continue
+                for b, keyed in near[a].items():
+                    if key in keyed and (wanted is None or g._node[b]["node"].label in wanted):
+                        hits.setdefault(b, []).append(a)
+            return {b: (sorted(found), sum(1 for keyed in back[b].values() if key in keyed))
+                    for b, found in hits.items()}
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         with self._lock:

@@ -30,6 +30,7 @@ from neo4j.exceptions import ClientError, DatabaseError
 
 from graph import cypher
 from graph.errors import ConfigurationError
+from graph.lexical import LEXICAL_VERSION
 from graph.schema import Label
 
 # Applied on every open, in this order; each is recorded once applied.
@@ -39,6 +40,10 @@ BASE_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (f"constraint:{cypher.STATE}.id", cypher.unique_constraint(cypher.STATE, "id")),
     *((f"constraint:{lab.value}.id", cypher.unique_constraint(lab, "id")) for lab in Label),
 )
+
+
+# Recorded once the lexical vectors of every node written before them have been computed.
+LEXICAL_MIGRATION = f"lexical:{LEXICAL_VERSION}"
 
 
 def vector_migration_id(lab: Label) -> str:

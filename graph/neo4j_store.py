@@ -29,11 +29,12 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from graph import cypher, migrations
 from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError
+from graph.lexical import LEXICAL_VERSION, lexical_matrix
 from graph.migrations import Capabilities, VectorInfo
-from graph.schema import REL_ENDPOINTS, Direction, Edge, Label, Node, Rel
-from graph.store import ScoredId
+from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
+from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId
 
-NODE_RESERVED = frozenset({"id", cypher.EMBEDDING, "_model", "_text_hash", "_utc"})
+NODE_RESERVED = frozenset({"id", cypher.EMBEDDING, cypher.LEXICAL, "_model", "_text_hash", "_utc"})
 EDGE_RESERVED = frozenset({"_utc"})
 ESCAPE = "_p_"
 _LABELS = Label._value2member_map_
@@ -129,6 +130,19 @@ def raw_cosine(score: float, scale: str) -> float:
     """The one place where server scores become raw cosine: ``"half"`` is (1+cos)/2 (vector
     indexes, and Neo4j's ``vector.similarity.cosine``), ``"raw"`` is the cosine itself."""
     return 2.0 * score - 1.0 if scale == "half" else score
+
+
+def _lexical_lists(nodes: Sequence[Node]) -> list[list[float] | None]:
+    """The lexical vector of each node as stored (a list), or None for a node without text."""
+    texts = [node_text(n) for n in nodes]
+    with_text = [i for i, t in enumerate(texts) if t]
+    out: list[list[float] | None] = [None] * len(nodes)
+    if with_text:
+        dense = lexical_matrix([texts[i] for i in with_text]).toarray()
+        for row, i in zip(dense, with_text, strict=True):
+            if np.any(row):
+                out[i] = [float(x) for x in row]
+    return out
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -239,6 +253,8 @@ class Neo4jGraphStore:
                         session.run(cypher.PING).consume()
                     caps = migrations.detect(driver, self.database, arcadedb_http=self.arcadedb_http)
                     self.applied_migrations = migrations.apply_base(driver, self.database)
+                    if self._backfill_lexical(driver):
+                        self.applied_migrations.append(migrations.LEXICAL_MIGRATION)
                     vectors = migrations.vector_infos(driver, self.database, caps)
             except BaseException:
                 if self._owns_driver and self._driver is not None:
@@ -249,6 +265,28 @@ class Neo4jGraphStore:
             for lab, info in list(vectors.items()):  # indexes that can be made now but were not before
                 if info.index is None and caps.vector_ddl is not None:
                     self._ensure_vector_index(lab, info.dimensions)
+
+    def _backfill_lexical(self, driver: neo4j.Driver) -> bool:
+        """Give the nodes written before lexical vectors existed (or under another version of
+        them) their lexical vectors, a page at a time; recorded as a migration when done."""
+        if migrations.LEXICAL_MIGRATION in migrations.applied(driver, self.database):
+            return False
+        for lab in TEXT_FIELDS:
+            after = ""
+            while True:
+                recs = list(driver.execute_query(cypher.missing_lexical(lab), after=after, limit=self.batch_size,
+                                                 database_=self.database).records)
+                nodes = [n for n in (_node(r, with_embedding=False) for r in recs) if n is not None]
+                rows = [{"id": n.id, "lexical": v} for n, v in zip(nodes, _lexical_lists(nodes), strict=True)
+                        if v is not None]
+                if rows:
+                    driver.execute_query(cypher.set_lexical(lab), rows=rows, database_=self.database)
+                if len(recs) < self.batch_size:
+                    break
+                after = recs[-1]["id"]
+        migrations.record(driver, self.database, migrations.LEXICAL_MIGRATION,
+                          f"lexical vectors ({LEXICAL_VERSION}) computed from the text of every node")
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -351,6 +389,7 @@ class Neo4jGraphStore:
             return
         rows: dict[Label, list[dict[str, Any]]] = defaultdict(list)
         dims: dict[Label, int] = {}
+        lexical = dict(zip(by_id, _lexical_lists(list(by_id.values())), strict=True))
         for node in by_id.values():
             emb = None
             if node.embedding is not None:
@@ -364,7 +403,7 @@ class Neo4jGraphStore:
                 props["_model"] = node.model
             if node.text_hash is not None:
                 props["_text_hash"] = node.text_hash
-            rows[node.label].append({"id": node.id, "props": props, "embedding": emb,
+            rows[node.label].append({"id": node.id, "props": props, "embedding": emb, "lexical": lexical[node.id],
                                      "model": node.model, "text_hash": node.text_hash})
         new_edges = [(e.src, e.rel, e.dst, encode_props(e.props, EDGE_RESERVED)) for e in edge_list]
         for lab, n in dims.items():
@@ -489,13 +528,19 @@ class Neo4jGraphStore:
         k: int,
         labels: Iterable[Label] | None = None,
         exclude: Iterable[str] = (),
+        space: str = EMBEDDING,
     ) -> list[ScoredId]:
-        """Top-k by cosine: per label through its vector index, or an exact scan where it has none."""
+        """Top-k by cosine: per label through its vector index, or an exact scan where it has none
+        (always for lexical vectors)."""
         q = _unit(vector)
         if k <= 0 or not np.any(q):
             return []
         wanted = list(Label) if labels is None else list(dict.fromkeys(labels))
         skip = sorted(set(exclude))
+        if space == LEXICAL:
+            return self._lexical_topk(q, k, wanted, skip)
+        if space != EMBEDDING:
+            raise ValueError(f"unknown vector space {space!r}; one of {', '.join(SPACES)}")
         if any(lab not in self._vectors for lab in wanted):
             revision = self.revision()  # another process may have written embeddings of a new label
             if revision != self._vectors_revision:
@@ -518,6 +563,76 @@ class Neo4jGraphStore:
             found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
         found.sort(key=lambda t: -t[1])
         return found[:k]
+
+    def _lexical_topk(self, q: np.ndarray, k: int, wanted: list[Label], skip: list[str]) -> list[ScoredId]:
+        caps = self.capabilities
+        scale = "half" if caps.cosine == "normalised" else "raw"
+        found: list[ScoredId] = []
+        for lab in wanted:
+            if lab in TEXT_FIELDS:
+                recs = self._read(cypher.vector_scan(lab, caps.scan_function, cypher.LEXICAL), "searching text",
+                                  k=k, vector=q.tolist(), exclude=skip)
+                found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
+        found.sort(key=lambda t: -t[1])
+        return found[:k]
+
+    def vector_scores(self, vector: np.ndarray, node_ids: Iterable[str], space: str = EMBEDDING) -> dict[str, float]:
+        """Cosine of ``vector`` with each given node's vector, computed on the server."""
+        if space not in SPACES:
+            raise ValueError(f"unknown vector space {space!r}; one of {', '.join(SPACES)}")
+        ids = sorted(set(node_ids))
+        q = _unit(vector)
+        if not ids or not np.any(q):
+            return {}
+        caps = self.capabilities
+        scale = "half" if caps.cosine == "normalised" else "raw"
+        prop = cypher.LEXICAL if space == LEXICAL else cypher.EMBEDDING
+        out: dict[str, float] = {}
+        for chunk in _chunks(ids, self.batch_size):
+            for r in self._read(cypher.vector_scores(caps.scan_function, prop), "scoring vectors",
+                                ids=chunk, vector=q.tolist()):
+                if r["score"] is not None:
+                    out[r["id"]] = raw_cosine(float(r["score"]), scale)
+        return out
+
+    def neighbours_many(
+        self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
+    ) -> dict[str, list[tuple[Edge, Node]]]:
+        """Edges at many nodes, one query per direction and page of ``batch_size`` ids."""
+        ids = list(dict.fromkeys(node_ids))
+        result: dict[str, list[tuple[Edge, Node]]] = {}
+        for outgoing in (True, False):
+            if not (direction == Direction.BOTH or (direction == Direction.OUT) == outgoing):
+                continue
+            for chunk in _chunks(ids, self.batch_size):
+                for rec in self._read(cypher.neighbours_many(rel, outgoing), "reading neighbours", ids=chunk):
+                    other = _node(rec, with_embedding=False)
+                    if other is None or rec["rel"] not in _RELS:
+                        continue
+                    key = rec["key"]
+                    src, dst = (key, other.id) if outgoing else (other.id, key)
+                    edge = Edge(src, Rel(rec["rel"]), dst, decode_props(rec["rprops"], EDGE_RESERVED))
+                    result.setdefault(key, []).append((edge, other))
+        return result
+
+    def linked(
+        self, node_ids: Iterable[str], rel: Rel, direction: Direction = Direction.IN,
+        labels: Iterable[Label] | None = None,
+    ) -> dict[str, tuple[list[str], int]]:
+        """Nodes one edge away from any of ``node_ids``, with their degree, in one query per page."""
+        if direction == Direction.BOTH:
+            raise ValueError("linked() needs Direction.IN or Direction.OUT")
+        wanted = None if labels is None else set(labels)
+        hits: dict[str, set[str]] = defaultdict(set)
+        degree: dict[str, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(node_ids)), self.batch_size):
+            for rec in self._read(cypher.linked(rel, direction == Direction.IN), "reading linked nodes", ids=chunk):
+                lab = _label_of(rec["labels"])
+                if lab is None or (wanted is not None and lab not in wanted):
+                    continue
+                hits[rec["id"]].update(rec["hits"])
+                degree[rec["id"]] = int(rec["degree"])
+        return {b: (sorted(found), degree[b]) for b, found in hits.items()}
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         """Every node (without embedding, like the embedded store), read in pages of ``batch_size``."""

@@ -14,6 +14,13 @@ from graph.schema import Direction, Edge, Label, Node, Rel
 
 ScoredId = tuple[str, float]
 
+# The vector spaces a store searches: the text embeddings (from the configured model) and the
+# lexical vectors (hashed character n-grams, see graph.lexical), which every store computes itself
+# from a node's text when the node is written.
+EMBEDDING = "embedding"
+LEXICAL = "lexical"
+SPACES = (EMBEDDING, LEXICAL)
+
 
 @runtime_checkable
 class GraphStore(Protocol):
@@ -58,8 +65,27 @@ class GraphStore(Protocol):
         k: int,
         labels: Iterable[Label] | None = None,
         exclude: Iterable[str] = (),
+        space: str = EMBEDDING,
     ) -> list[ScoredId]:
-        """The k nodes whose embeddings are most cosine-similar to ``vector``, best first."""
+        """The k nodes whose vectors in ``space`` are most cosine-similar to ``vector``, best first."""
+
+    def vector_scores(self, vector: np.ndarray, node_ids: Iterable[str], space: str = EMBEDDING) -> dict[str, float]:
+        """Cosine of ``vector`` with the stored vector in ``space`` of each given node that has one."""
+
+    def neighbours_many(
+        self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
+    ) -> dict[str, list[tuple[Edge, Node]]]:
+        """:meth:`neighbours` of many nodes in one call (nodes without embeddings); nodes without
+        such edges are left out."""
+
+    def linked(
+        self, node_ids: Iterable[str], rel: Rel, direction: Direction = Direction.IN,
+        labels: Iterable[Label] | None = None,
+    ) -> dict[str, tuple[list[str], int]]:
+        """Nodes (of ``labels``) one ``rel`` edge away from any of ``node_ids``, in ``direction`` as
+        seen from those nodes: for each, the given nodes it is linked to (sorted) and its own number of
+        ``rel`` edges pointing the other way (its degree). With ``Direction.IN`` from topics: the items
+        tagged with them, and how many topics each item has."""
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         """Every node, or every node of one label."""

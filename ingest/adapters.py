@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from graph.errors import Problem, ValidationError
+from graph.text import normalise
 from ingest.readers import Record
-from ingest.text import normalise
 
 TIDSTYVER_PREFIX = "tidstyver:"
 CORDIS_PREFIX = "cordis:"

@@ -9,8 +9,8 @@ from typing import Any
 
 from graph.errors import Problem
 from graph.schema import FIELDS, PARTNER_ROLES, Edge, FieldSpec, Label, Node, Rel
+from graph.text import normalise, strip_html
 from ingest.readers import Record
-from ingest.text import normalise, strip_html
 
 LABEL_OF_KIND = {
     "focus_areas": Label.FOCUS_AREA,

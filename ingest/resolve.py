@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from graph.schema import Edge, Label, Node, Rel
 from graph.store import GraphStore
+from graph.text import normalise
 from ingest.records import Parsed
-from ingest.text import normalise
 
 MERGE_THRESHOLD = 0.95  # name similarity at which new records are merged
 CANDIDATE_THRESHOLD = 0.85  # name similarity at which a SAME_AS candidate is recorded

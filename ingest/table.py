@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import Problem, ValidationError
+from graph.text import normalise
 from ingest.readers import KINDS, Record, read_csv_rows, read_xlsx_rows, required_columns
-from ingest.text import normalise
 
 
 def _slug(text: str) -> str:

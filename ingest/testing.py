@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ingest.text import normalise
+from graph.text import normalise
 
 
 class HashingEmbedder:

@@ -14,8 +14,8 @@ RESULTS_BONUS = 0.08
 SAME_NEED_BONUS = 0.12
 # Fused-score threshold above which an existing idea or initiative is shown as a possible duplicate.
 # Calibrated on the demo data's planted duplicates and idea -> initiative links (see
-# recommend.reuse.calibrate_threshold and tests/test_reuse.py): precision 1.0 there at recall ~0.85.
-DUPLICATE_THRESHOLD = 0.53
+# recommend.reuse.calibrate_threshold and tests/test_reuse.py): precision 0.94 there at recall 0.88.
+DUPLICATE_THRESHOLD = 0.58
 
 
 def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60) -> SimilarResult:

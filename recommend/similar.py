@@ -1,29 +1,31 @@
-"""Hybrid similar search: dense embeddings plus character n-gram TF-IDF, fused, with reasons.
+"""Hybrid similar search: dense embeddings plus hashed character n-grams, fused, with reasons.
 
-The lexical index is derived from the store and rebuilt when the store's revision changes; dense
-candidates come from the store's own vector top-k, so the same code runs on every adapter.
+Everything runs through the store's own queries, so the same code serves every adapter and nothing
+reads the whole graph: the two top-k searches (embedding and lexical vectors, see
+:mod:`graph.lexical`), the scores of the other candidates, the topics of the closest items and the
+items tagged with those topics (``GraphStore.linked``), the owners, and the context of the results.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from graph.errors import NotFoundError, Problem, ValidationError
+from graph.lexical import lexical_vector
 from graph.schema import Direction, Label, Node, Rel, node_text
-from graph.store import GraphStore
+from graph.store import LEXICAL, GraphStore
 from ingest.embedder import Embedder
-from recommend.lexical import LexicalIndex
+from recommend.lexical import matching_terms
 from recommend.types import Reason, Recommendation, SimilarResult
 
 SEARCHABLE = (Label.INITIATIVE, Label.IDEA, Label.NEED)
 MAX_K = 100
 MAX_QUERY_CHARS = 20_000
 HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
+TOPIC_CANDIDATES = 200  # items added from the predicted topics
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,6 @@ class Weights:
     power: float = 3.0
 
 
-@dataclass
-class _Corpus:
-    revision: str
-    labels: tuple[Label, ...]
-    lexical: LexicalIndex
-    owner: dict[str, str]  # item id -> owning organisation id
-    names: dict[str, str]  # organisation id -> name
-    topics: sparse.csr_matrix | None = None  # items (lexical order) x topics, binary
-    topic_ids: list[str] = field(default_factory=list)
-
-
 # Context relationships that make "shared X" reasons: relationship, direction, reason kind, sentence.
 _CONTEXT = (
     (Rel.ADDRESSES, "need", "Both address the need"),
@@ -62,6 +53,8 @@ _CONTEXT = (
     (Rel.TAGGED, "topic", "Both are tagged"),
     (Rel.INVOLVES, "partner", "Both involve"),
 )
+
+Context = dict[Rel, dict[str, str]]  # relationship -> other end id -> its title
 
 
 class Recommender:
@@ -77,39 +70,6 @@ class Recommender:
         self.embedder = embedder
         self.weights = weights
         self.candidates = candidates
-        self._corpora: dict[tuple[Label, ...], _Corpus] = {}
-        self._lock = threading.Lock()
-
-    # --- derived index ---------------------------------------------------------------------------
-    def corpus(self, labels: tuple[Label, ...]) -> _Corpus:
-        revision = self.store.revision()
-        cached = self._corpora.get(labels)
-        if cached is not None and cached.revision == revision:
-            return cached
-        with self._lock:
-            cached = self._corpora.get(labels)
-            if cached is not None and cached.revision == revision:
-                return cached
-            ids, texts = [], []
-            for label in labels:
-                for node in self.store.iter_nodes(label):
-                    text = node_text(node)
-                    if text:
-                        ids.append(node.id)
-                        texts.append(text)
-            owner = {e.src: e.dst for e in self.store.iter_edges(Rel.OWNED_BY)}
-            names = {n.id: n.title for n in self.store.iter_nodes(Label.ORGANISATION)}
-            built = _Corpus(revision, labels, LexicalIndex(texts, ids), owner, names)
-            row = built.lexical.row
-            tagged = [(row[e.src], e.dst) for e in self.store.iter_edges(Rel.TAGGED) if e.src in row]
-            if tagged:
-                built.topic_ids = sorted({t for _, t in tagged})
-                col = {t: j for j, t in enumerate(built.topic_ids)}
-                rows, cols = zip(*((i, col[t]) for i, t in tagged), strict=True)
-                built.topics = sparse.csr_matrix(
-                    (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(ids), len(col)))
-            self._corpora[labels] = built
-            return built
 
     # --- similar ---------------------------------------------------------------------------------
     def similar(
@@ -140,10 +100,9 @@ class Recommender:
         if item is None:
             raise NotFoundError(f"no item with id '{item_id}'")
         text = node_text(item)
-        corpus = self.corpus(labels)
         vector = item.embedding if item.embedding is not None else self._embed_query(text)
-        owner = corpus.owner.get(item.id)
-        return self._search(text, vector, corpus, k=k, cross_silo=cross_silo, owner=owner, query_item=item)
+        owner = next((n.id for _, n in self.store.neighbours(item.id, Rel.OWNED_BY)), None)
+        return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=owner, query_item=item)
 
     def similar_to_text(
         self,
@@ -171,9 +130,8 @@ class Recommender:
             raise ValidationError([Problem("query", None, "q", f"at most {MAX_QUERY_CHARS} characters")])
         if unit is not None and self.store.get(unit) is None:
             raise NotFoundError(f"no unit with id '{unit}'")
-        corpus = self.corpus(labels)
         vector = self._embed_query(text) if vector is None else vector
-        return self._search(text, vector, corpus, k=k, cross_silo=cross_silo, owner=unit,
+        return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=unit,
                             exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids), use_topics=use_topics)
 
     def _embed_query(self, text: str) -> np.ndarray:
@@ -183,7 +141,7 @@ class Recommender:
         self,
         text: str,
         vector: np.ndarray,
-        corpus: _Corpus,
+        labels: tuple[Label, ...],
         *,
         k: int,
         cross_silo: bool,
@@ -193,13 +151,15 @@ class Recommender:
         exclude_ids: set[str] | None = None,
         use_topics: bool = True,
     ) -> SimilarResult:
+        store, w = self.store, self.weights
         notes: list[str] = []
         excluded_owner = None
         if cross_silo:
             if owner is None:
                 notes.append("cross_silo was asked for, but the query has no owning unit: nothing was excluded")
             else:
-                excluded_owner = {"id": owner, "name": corpus.names.get(owner, owner)}
+                unit = store.get(owner)
+                excluded_owner = {"id": owner, "name": unit.title if unit is not None else owner}
                 notes.append(f"items owned by {excluded_owner['name']} are excluded (cross-silo)")
         exclude = set(exclude_ids or ())
         if query_item is not None:
@@ -209,54 +169,58 @@ class Recommender:
             banned_owners.add(excluded_owner["id"])
         pool = max(self.candidates, 5 * k)
 
-        dense = dict(self.store.vector_topk(vector, pool, labels=corpus.labels, exclude=exclude))
-        lexical_all = corpus.lexical.scores(text)
-        lexical: dict[str, float] = {}
-        if lexical_all.size:
-            take = min(pool, lexical_all.size)
-            top = np.argpartition(-lexical_all, take - 1)[:take]
-            lexical = {corpus.lexical.ids[i]: float(lexical_all[i]) for i in top}
+        lex_q = lexical_vector(text)
+        dense = dict(store.vector_topk(vector, pool, labels=labels, exclude=exclude))
+        lexical = dict(store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL)) \
+            if np.any(lex_q) else {}
         candidates = (set(dense) | set(lexical)) - exclude
-        w = self.weights
+        self._fill(vector, lex_q, candidates, dense, lexical)
 
         def text_score(cid: str) -> float:
-            row = corpus.lexical.row.get(cid)
-            lex = float(lexical_all[row]) if row is not None and lexical_all.size else 0.0
-            return w.dense * max(dense.get(cid, 0.0), 0.0) + w.lexical * lex
+            return w.dense * max(dense.get(cid, 0.0), 0.0) + w.lexical * max(lexical.get(cid, 0.0), 0.0)
 
-        predicted, topic_scores = self._predict_topics(corpus, candidates, text_score) if use_topics else ({}, None)
+        predicted: dict[str, float] = {}
+        topic_scores: dict[str, float] | None = None
+        if use_topics and w.topic > 0:
+            predicted, topic_scores = self._predict_topics(candidates, text_score, labels)
         if topic_scores is not None:
-            take = min(200, topic_scores.size)
-            best = np.argpartition(-topic_scores, take - 1)[:take]
-            candidates |= {corpus.lexical.ids[i] for i in best if topic_scores[i] > 0} - exclude
-        self._fill_dense(vector, [c for c in candidates if c not in dense], dense)
+            ranked = sorted((c for c, sc in topic_scores.items() if sc > 0 and c not in exclude),
+                            key=lambda c: (-topic_scores[c], c))
+            added = set(ranked[:TOPIC_CANDIDATES]) - candidates
+            self._fill(vector, lex_q, added, dense, lexical)
+            candidates |= added
         texts = {cid: text_score(cid) for cid in candidates}
         low, high = (min(texts.values()), max(texts.values())) if texts else (0.0, 1.0)
+        if banned_owners:  # after the scaling, which the whole candidate set sets
+            owners = store.neighbours_many(candidates, Rel.OWNED_BY)
+            candidates = {c for c in candidates
+                          if not any(n.id in banned_owners for _, n in owners.get(c, ()))}
         scored: list[tuple[float, str, dict[str, float]]] = []
         for cid in candidates:
-            if banned_owners and corpus.owner.get(cid) in banned_owners:
-                continue
-            row = corpus.lexical.row.get(cid)
             parts = {"dense": round(max(dense.get(cid, 0.0), 0.0), 4),
-                     "lexical": round(float(lexical_all[row]) if row is not None and lexical_all.size else 0.0, 4)}
+                     "lexical": round(max(lexical.get(cid, 0.0), 0.0), 4)}
             score = texts[cid]
-            if topic_scores is not None and row is not None:
-                parts["topic"] = round(float(topic_scores[row]), 4)
+            if topic_scores is not None:
+                parts["topic"] = round(topic_scores.get(cid, 0.0), 4)
                 score = w.text * (score - low) / ((high - low) or 1.0) + w.topic * parts["topic"]
             scored.append((score, cid, parts))
         scored.sort(key=lambda t: (-t[0], t[1]))
 
         # Fetch nodes only for the head of the ranking, a chunk at a time, skipping hidden ideas.
-        items: list[Recommendation] = []
+        head: list[tuple[float, Node, dict[str, float]]] = []
         for start in range(0, len(scored), 2 * k):
             chunk = scored[start : start + 2 * k]
-            found = {n.id: n for n in self.store.get_many([cid for _, cid, _ in chunk])}
+            found = {n.id: n for n in store.get_many([cid for _, cid, _ in chunk])}
             for score, cid, parts in chunk:
                 node = found.get(cid)
-                if node is not None and not self._hidden(node) and len(items) < k:
-                    items.append(self._explain(node, score, parts, text, corpus, query_item, predicted))
-            if len(items) == k:
+                if node is not None and not self._hidden(node) and len(head) < k:
+                    head.append((score, node, parts))
+            if len(head) == k:
                 break
+        contexts = self._contexts([node.id for _, node, _ in head])
+        mine = self._contexts([query_item.id]).get(query_item.id, {}) if query_item is not None else None
+        items = [self._explain(node, score, parts, text, contexts.get(node.id, {}), mine, predicted)
+                 for score, node, parts in head]
         return SimilarResult(
             query=text if query_item is None else query_item.title,
             query_id=None if query_item is None else query_item.id,
@@ -266,37 +230,51 @@ class Recommender:
             notes=notes,
         )
 
-    def _fill_dense(self, vector: np.ndarray, ids: list[str], dense: dict[str, float]) -> None:
-        """Dense similarity for candidates that came from elsewhere than the vector top-k."""
-        if not ids:
-            return
-        q = np.asarray(vector, dtype=np.float32)
-        q = q / (np.linalg.norm(q) or 1.0)
-        for node in self.store.get_many(ids):
-            if node.embedding is not None:
-                dense[node.id] = float(node.embedding @ q / (np.linalg.norm(node.embedding) or 1.0))
+    def _fill(self, vector: np.ndarray, lex_q: np.ndarray, ids: Iterable[str],
+              dense: dict[str, float], lexical: dict[str, float]) -> None:
+        """Scores of candidates that one of the two top-k searches did not return, from the store."""
+        ids = set(ids)
+        missing = sorted(ids - dense.keys())
+        if missing:
+            dense.update(self.store.vector_scores(vector, missing))
+        missing = sorted(ids - lexical.keys())
+        if missing and np.any(lex_q):
+            lexical.update(self.store.vector_scores(lex_q, missing, space=LEXICAL))
 
     def _predict_topics(
-        self, corpus: _Corpus, candidates: set[str], text_score: Callable[[str], float]
-    ) -> tuple[dict[str, float], np.ndarray | None]:
-        """Topic probabilities from the closest items by text, and every item's expected Jaccard
-        overlap with them: sum of P over the item's topics / (its topic count + P mass elsewhere)."""
-        if corpus.topics is None or self.weights.topic <= 0:
+        self, candidates: set[str], text_score: Callable[[str], float], labels: tuple[Label, ...]
+    ) -> tuple[dict[str, float], dict[str, float] | None]:
+        """Topic probabilities from the closest items by text, and the expected Jaccard overlap with
+        them of every item tagged with one of those topics: the sum of P over the item's topics /
+        (its topic count + the P mass elsewhere). Items without a predicted topic score 0."""
+        w = self.weights
+        nearest = sorted(candidates, key=lambda c: (-text_score(c), c))[: w.neighbours]
+        weight = {c: max(text_score(c), 0.0) ** w.power for c in nearest}
+        total = sum(weight.values())
+        if not nearest or total <= 0:
             return {}, None
-        nearest = sorted(candidates, key=lambda c: (-text_score(c), c))[: self.weights.neighbours]
-        rows = [corpus.lexical.row[c] for c in nearest if c in corpus.lexical.row]
-        if not rows:
+        tagged = self.store.neighbours_many(nearest, Rel.TAGGED)
+        if not tagged:
             return {}, None
-        weight = np.array([max(text_score(corpus.lexical.ids[r]), 0.0) ** self.weights.power for r in rows])
-        if weight.sum() <= 0:
-            return {}, None
-        p = np.asarray(corpus.topics[rows].T @ (weight / weight.sum())).ravel()
-        inter = np.asarray(corpus.topics @ p).ravel()
-        size = np.asarray(corpus.topics.sum(axis=1)).ravel()
-        union = size + p.sum() - inter
-        scores = np.where(size > 0, inter / np.maximum(union, 1e-9), 0.0)
-        predicted = {corpus.topic_ids[j]: float(p[j]) for j in np.nonzero(p > 0.05)[0]}
+        p: dict[str, float] = {}
+        for c in nearest:
+            for _, topic in tagged.get(c, ()):
+                p[topic.id] = p.get(topic.id, 0.0) + weight[c] / total
+        mass = sum(p.values())
+        scores: dict[str, float] = {}
+        for item, (hits, size) in self.store.linked(sorted(p), Rel.TAGGED, Direction.IN, labels=labels).items():
+            inter = sum(p[t] for t in hits)
+            scores[item] = inter / max(size + mass - inter, 1e-9) if size > 0 else 0.0
+        predicted = {t: v for t, v in p.items() if v > 0.05}
         return predicted, scores
+
+    def _contexts(self, node_ids: list[str]) -> dict[str, Context]:
+        found: dict[str, Context] = {}
+        for node_id, links in self.store.neighbours_many(node_ids, direction=Direction.OUT).items():
+            ctx = found.setdefault(node_id, {})
+            for edge, other in links:
+                ctx.setdefault(edge.rel, {})[other.id] = other.title
+        return found
 
     @staticmethod
     def _hidden(node: Node) -> bool:
@@ -309,20 +287,18 @@ class Recommender:
         score: float,
         parts: dict[str, float],
         query_text: str,
-        corpus: _Corpus,
-        query_item: Node | None,
-        predicted: dict[str, float] | None = None,
+        theirs: Context,
+        mine: Context | None,
+        predicted: dict[str, float],
     ) -> Recommendation:
         reasons: list[Reason] = []
-        terms = corpus.lexical.matching_terms(query_text, node.id)
+        terms = matching_terms(query_text, node_text(node))
         if terms:
             reasons.append(Reason("text", "Matching terms: " + ", ".join(terms),
                                   tuple({"term": t} for t in terms)))
         if parts.get("dense", 0.0) >= 0.5:
             reasons.append(Reason("text", f"Similar in meaning (embedding similarity {parts['dense']:.2f})"))
-        if query_item is not None:
-            mine = self._context(query_item.id)
-            theirs = self._context(node.id)
+        if mine is not None:
             for rel, kind, sentence in _CONTEXT:
                 shared = sorted(set(mine.get(rel, {})) & set(theirs.get(rel, {})))
                 if shared:
@@ -330,17 +306,17 @@ class Recommender:
                     reasons.append(Reason(kind, f"{sentence}: " + ", ".join(names),
                                           tuple({"id": s, "name": theirs[rel][s]} for s in shared)))
         if predicted and parts.get("topic", 0.0) > 0:
-            tagged = [e.dst for e, _ in self.store.neighbours(node.id, Rel.TAGGED)]
-            likely = sorted((t for t in tagged if t in predicted), key=lambda t: -predicted[t])[:3]
+            topics = theirs.get(Rel.TAGGED, {})
+            likely = sorted((t for t in topics if t in predicted), key=lambda t: (-predicted[t], t))[:3]
             if likely:
-                topic_names = {n.id: n.title for n in self.store.get_many(likely)}
                 reasons.append(Reason("predicted_topic", "Tagged with topics common among the closest matches: "
-                                      + ", ".join(topic_names.get(t, t) for t in likely),
-                                      tuple({"id": t, "name": topic_names.get(t, t)} for t in likely)))
-        owner_id = corpus.owner.get(node.id)
+                                      + ", ".join(topics[t] for t in likely),
+                                      tuple({"id": t, "name": topics[t]} for t in likely)))
         owner = None
-        if owner_id is not None:
-            owner = {"id": owner_id, "name": corpus.names.get(owner_id, owner_id)}
+        owned = theirs.get(Rel.OWNED_BY, {})
+        if owned:
+            owner_id = sorted(owned)[0]
+            owner = {"id": owner_id, "name": owned[owner_id]}
             reasons.append(Reason("owner", f"Owned by {owner['name']}", ({"id": owner_id, "name": owner["name"]},)))
         return Recommendation(
             id=node.id,
@@ -352,9 +328,3 @@ class Recommender:
             owner=owner,
             status=node.props.get("status"),
         )
-
-    def _context(self, node_id: str) -> dict[Rel, dict[str, str]]:
-        found: dict[Rel, dict[str, str]] = {}
-        for edge, other in self.store.neighbours(node_id, direction=Direction.OUT):
-            found.setdefault(edge.rel, {})[other.id] = other.title
-        return found

@@ -21,7 +21,8 @@ from graph.embedded import EmbeddedGraphStore
 from graph.errors import NotFoundError
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Direction, Edge, Label, Node, Rel
-from graph.store import GraphStore
+from graph.lexical import lexical_vector, lexical_vectors
+from graph.store import LEXICAL, GraphStore
 from ingest.pipeline import ingest
 from ingest.testing import HashingEmbedder
 from recommend.similar import Recommender
@@ -254,6 +255,67 @@ def test_vector_topk_matches_numpy_reference(gs: GraphStore, backend: Backend, k
     assert gs.vector_topk(q[:8], k) == []  # another dimension finds nothing
 
 
+def test_lexical_topk_and_scores_match_numpy_reference(gs: GraphStore) -> None:
+    """Lexical top-k and scores equal the cosine of graph.lexical's vectors, computed from the node
+    text when written (also after an update), on every store."""
+    texts = ["Biogass av matavfall til bussene", "Biogassanlegg ved renseanlegget", "LED-lys i gatene",
+             "Ensomhet blant eldre på sykehjem", "Sykkelparkering ved stasjonen", "Matsvinn i barnehager"]
+    nodes = [Node(f"i{j}", Label.INITIATIVE if j % 2 else Label.NEED, {"title": t}) for j, t in enumerate(texts)]
+    gs.upsert(nodes + [Node("org", Label.ORGANISATION, {"name": "Biogass AS"})])
+    gs.upsert([Node("i2", Label.NEED, {"title": "Biogass i bybussene"})])  # new text, new lexical vector
+    texts[2] = "Biogass i bybussene"
+    query = "biogass fra matavfall"
+    ref = lexical_vectors(texts) @ lexical_vector(query)
+    order = [f"i{j}" for j in np.argsort(-ref, kind="stable") if ref[j] > 0]
+    got = gs.vector_topk(lexical_vector(query), 3, space=LEXICAL)
+    assert [i for i, _ in got] == order[:3]
+    assert np.allclose([s for _, s in got], [ref[int(i[1:])] for i, _ in got], atol=1e-4)
+    needs = gs.vector_topk(lexical_vector(query), 10, labels=[Label.NEED], exclude={"i0"}, space=LEXICAL)
+    assert {i for i, _ in needs} <= {"i2", "i4"} and "i2" in {i for i, _ in needs}
+    scores = gs.vector_scores(lexical_vector(query), ["i1", "i5", "org", "ghost"], space=LEXICAL)
+    assert set(scores) == {"i1", "i5"}  # organisations without a description have no lexical vector
+    assert np.allclose([scores["i1"], scores["i5"]], [ref[1], ref[5]], atol=1e-4)
+    assert gs.vector_topk(lexical_vector("og i på"), 3, space=LEXICAL) == []  # only stop words
+
+
+def test_vector_scores_of_embeddings(gs: GraphStore) -> None:
+    """vector_scores gives the cosine of the query with each given node's embedding, skipping nodes without one."""
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(4, 8)).astype(np.float32)
+    gs.upsert([Node(f"n{i}", Label.IDEA, {"title": f"idé {i}"}, vecs[i]) for i in range(4)]
+              + [Node("t", Label.TOPIC, {"name": "emne"})])
+    q = rng.normal(size=8).astype(np.float32)
+    got = gs.vector_scores(q, ["n3", "n0", "t", "ghost"])
+    unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    assert set(got) == {"n0", "n3"}
+    assert np.allclose([got["n0"], got["n3"]], unit[[0, 3]] @ (q / np.linalg.norm(q)), atol=1e-5)
+
+
+def test_neighbours_many_and_linked(gs: GraphStore) -> None:
+    """The batched neighbourhood reads agree with neighbours(): edges per node, and the items tagged
+    with given topics, with the topics they hit and their own topic count."""
+    gs.upsert(
+        [Node(t, Label.TOPIC, {"name": f"emne {t}"}) for t in ("t1", "t2", "t3")]
+        + [Node(i, Label.INITIATIVE, {"title": i}) for i in ("a", "b", "c")]
+        + [Node("n", Label.NEED, {"title": "behov"}), Node("u", Label.ORGANISATION, {"name": "enhet"})],
+        [Edge("a", Rel.TAGGED, "t1"), Edge("a", Rel.TAGGED, "t2"), Edge("b", Rel.TAGGED, "t2"),
+         Edge("b", Rel.TAGGED, "t3"), Edge("c", Rel.TAGGED, "t3"), Edge("n", Rel.TAGGED, "t1"),
+         Edge("a", Rel.OWNED_BY, "u"), Edge("b", Rel.OWNED_BY, "u")],
+    )
+    many = gs.neighbours_many(["a", "c", "ghost", "a"], Rel.TAGGED)
+    assert {k: sorted(n.id for _, n in v) for k, v in many.items()} == {"a": ["t1", "t2"], "c": ["t3"]}
+    assert all(n.embedding is None and n.props for v in many.values() for _, n in v)
+    everything = gs.neighbours_many(["a"])
+    assert {(e.rel, n.id) for e, n in everything["a"]} == {(e.rel, n.id) for e, n in gs.neighbours("a")}
+    inbound = gs.neighbours_many(["u", "t3"], direction=Direction.IN)
+    assert {k: sorted(e.src for e, _ in v) for k, v in inbound.items()} == {"u": ["a", "b"], "t3": ["b", "c"]}
+    assert gs.linked(["t1", "t2"], Rel.TAGGED) == {"a": (["t1", "t2"], 2), "b": (["t2"], 2), "n": (["t1"], 1)}
+    assert gs.linked(["t1", "t2"], Rel.TAGGED, labels=[Label.INITIATIVE]) == {
+        "a": (["t1", "t2"], 2), "b": (["t2"], 2)}
+    assert gs.linked(["a"], Rel.TAGGED, Direction.OUT) == {"t1": (["a"], 2), "t2": (["a"], 2)}
+    assert gs.linked(["ghost"], Rel.TAGGED) == {}
+
+
 def test_iterate_and_count_across_pages(gs: GraphStore) -> None:
     """iter_nodes, iter_edges and the counts see every node and edge (more than one page of them)."""
     topics = [Node(f"t{i:02d}", Label.TOPIC, {"name": f"emne {i}"}) for i in range(23)]
@@ -356,6 +418,40 @@ def test_recommender_gives_the_same_results_on_every_store(
         a, b = want.similar(query, **options), got.similar(query, **options)
         _same_ranking(_ranking(a), _ranking(b))
         assert (a.query_id, a.excluded_owner, a.notes) == (b.query_id, b.excluded_owner, b.notes)
+
+
+class _NoWholeGraph:
+    """A store whose whole-graph reads fail: what the recommenders may not use while answering."""
+
+    def __init__(self, inner: GraphStore) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("iter_nodes", "iter_edges", "hashes"):
+            raise AssertionError(f"the recommender read the whole graph ({name})")
+        return getattr(self.inner, name)
+
+
+@pytest.mark.slow
+def test_recommenders_answer_without_reading_the_whole_graph(
+    backend: Backend, demo_reference: EmbeddedGraphStore, real_embedder: Any
+) -> None:
+    """Similar search (by item and text, cross-silo), partners and reuse run on the store's own
+    queries: none of them iterates over all nodes or edges."""
+    from recommend.partners import PartnerRecommender
+    from recommend.reuse import check_idea, reuse
+
+    target = backend.store(batch_size=200)
+    copy_graph(demo_reference, target, batch_size=200)
+    guarded = _NoWholeGraph(target)
+    rec = Recommender(guarded, real_embedder)  # type: ignore[arg-type]
+    first = rec.similar("ini-001", k=5, cross_silo=True)
+    assert first.items and first.excluded_owner is not None
+    assert rec.similar("solceller på kommunale bygg", k=5, labels=(Label.INITIATIVE, Label.IDEA, Label.NEED)).items
+    assert PartnerRecommender(guarded, rec).partners("ini-001", k=5)  # type: ignore[arg-type]
+    need = sorted(n.id for n in demo_reference.iter_nodes(Label.NEED))[0]
+    reuse(rec, need, k=3)
+    check_idea(rec, "Biogass av matavfall til bussene")
 
 
 @pytest.mark.slow

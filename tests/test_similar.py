@@ -8,8 +8,8 @@ import pytest
 
 from graph.embedded import EmbeddedGraphStore
 from graph.schema import Direction, Label, Rel, node_text
+from graph.text import normalise
 from ingest.embedder import SentenceTransformerEmbedder
-from ingest.text import normalise
 from recommend.similar import Recommender
 from tests.conftest import TEST_DATA
 

@@ -1,0 +1,60 @@
+"""Lexical vectors: hashed character n-grams, a second vector space next to the embeddings.
+
+A node's lexical vector depends on its text alone (no corpus statistics), so every store computes it
+when the node is written and can search it where the data lives: the embedded store with a sparse
+matrix product, Neo4j with ``vector.similarity.cosine`` on the server. Character 3–5-grams of the
+content words (stop words dropped) match Norwegian compounds and inflections ("biogassanlegg" shares
+grams with "biogass"); counts are dampened (1 + log) and the vector is unit length, so the dot product
+of two vectors is their cosine.
+
+Measured against a character TF-IDF fitted on the corpus (``kominn eval``, own split): T1 0.487 against
+0.489, T2 0.379 against 0.384, with the inverse document frequency gone and 4,096 buckets.
+
+>>> a, b = lexical_vectors(["biogass av matavfall", "biogassanlegg ved renseanlegget"])
+>>> round(float(a @ b), 2) > 0.2
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from graph.text import content_words
+
+LEXICAL_DIM = 4096
+LEXICAL_VERSION = f"char-3-5-hashed-{LEXICAL_DIM}-v1"  # recorded by stores; bump when the function changes
+
+
+def _prepare(text: str) -> str:
+    return " ".join(content_words(text))
+
+
+_VECTORIZER = HashingVectorizer(
+    analyzer="char_wb", ngram_range=(3, 5), n_features=LEXICAL_DIM, alternate_sign=False, norm=None,
+    preprocessor=_prepare, dtype=np.float32,
+)
+
+
+def lexical_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Unit-length lexical vectors of ``texts``, one sparse row each (all zero for a text without
+    content words)."""
+    if not texts:
+        return sparse.csr_matrix((0, LEXICAL_DIM), dtype=np.float32)
+    m = _VECTORIZER.transform(list(texts)).tocsr().astype(np.float32)
+    m.data = 1.0 + np.log(m.data)
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ m).tocsr().astype(np.float32)
+
+
+def lexical_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Dense unit-length lexical vectors (``len(texts)`` x ``LEXICAL_DIM``)."""
+    return np.asarray(lexical_matrix(texts).toarray(), dtype=np.float32)
+
+
+def lexical_vector(text: str) -> np.ndarray:
+    """The dense lexical vector of one text (all zero when it has no content words)."""
+    return lexical_vectors([text])[0]
