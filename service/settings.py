@@ -40,6 +40,10 @@ class Neo4jSettings(BaseSettings):
     password: SecretStr = SecretStr("")
     database: str | None = None
     batch_size: int = Field(500, ge=1, le=50_000)
+    arcadedb_http: str | None = Field(
+        None, pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="ArcadeDB only: its HTTP API address (http://host:2480), through which vector indexes "
+                    "are created; without it ArcadeDB gets exact vector scans")
 
 
 class Settings(BaseSettings):
@@ -79,6 +83,7 @@ class Settings(BaseSettings):
             self.neo4j.password.get_secret_value(),
             database=self.neo4j.database,
             batch_size=self.neo4j.batch_size,
+            arcadedb_http=self.neo4j.arcadedb_http,
         )
 
     def build_embedder(self) -> SentenceTransformerEmbedder:

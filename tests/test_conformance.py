@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from graph import migrations
 from graph.copy import copy_graph
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import NotFoundError
+from graph.lexical import lexical_vector, lexical_vectors
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Direction, Edge, Label, Node, Rel
-from graph.lexical import lexical_vector, lexical_vectors
 from graph.store import LEXICAL, GraphStore
 from ingest.pipeline import ingest
 from ingest.testing import HashingEmbedder
@@ -261,7 +262,7 @@ def test_lexical_topk_and_scores_match_numpy_reference(gs: GraphStore) -> None:
     texts = ["Biogass av matavfall til bussene", "Biogassanlegg ved renseanlegget", "LED-lys i gatene",
              "Ensomhet blant eldre på sykehjem", "Sykkelparkering ved stasjonen", "Matsvinn i barnehager"]
     nodes = [Node(f"i{j}", Label.INITIATIVE if j % 2 else Label.NEED, {"title": t}) for j, t in enumerate(texts)]
-    gs.upsert(nodes + [Node("org", Label.ORGANISATION, {"name": "Biogass AS"})])
+    gs.upsert([*nodes, Node("org", Label.ORGANISATION, {"name": "Biogass AS"})])
     gs.upsert([Node("i2", Label.NEED, {"title": "Biogass i bybussene"})])  # new text, new lexical vector
     texts[2] = "Biogass i bybussene"
     query = "biogass fra matavfall"
@@ -276,6 +277,28 @@ def test_lexical_topk_and_scores_match_numpy_reference(gs: GraphStore) -> None:
     assert set(scores) == {"i1", "i5"}  # organisations without a description have no lexical vector
     assert np.allclose([scores["i1"], scores["i5"]], [ref[1], ref[5]], atol=1e-4)
     assert gs.vector_topk(lexical_vector("og i på"), 3, space=LEXICAL) == []  # only stop words
+
+
+def test_neo4j_database_from_before_lexical_vectors_is_back_filled(arcadedb: ArcadeServer, tmp_path: Path) -> None:
+    """Nodes written without lexical vectors (an older KomInn) get them on the next open, once,
+    recorded as a migration; lexical search then finds them."""
+    backend = Backend("neo4j-scan", tmp_path, arcadedb)
+    try:
+        gs = backend.store(batch_size=2)
+        gs.upsert([Node(f"n{i}", Label.NEED, {"title": t}) for i, t in
+                   enumerate(["Biogass av matavfall", "LED-lys i gatene", "Ensomhet blant eldre"])])
+        assert isinstance(gs, Neo4jGraphStore)
+        driver = gs._ensure_open()
+        driver.execute_query("MATCH (n:Need) REMOVE n._lexical", database_=backend.database)
+        driver.execute_query("MATCH (m:KomInnMigration {id: $id}) DELETE m", id=migrations.LEXICAL_MIGRATION,
+                             database_=backend.database)
+        assert gs.vector_topk(lexical_vector("biogassanlegg"), 2, space=LEXICAL) == []
+        again = backend.store(batch_size=2)
+        assert migrations.LEXICAL_MIGRATION in again.applied_migrations  # type: ignore[attr-defined]
+        assert [i for i, _ in again.vector_topk(lexical_vector("biogassanlegg"), 1, space=LEXICAL)] == ["n0"]
+        assert backend.store().applied_migrations == []  # type: ignore[attr-defined]
+    finally:
+        backend.teardown()
 
 
 def test_vector_scores_of_embeddings(gs: GraphStore) -> None:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pydantic
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -119,6 +121,28 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
     finally:
         get_settings.cache_clear()
         arcadedb.drop_database(database)
+
+
+def test_arcadedb_http_setting_gives_vector_indexes(arcadedb: ArcadeServer) -> None:
+    """KOMINN_NEO4J_ARCADEDB_HTTP reaches the adapter, which then makes ArcadeDB vector indexes; a
+    malformed address is refused when the settings are read."""
+    database = "httpindex"
+    arcadedb.create_database(database)
+    try:
+        settings = Settings(store="neo4j", neo4j=Neo4jSettings(
+            uri=arcadedb.bolt_uri, user=arcadedb.user, password=SecretStr(arcadedb.password), database=database,
+            arcadedb_http=arcadedb.http_url))
+        store = settings.build_store()
+        store.open()
+        try:
+            store.upsert([Node("i1", Label.INITIATIVE, {"title": "Biogass"}, np.ones(4, dtype=np.float32))])
+            assert store.vector_indexes == {Label.INITIATIVE: "Initiative[embedding]"}  # type: ignore[attr-defined]
+        finally:
+            store.close()
+    finally:
+        arcadedb.drop_database(database)
+    with pytest.raises(pydantic.ValidationError, match="arcadedb_http"):
+        Neo4jSettings(arcadedb_http="host:2480; DROP")
 
 
 def test_cypher_is_parameterised_and_names_come_from_the_enums() -> None:
