@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -22,7 +23,7 @@ from scipy import sparse
 from graph.errors import StoreUnavailableError
 from graph.lexical import LEXICAL_DIM, lexical_matrix
 from graph.schema import Direction, Edge, Label, Node, Rel, node_text
-from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, decode_props, encode_props
+from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, decode_props, encode_props
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -504,6 +505,27 @@ class EmbeddedGraphStore:
                         hits.setdefault(b, []).append(a)
             return {b: (sorted(found), sum(1 for keyed in back[b].values() if key in keyed))
                     for b, found in hits.items()}
+
+    def find_nodes(
+        self,
+        label: Label,
+        *,
+        equal: dict[str, Any] | None = None,
+        not_in: dict[str, Sequence[Any]] | None = None,
+        ids: Iterable[str] | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Node], int]:
+        equal, not_in = dict(equal or {}), {k: list(v) for k, v in (not_in or {}).items()}
+        check_filter_fields(label, [*equal, *not_in])
+        allowed = None if ids is None else set(ids)
+        found = sorted(
+            (n for n in self.iter_nodes(label)
+             if (allowed is None or n.id in allowed)
+             and all(n.props.get(k) == v for k, v in equal.items())
+             and not any(n.props.get(k) in vs for k, vs in not_in.items() if n.props.get(k) is not None)),
+            key=lambda n: n.id)
+        return found[max(offset, 0): max(offset, 0) + max(limit, 0)], len(found)
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         with self._lock:

@@ -32,7 +32,7 @@ from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUn
 from graph.lexical import LEXICAL_VERSION, lexical_matrix
 from graph.migrations import Capabilities, VectorInfo
 from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
-from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId
+from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields
 
 NODE_RESERVED = frozenset({"id", cypher.EMBEDDING, cypher.LEXICAL, "_model", "_text_hash", "_utc"})
 EDGE_RESERVED = frozenset({"_utc"})
@@ -633,6 +633,33 @@ class Neo4jGraphStore:
                 hits[rec["id"]].update(rec["hits"])
                 degree[rec["id"]] = int(rec["degree"])
         return {b: (sorted(found), degree[b]) for b, found in hits.items()}
+
+    def find_nodes(
+        self,
+        label: Label,
+        *,
+        equal: dict[str, Any] | None = None,
+        not_in: dict[str, Sequence[Any]] | None = None,
+        ids: Iterable[str] | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Node], int]:
+        """A page of filtered nodes and their total, both counted on the server."""
+        equal, not_in = dict(equal or {}), {k: list(v) for k, v in (not_in or {}).items()}
+        check_filter_fields(label, [*equal, *not_in])
+
+        def stored(name: str) -> str:
+            return ESCAPE + name if name in NODE_RESERVED or name.startswith(ESCAPE) else name
+
+        page, count = cypher.find_nodes(label, tuple(stored(k) for k in equal), tuple(stored(k) for k in not_in),
+                                        ids is not None)
+        params: dict[str, Any] = {f"eq{i}": _encode_value(k, v) for i, (k, v) in enumerate(equal.items())}
+        params |= {f"ni{i}": [_encode_value(k, x) for x in vs] for i, (k, vs) in enumerate(not_in.items())}
+        if ids is not None:
+            params["ids"] = sorted(set(ids))
+        total = int(self._read(count, "counting nodes", **params)[0]["n"])
+        recs = self._read(page, "reading nodes", offset=max(offset, 0), limit=max(limit, 0), **params)
+        return [n for n in (_node(r, with_embedding=False) for r in recs) if n is not None], total
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         """Every node (without embedding, like the embedded store), read in pages of ``batch_size``."""

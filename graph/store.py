@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 import networkx as nx
 import numpy as np
 
-from graph.schema import Direction, Edge, Label, Node, Rel
+from graph.schema import FIELDS, Direction, Edge, Label, Node, Rel
 
 ScoredId = tuple[str, float]
 
@@ -87,6 +87,21 @@ class GraphStore(Protocol):
         ``rel`` edges pointing the other way (its degree). With ``Direction.IN`` from topics: the items
         tagged with them, and how many topics each item has."""
 
+    def find_nodes(
+        self,
+        label: Label,
+        *,
+        equal: dict[str, Any] | None = None,
+        not_in: dict[str, Sequence[Any]] | None = None,
+        ids: Iterable[str] | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Node], int]:
+        """One page of the nodes of a label, sorted by id, and how many there are in all: those whose
+        properties equal ``equal``, whose properties are not among the ``not_in`` values (a missing
+        property is not among them) and, with ``ids``, whose id is one of those. Property names must be
+        fields of the label (``graph.schema.FIELDS``). Nodes come without embeddings."""
+
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         """Every node, or every node of one label."""
 
@@ -113,6 +128,14 @@ class GraphStore(Protocol):
 
     def set_meta(self, key: str, value: str) -> None:
         """Record a store-level setting."""
+
+
+def check_filter_fields(label: Label, names: Iterable[str]) -> None:
+    """Refuse filter property names that are not fields of the label (they may reach a query's text)."""
+    known = {spec.name for spec in FIELDS.get(label, ())}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"{label.value} has no field {', '.join(map(repr, unknown))} to filter on")
 
 
 def to_networkx(store: GraphStore, labels: Iterable[Label] | None = None) -> nx.MultiDiGraph:

@@ -139,14 +139,8 @@ def list_items(
             continue
         ids = _linked(store, target, rel)
         allowed = ids if allowed is None else allowed & ids
-    found = [
-        n for n in store.iter_nodes(label)
-        if (allowed is None or n.id in allowed)
-        and all(n.props.get(k) == v for k, v in wanted.items())
-        and visible(n, admin)
-    ]
-    found.sort(key=lambda n: n.id)
-    return found[offset : offset + limit], len(found)
+    hidden = {"status": sorted(NOT_PUBLIC_IDEA_STATUS)} if label == Label.IDEA and not admin else None
+    return store.find_nodes(label, equal=wanted, not_in=hidden, ids=allowed, offset=offset, limit=limit)
 
 
 def delete_item(store: GraphStore, label: Label, item_id: str) -> None:

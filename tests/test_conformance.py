@@ -301,6 +301,25 @@ def test_neo4j_database_from_before_lexical_vectors_is_back_filled(arcadedb: Arc
         backend.teardown()
 
 
+def test_find_nodes_filters_pages_and_counts(gs: GraphStore) -> None:
+    """find_nodes filters by property values (a missing property is never among excluded values),
+    restricts to ids, sorts by id and pages, with the total of all matches; unknown fields are refused."""
+    statuses = ["new", "hidden", None, "new", "merged", "reviewed", "new"]
+    gs.upsert([Node(f"d{i}", Label.IDEA, {"title": f"idé {i}", "status": st, "submitter_kind": "citizen" if i % 2
+                                         else "employee"}) for i, st in enumerate(statuses)]
+              + [Node("x", Label.INITIATIVE, {"title": "ikke en idé", "status": "new"})])
+    page, total = gs.find_nodes(Label.IDEA, not_in={"status": ["hidden", "merged"]}, offset=1, limit=3)
+    assert ([n.id for n in page], total) == (["d2", "d3", "d5"], 5)
+    page, total = gs.find_nodes(Label.IDEA, equal={"status": "new", "submitter_kind": "employee"})
+    assert ([n.id for n in page], total) == (["d0", "d6"], 2)
+    page, total = gs.find_nodes(Label.IDEA, equal={"status": "new"}, ids=["d3", "d4", "x", "ghost"])
+    assert ([n.id for n in page], total) == (["d3"], 1)
+    assert all(n.embedding is None and n.props["title"] for n in page)
+    assert gs.find_nodes(Label.IDEA, ids=[]) == ([], 0)
+    with pytest.raises(ValueError, match="no field"):
+        gs.find_nodes(Label.IDEA, equal={"name` = 1 OR true //": "x"})
+
+
 def test_vector_scores_of_embeddings(gs: GraphStore) -> None:
     """vector_scores gives the cosine of the query with each given node's embedding, skipping nodes without one."""
     rng = np.random.default_rng(3)
