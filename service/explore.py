@@ -30,8 +30,9 @@ def neighbourhood(store: GraphStore, center: str, *, depth: int = 1, admin: bool
     truncated = False
     for level in range(1, depth + 1):
         nxt: list[str] = []
+        around = store.neighbours_many(frontier, direction=Direction.BOTH)  # one query per level
         for nid in frontier:
-            for edge, other in store.neighbours(nid, direction=Direction.BOTH):
+            for edge, other in around.get(nid, ()):
                 if edge.rel not in GRAPH_RELS or other.label not in GRAPH_LABELS or not visible(other, admin):
                     continue
                 if other.id not in nodes:
@@ -43,8 +44,8 @@ def neighbourhood(store: GraphStore, center: str, *, depth: int = 1, admin: bool
                 edges.add((edge.src, edge.dst, edge.rel.value))
         frontier = nxt
     # edges among the nodes shown that the walk did not pass (e.g. two partners of the same unit)
-    for nid in list(nodes):
-        for edge, other in store.neighbours(nid, direction=Direction.OUT):
+    for links in store.neighbours_many(list(nodes), direction=Direction.OUT).values():
+        for edge, other in links:
             if other.id in nodes and edge.rel in GRAPH_RELS:
                 edges.add((edge.src, edge.dst, edge.rel.value))
     g = nx.Graph()
