@@ -212,6 +212,8 @@ class EmbeddedGraphStore:
         self._graph = nx.MultiDiGraph()
         self._vectors = _Vectors()
         self._lexical = _Lexical()
+        self._degrees: dict[tuple[str, Direction], dict[str, int]] = {}
+        self._degrees_at = -1
         self._data_version = -1
         self._revision = 0
         self._checked = 0.0
@@ -503,8 +505,16 @@ class EmbeddedGraphStore:
                 for b, keyed in near[a].items():
                     if key in keyed and (wanted is None or g._node[b]["node"].label in wanted):
                         hits.setdefault(b, []).append(a)
-            return {b: (sorted(found), sum(1 for keyed in back[b].values() if key in keyed))
-                    for b, found in hits.items()}
+            if self._degrees_at != self._revision:  # degrees are remembered until the graph changes
+                self._degrees, self._degrees_at = {}, self._revision
+            degrees = self._degrees.setdefault((key, direction), {})
+            out: dict[str, tuple[list[str], int]] = {}
+            for b, found in hits.items():
+                d = degrees.get(b)
+                if d is None:
+                    d = degrees[b] = sum(1 for keyed in back[b].values() if key in keyed)
+                out[b] = (sorted(found), d)
+            return out
 
     def find_nodes(
         self,
