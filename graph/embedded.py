@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,8 @@ class _Vectors:
             self.labels[i] = self.labels[last]
         self.ids.pop()
 
-    def topk(self, vector: np.ndarray, k: int, labels: set[Label] | None, exclude: set[str]) -> list[ScoredId]:
+    def topk(self, vector: np.ndarray, k: int, labels: AbstractSet[Label] | None,
+             exclude: AbstractSet[str]) -> list[ScoredId]:
         n = len(self.ids)
         if n == 0 or k <= 0:
             return []
@@ -118,7 +120,7 @@ def _unit_or_none(vector: np.ndarray, dim: int) -> np.ndarray | None:
 
 
 def _best(scores: np.ndarray, ids: list[str], row: dict[str, int], codes: np.ndarray, k: int,
-          labels: set[Label] | None, exclude: set[str]) -> list[ScoredId]:
+          labels: AbstractSet[Label] | None, exclude: AbstractSet[str]) -> list[ScoredId]:
     """The k best of ``scores`` (one per row), best first, leaving out other labels and ``exclude``."""
     n = scores.shape[0]
     if n == 0 or k <= 0:
@@ -520,8 +522,8 @@ class EmbeddedGraphStore:
         self,
         label: Label,
         *,
-        equal: dict[str, Any] | None = None,
-        not_in: dict[str, Sequence[Any]] | None = None,
+        equal: Mapping[str, Any] | None = None,
+        not_in: Mapping[str, Sequence[Any]] | None = None,
         ids: Iterable[str] | None = None,
         offset: int = 0,
         limit: int = 20,

@@ -19,7 +19,7 @@ import datetime as dt
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -638,8 +638,8 @@ class Neo4jGraphStore:
         self,
         label: Label,
         *,
-        equal: dict[str, Any] | None = None,
-        not_in: dict[str, Sequence[Any]] | None = None,
+        equal: Mapping[str, Any] | None = None,
+        not_in: Mapping[str, Sequence[Any]] | None = None,
         ids: Iterable[str] | None = None,
         offset: int = 0,
         limit: int = 20,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
@@ -91,8 +91,8 @@ class GraphStore(Protocol):
         self,
         label: Label,
         *,
-        equal: dict[str, Any] | None = None,
-        not_in: dict[str, Sequence[Any]] | None = None,
+        equal: Mapping[str, Any] | None = None,
+        not_in: Mapping[str, Sequence[Any]] | None = None,
         ids: Iterable[str] | None = None,
         offset: int = 0,
         limit: int = 20,
