@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -231,7 +232,7 @@ def _after_batch(n: int) -> None:
         time.sleep(float(os.environ.get("KOMINN_INGEST_TEST_PAUSE", "0.3")))
 
 
-def _get_json(store: GraphStore, key: str) -> object:
+def _get_json(store: GraphStore, key: str) -> Any:
     value = store.get_meta(key)
     return None if value is None else json.loads(value)
 
@@ -391,7 +392,7 @@ def _fingerprint(files: list[Path], options: dict[str, object]) -> str:
     for f in files:
         h.update(str(f.resolve()).encode())
         with f.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            while block := fh.read(1 << 20):
                 h.update(block)
     return h.hexdigest()
 
@@ -473,14 +474,14 @@ def ingest(
     members = summary.members
     before = _get_json(store, members_key) or []
     if not sync:  # what vanished from the source stays a member until a --sync retires it
-        members = sorted(set(members) | set(before))  # type: ignore[arg-type]
+        members = sorted(set(members) | set(before))
     else:
         others: set[str] = set()
         for other_key in _get_json(store, "ingest:sources") or []:
             if other_key != key:
                 others.update(_get_json(store, f"ingest:members:{other_key}") or [])
         keep = set(members) | others
-        gone = [i for i in before if i not in keep and not i.startswith("topic:")]  # type: ignore[union-attr]
+        gone = [i for i in before if i not in keep and not i.startswith("topic:")]
         if gone:
             pending = set(_get_json(store, PENDING_KEY) or []) | set(gone)
             store.set_meta(PENDING_KEY, json.dumps(sorted(pending)))
@@ -493,8 +494,8 @@ def ingest(
     if report is not None and (summary.problems or summary.merges):
         summary.report = str(write_report(Path(report), summary))
     sources = _get_json(store, "ingest:sources") or []
-    if key not in sources:  # type: ignore[operator]
-        store.set_meta("ingest:sources", json.dumps([*sources, key]))  # type: ignore[misc]
+    if key not in sources:
+        store.set_meta("ingest:sources", json.dumps([*sources, key]))
     store.set_meta(members_key, json.dumps(members))
     store.set_meta(state_key, json.dumps({"fingerprint": fingerprint, "nodes": store.count_nodes(),
                                           "edges": store.count_edges(), "read": summary.read, "delivered": len(members),

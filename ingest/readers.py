@@ -144,7 +144,7 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
             row = line + 1
             line = reader.line_num
             if None in raw:
-                extra = raw[None]  # type: ignore[index]
+                extra = raw[None]
                 _problem(problems, Problem(str(path), row, None, f"{len(header) + len(extra)} values, but the "
                                            f"header has {len(header)} columns (a separator inside a value "
                                            "needs quotes)"))

@@ -129,6 +129,7 @@ class Mapping:
                                             "has no column and no constant"))
         if problems:
             raise ValidationError(problems)
+        assert isinstance(kind, str)  # it is one of KINDS, or a problem was raised above
         return cls(kind, columns, constants, str(doc.get("id_prefix", "")), doc.get("sheet"),
                    doc.get("separator"), doc.get("encoding"), file)
 

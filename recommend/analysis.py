@@ -189,7 +189,7 @@ def silo_map(
     sim = group_similarity(vectors, labels, order, method=method) if items else np.zeros((len(order),) * 2)
 
     partners: dict[str, set[str]] = defaultdict(set)
-    co = Counter()
+    co: Counter[frozenset[str]] = Counter()
     for e in store.iter_edges(Rel.INVOLVES):
         ga = item_group.get(e.src)
         if ga not in kept:
@@ -199,7 +199,7 @@ def silo_map(
             co[frozenset((ga, gb))] += 1
         elif gb is None:
             partners[ga].add(e.dst)
-    builds = Counter()
+    builds: Counter[frozenset[str]] = Counter()
     for e in store.iter_edges(Rel.BUILDS_ON):
         ga, gb = item_group.get(e.src), item_group.get(e.dst)
         if ga in kept and gb in kept and ga != gb:
@@ -276,7 +276,7 @@ def connectors(store: GraphStore, *, k: int | None = 20, samples: int | None = N
     between = nx.betweenness_centrality(g, k=samples, seed=seed) if g.number_of_nodes() else {}
     item_group, _ = groups if groups is not None else owner_groups(store)
     reached: dict[str, set[str]] = defaultdict(set)
-    count = Counter()
+    count: Counter[str] = Counter()
     for rel in (Rel.OWNED_BY, Rel.INVOLVES):
         for e in store.iter_edges(rel):
             count[e.dst] += 1
@@ -357,8 +357,8 @@ def communities(store: GraphStore, *, via: Iterable[str] = ("partners", "needs",
         if v.size:
             sims = np.triu(v @ v.T, k=1)
             for a, b in zip(*np.nonzero(sims >= similarity), strict=True):
-                w = g[ids[a]][ids[b]]["weight"] if g.has_edge(ids[a], ids[b]) else 0.0
-                g.add_edge(ids[a], ids[b], weight=w + 1.0)
+                prev = g[ids[a]][ids[b]]["weight"] if g.has_edge(ids[a], ids[b]) else 0.0
+                g.add_edge(ids[a], ids[b], weight=prev + 1.0)
     found = nx.community.louvain_communities(g, weight="weight", resolution=resolution, seed=seed)
     found = sorted(found, key=lambda c: (-len(c), min(c)))
     owner = {e.src: e.dst for e in store.iter_edges(Rel.OWNED_BY)}
@@ -381,9 +381,11 @@ def coverage(store: GraphStore) -> pd.DataFrame:
     starts = {n.id: (n.props.get("start_date"), n.props.get("scale")) for n in store.iter_nodes(Label.INITIATIVE)}
     counts: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
     for e in store.iter_edges(Rel.SUPPORTS):
-        if e.src not in starts or e.dst not in fa or starts[e.src][0] is None:
+        if e.src not in starts or e.dst not in fa:
             continue
         start, scale = starts[e.src]
+        if start is None:
+            continue
         year = start.year if hasattr(start, "year") else int(str(start)[:4])
         c = counts[(e.dst, year)]
         c["initiatives"] += 1
@@ -429,7 +431,8 @@ def unaddressed_needs(store: GraphStore, *, counting: Callable[[Node], bool] | N
     no answer yet), ``owner`` and ``focus_areas``. ``counting`` decides which initiatives count (all
     by default; ``lambda n: n.props.get("status") != "stopped"`` ignores stopped ones)."""
     labels = {n.id: n for n in store.iter_nodes(Label.INITIATIVE)} | {n.id: n for n in store.iter_nodes(Label.IDEA)}
-    addressed, ideas = set(), Counter()
+    addressed: set[str] = set()
+    ideas: Counter[str] = Counter()
     for e in store.iter_edges(Rel.ADDRESSES):
         src = labels.get(e.src)
         if src is None:

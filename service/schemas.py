@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
 from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
@@ -97,7 +97,7 @@ class IdRef(BaseModel):
 
 def _prop_type(spec: Any) -> Any:
     if spec.choices:
-        return Literal[spec.choices]  # type: ignore[valid-type]
+        return Literal[spec.choices]
     if spec.kind == "date":
         return _dt.date
     return Annotated[str, StringConstraints(min_length=1 if spec.required else 0, max_length=spec.max_length)]
@@ -111,7 +111,8 @@ def _link_type(kind: str, name: str) -> Any:
     return Annotated[list[ItemId], Field(max_length=MAX_LIST)]
 
 
-def _models(kind: str, label: Label, model_name: str, skip: frozenset[str] = frozenset()) -> tuple[type, type]:
+def _models(kind: str, label: Label, model_name: str,
+            skip: frozenset[str] = frozenset()) -> tuple[type[BaseModel], type[BaseModel]]:
     create: dict[str, Any] = {"id": (ItemId | None, Field(None, description="Made by the service when left out"))}
     update: dict[str, Any] = {}
     for spec in FIELDS[label]:
@@ -133,15 +134,27 @@ def _models(kind: str, label: Label, model_name: str, skip: frozenset[str] = fro
         t = Annotated[list[TopicName], Field(max_length=MAX_LIST)]
         create["topics"] = (t | None, None)
         update["topics"] = (t | None, None)
-    cfg = {"extra": "forbid"}
-    return (create_model(f"{model_name}Create", __config__=cfg, **create),  # type: ignore[call-overload]
-            create_model(f"{model_name}Update", __config__=cfg, **update))  # type: ignore[call-overload]
+    cfg = ConfigDict(extra="forbid")
+    return (create_model(f"{model_name}Create", __config__=cfg, **create),
+            create_model(f"{model_name}Update", __config__=cfg, **update))
 
 
-InitiativeCreate, InitiativeUpdate = _models("initiatives", Label.INITIATIVE, "Initiative")
-IdeaCreate, IdeaUpdate = _models("ideas", Label.IDEA, "Idea", skip=frozenset({"created"}))
-NeedCreate, NeedUpdate = _models("needs", Label.NEED, "Need")
-OrganisationCreate, OrganisationUpdate = _models("organisations", Label.ORGANISATION, "Organisation")
+if TYPE_CHECKING:
+    # The models' fields are only known at run time; to the type checker they are plain models, so that
+    # they can be used in annotations (FastAPI reads the real ones from this module's globals).
+    InitiativeCreate = BaseModel
+    InitiativeUpdate = BaseModel
+    IdeaCreate = BaseModel
+    IdeaUpdate = BaseModel
+    NeedCreate = BaseModel
+    NeedUpdate = BaseModel
+    OrganisationCreate = BaseModel
+    OrganisationUpdate = BaseModel
+else:
+    InitiativeCreate, InitiativeUpdate = _models("initiatives", Label.INITIATIVE, "Initiative")
+    IdeaCreate, IdeaUpdate = _models("ideas", Label.IDEA, "Idea", skip=frozenset({"created"}))
+    NeedCreate, NeedUpdate = _models("needs", Label.NEED, "Need")
+    OrganisationCreate, OrganisationUpdate = _models("organisations", Label.ORGANISATION, "Organisation")
 
 
 class IdeaSubmit(BaseModel):

@@ -98,7 +98,7 @@ def get_idea(item_id: IdPath, store: StoreDep, caller: ReaderDep) -> IdeaPublic:
 
 @router.patch("/{item_id}", response_model=IdeaPublic)
 def update_idea(
-    item_id: IdPath, body: IdeaUpdate, store: StoreDep, recommender: RecommenderDep,  # type: ignore[valid-type]
+    item_id: IdPath, body: IdeaUpdate, store: StoreDep, recommender: RecommenderDep,
     caller: EditorDep,
 ) -> IdeaPublic:
     """Change the given fields (editor). Setting status hidden or merged is for admins (use hide and merge)."""

@@ -51,7 +51,7 @@ def list_initiatives(
 
 @router.post("", response_model=InitiativePublic, status_code=201)
 def create_initiative(
-    body: InitiativeCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep  # type: ignore[valid-type]
+    body: InitiativeCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep
 ) -> InitiativePublic:
     """Create an initiative (editor). It is validated and embedded like ingested data; links must exist."""
     node = items.create_item(store, recommender.embedder, "initiatives", body.model_dump(exclude_none=True))
@@ -67,7 +67,7 @@ def get_initiative(item_id: IdPath, store: StoreDep, caller: ReaderDep) -> Initi
 
 @router.patch("/{item_id}", response_model=InitiativePublic)
 def update_initiative(
-    item_id: IdPath, body: InitiativeUpdate, store: StoreDep, recommender: RecommenderDep,  # type: ignore[valid-type]
+    item_id: IdPath, body: InitiativeUpdate, store: StoreDep, recommender: RecommenderDep,
     caller: EditorDep,
 ) -> InitiativePublic:
     """Change the given fields (editor); `null` clears a field. Text changes are re-embedded."""

@@ -35,7 +35,7 @@ def list_needs(
 
 @router.post("", response_model=NeedPublic, status_code=201)
 def create_need(
-    body: NeedCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep  # type: ignore[valid-type]
+    body: NeedCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep
 ) -> NeedPublic:
     """Create a need (editor)."""
     node = items.create_item(store, recommender.embedder, "needs", body.model_dump(exclude_none=True))
@@ -50,7 +50,7 @@ def get_need(item_id: IdPath, store: StoreDep, caller: ReaderDep) -> NeedPublic:
 
 @router.patch("/{item_id}", response_model=NeedPublic)
 def update_need(
-    item_id: IdPath, body: NeedUpdate, store: StoreDep, recommender: RecommenderDep,  # type: ignore[valid-type]
+    item_id: IdPath, body: NeedUpdate, store: StoreDep, recommender: RecommenderDep,
     caller: EditorDep,
 ) -> NeedPublic:
     """Change the given fields (editor); `null` clears a field."""

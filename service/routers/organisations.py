@@ -41,7 +41,7 @@ def list_organisations(
 
 @router.post("", response_model=OrganisationPublic, status_code=201)
 def create_organisation(
-    body: OrganisationCreate, store: StoreDep, recommender: RecommenderDep,  # type: ignore[valid-type]
+    body: OrganisationCreate, store: StoreDep, recommender: RecommenderDep,
     caller: EditorDep,
 ) -> OrganisationPublic:
     """Create an organisation (editor)."""
@@ -57,7 +57,7 @@ def get_organisation(item_id: IdPath, store: StoreDep, caller: ReaderDep) -> Org
 
 @router.patch("/{item_id}", response_model=OrganisationPublic)
 def update_organisation(
-    item_id: IdPath, body: OrganisationUpdate, store: StoreDep, recommender: RecommenderDep,  # type: ignore[valid-type]
+    item_id: IdPath, body: OrganisationUpdate, store: StoreDep, recommender: RecommenderDep,
     caller: EditorDep,
 ) -> OrganisationPublic:
     """Change the given fields (editor); `null` clears a field."""
