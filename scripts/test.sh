@@ -13,4 +13,8 @@ if ! command -v chromium >/dev/null; then
     fi
 fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+if [ $# -eq 0 ]; then  # the whole run also checks lint and types
+    .venv/bin/ruff check .
+    .venv/bin/mypy graph ingest recommend service
+fi
 .venv/bin/python -m pytest "$@"
