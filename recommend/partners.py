@@ -374,3 +374,14 @@ def fit_partner_model(
     scale[scale == 0] = 1.0
     lr = LogisticRegression(C=1.0, max_iter=2000).fit((x_all - mean) / scale, y_all)
     return PartnerModel(mean.tolist(), scale.tolist(), lr.coef_[0].tolist(), float(lr.intercept_[0]), used)
+
+
+def learn_and_store(store: GraphStore, recommender: Recommender, *, max_queries: int = 800,
+                    seed: int = 0) -> PartnerModel:
+    """Learn the partner weights from the store's own initiatives (:func:`fit_partner_model`) and keep
+    them in the store, where every PartnerRecommender on it finds them. With fewer than ten usable
+    initiatives nothing is kept and the prior weights stay (``trained_on`` is 0)."""
+    model = fit_partner_model(PartnerRecommender(store, recommender), max_queries=max_queries, seed=seed)
+    if model.trained_on:
+        store.set_meta(MODEL_META_KEY, model.to_json())
+    return model

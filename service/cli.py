@@ -240,6 +240,8 @@ def serve(
     import uvicorn
 
     from ingest.demo import load_demo
+    from recommend.partners import learn_and_store
+    from recommend.similar import Recommender
     from service.app import create_app
 
     settings = _settings(data_dir)
@@ -250,6 +252,8 @@ def serve(
             typer.echo(f"The store is empty: loading the illustrative demo data into {settings.describe_store()} ...")
             embedder = settings.build_embedder()
             _print_summary(load_demo(store, embedder, progress=_Bar))
+            model = learn_and_store(store, Recommender(store, embedder))
+            typer.echo(f"learned the partner weights from {model.trained_on} demo initiatives")
     except StoreUnavailableError as e:
         typer.secho(f"{e}\nStarting anyway: /health answers 503 until the store is reachable.", fg="yellow", err=True)
     except KomInnError as e:
@@ -338,11 +342,12 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
 
 
 from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)
-from service.cli_recommend import partners_command, reuse_command  # noqa: E402
+from service.cli_recommend import learn_partners_command, partners_command, reuse_command  # noqa: E402
 
 app.command("eval")(eval_command)
 app.command("partners")(partners_command)
 app.command("reuse")(reuse_command)
+app.command("learn-partners")(learn_partners_command)
 
 
 def main() -> None:  # pragma: no cover

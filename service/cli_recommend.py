@@ -54,3 +54,28 @@ def reuse_command(
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
     _print_items(f"Reuse candidates for: {result.query} ({item_id})", result.notes, result.items)
+
+
+def learn_partners_command(
+    queries: Annotated[int, typer.Option("--queries", min=10, max=100_000,
+                                         help="How many of the store's initiatives to learn from")] = 800,
+    seed: Annotated[int, typer.Option("--seed", help="Which initiatives are drawn")] = 0,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+) -> None:
+    """Learn the partner recommender's weights from the store's own initiatives and keep them in the store.
+
+    Each drawn initiative with an owner and partners has its partners hidden and found again from its
+    text, topics and owner; a scikit-learn model learns from those answers. Run it again after large
+    imports. Until it has run, partner recommendations use simple prior weights."""
+    from recommend.partners import learn_and_store
+    from recommend.similar import Recommender
+    from service.cli import _fail, _settings, opened_store
+
+    settings = _settings(data_dir)
+    with opened_store(settings) as store:
+        typer.echo(f"learning partner weights from up to {queries} initiatives in {settings.describe_store()} ...")
+        model = learn_and_store(store, Recommender(store, settings.build_embedder()), max_queries=queries, seed=seed)
+    if not model.trained_on:
+        raise _fail("too few initiatives with an owner and partners to learn from (10 are needed); "
+                    "the prior weights stay in use", 1)
+    typer.echo(f"learned from {model.trained_on} initiatives; the weights are kept in the store")
