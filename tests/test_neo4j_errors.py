@@ -22,6 +22,7 @@ from ingest.testing import HashingEmbedder
 from service.app import create_app
 from service.settings import Neo4jSettings, Settings, get_settings
 from tests.arcadedb import ArcadeServer, free_port
+from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +119,36 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             assert [e.props for e in s.iter_edges()] == [{"score": 0.5}]
         bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
         assert bad.exit_code == 2
+    finally:
+        get_settings.cache_clear()
+        arcadedb.drop_database(database)
+
+
+@pytest.mark.slow
+def test_cli_ingest_and_similar_work_the_same_against_neo4j(arcadedb: ArcadeServer, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With KOMINN_STORE=neo4j, `kominn ingest` writes to the server (a second ingest changes nothing)
+    and `kominn similar` answers from it, as on the embedded store."""
+    from service.cli import app
+
+    database = "clisimilar"
+    arcadedb.create_database(database)
+    try:
+        for key, value in {"KOMINN_STORE": "neo4j", "KOMINN_NEO4J_URI": arcadedb.bolt_uri,
+                           "KOMINN_NEO4J_USER": arcadedb.user, "KOMINN_NEO4J_PASSWORD": arcadedb.password,
+                           "KOMINN_NEO4J_DATABASE": database, "KOMINN_NEO4J_ARCADEDB_HTTP": arcadedb.http_url,
+                           "KOMINN_DATA_DIR": str(tmp_path)}.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        runner = CliRunner()
+        first = runner.invoke(app, ["ingest", str(TEST_DATA / "small")])
+        assert first.exit_code == 0 and "created 14" in first.output, first.output
+        again = runner.invoke(app, ["ingest", str(TEST_DATA / "small")])
+        assert "embedded 0" in again.output and "unchanged 14" in again.output, again.output
+        sim = runner.invoke(app, ["similar", "gass av matrester fra husholdningene", "-k", "1", "--json"])
+        assert sim.exit_code == 0, sim.output
+        assert json.loads(sim.stdout)["items"][0]["id"] == "ini-1"
+        assert not (tmp_path / "kominn.sqlite").exists()  # nothing went to the embedded store
     finally:
         get_settings.cache_clear()
         arcadedb.drop_database(database)
