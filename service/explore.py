@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import weakref
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -67,8 +69,23 @@ def neighbourhood(store: GraphStore, center: str, *, depth: int = 1, admin: bool
     }
 
 
+_OVERVIEWS: weakref.WeakKeyDictionary[Any, tuple[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
 def overview(store: GraphStore) -> dict[str, Any]:
-    """Initiatives per focus area, per owning unit and per status (with statuses inside each row)."""
+    """Initiatives per focus area, per owning unit and per status (with statuses inside each row).
+
+    The counts read every initiative and its links, so they are remembered until the store changes."""
+    revision = store.revision()
+    cached = _OVERVIEWS.get(store)
+    if cached is not None and cached[0] == revision:
+        return copy.deepcopy(cached[1])
+    result = _overview(store)
+    _OVERVIEWS[store] = (revision, result)
+    return copy.deepcopy(result)
+
+
+def _overview(store: GraphStore) -> dict[str, Any]:
     status = {n.id: n.props.get("status", "") for n in store.iter_nodes(Label.INITIATIVE)}
     initiatives = list(store.iter_nodes(Label.INITIATIVE))
     names = {n.id: n.title for n in store.iter_nodes(Label.FOCUS_AREA)}

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph.embedded import EmbeddedGraphStore
-from graph.schema import Label, Rel
+from graph.schema import Label, Node, Rel
 from ingest.embedder import SentenceTransformerEmbedder
 from service.app import create_app
 from service.auth import TokenStore, token_path
@@ -300,6 +300,8 @@ def test_graph_and_overview(api: Api, demo_store: EmbeddedGraphStore) -> None:
     assert o["initiatives"] == demo_store.count_nodes(Label.INITIATIVE) == sum(o["by_status"].values())
     assert len(o["by_focus_area"]) == demo_store.count_nodes(Label.FOCUS_AREA)
     assert sum(r["count"] for r in o["by_unit"]) == o["initiatives"]
+    demo_store.upsert([Node("ini-new", Label.INITIATIVE, {"title": "Ny", "status": "idea"})])
+    assert api.get("/overview").json()["initiatives"] == o["initiatives"] + 1  # not a stale copy
 
 
 def _public_gets(api: Api, demo_store: EmbeddedGraphStore) -> list[str]:
