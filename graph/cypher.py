@@ -233,13 +233,16 @@ def _prop(name: str) -> str:
 
 
 @cache
-def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with_ids: bool) -> tuple[str, str]:
-    """A page of one label's nodes by property filters (``$eq<i>``, ``$ni<i>``, ``$ids``, ``$offset``,
-    ``$limit``) sorted by id, and the statement counting them all."""
+def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with_ids: bool,
+               with_prefix: bool = False) -> tuple[str, str]:
+    """A page of one label's nodes by property filters (``$eq<i>``, ``$ni<i>``, ``$ids``, ``$prefix``,
+    ``$offset``, ``$limit``) sorted by id, and the statement counting them all."""
     where = [f"n.{_prop(p)} = $eq{i}" for i, p in enumerate(equal)]
     where += [f"NOT coalesce(n.{_prop(p)} IN $ni{i}, false)" for i, p in enumerate(not_in)]
     if with_ids:
         where.append("n.id IN $ids")
+    if with_prefix:
+        where.append("n.id STARTS WITH $prefix")
     match = f"MATCH (n:{label(lab)})" + (f" WHERE {' AND '.join(where)}" if where else "")
     return (f"{match}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}\nORDER BY n.id SKIP $offset LIMIT $limit",
             f"{match}\nRETURN count(n) AS n")

@@ -525,6 +525,7 @@ class EmbeddedGraphStore:
         equal: Mapping[str, Any] | None = None,
         not_in: Mapping[str, Sequence[Any]] | None = None,
         ids: Iterable[str] | None = None,
+        id_prefix: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[Node], int]:
@@ -534,6 +535,7 @@ class EmbeddedGraphStore:
         found = sorted(
             (n for n in self.iter_nodes(label)
              if (allowed is None or n.id in allowed)
+             and (id_prefix is None or n.id.startswith(id_prefix))
              and all(n.props.get(k) == v for k, v in equal.items())
              and not any(n.props.get(k) in vs for k, vs in not_in.items() if n.props.get(k) is not None)),
             key=lambda n: n.id)

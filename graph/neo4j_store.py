@@ -641,6 +641,7 @@ class Neo4jGraphStore:
         equal: Mapping[str, Any] | None = None,
         not_in: Mapping[str, Sequence[Any]] | None = None,
         ids: Iterable[str] | None = None,
+        id_prefix: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[Node], int]:
@@ -652,11 +653,13 @@ class Neo4jGraphStore:
             return ESCAPE + name if name in NODE_RESERVED or name.startswith(ESCAPE) else name
 
         page, count = cypher.find_nodes(label, tuple(stored(k) for k in equal), tuple(stored(k) for k in not_in),
-                                        ids is not None)
+                                        ids is not None, id_prefix is not None)
         params: dict[str, Any] = {f"eq{i}": _encode_value(k, v) for i, (k, v) in enumerate(equal.items())}
         params |= {f"ni{i}": [_encode_value(k, x) for x in vs] for i, (k, vs) in enumerate(not_in.items())}
         if ids is not None:
             params["ids"] = sorted(set(ids))
+        if id_prefix is not None:
+            params["prefix"] = id_prefix
         total = int(self._read(count, "counting nodes", **params)[0]["n"])
         recs = self._read(page, "reading nodes", offset=max(offset, 0), limit=max(limit, 0), **params)
         return [n for n in (_node(r, with_embedding=False) for r in recs) if n is not None], total

@@ -94,12 +94,14 @@ class GraphStore(Protocol):
         equal: Mapping[str, Any] | None = None,
         not_in: Mapping[str, Sequence[Any]] | None = None,
         ids: Iterable[str] | None = None,
+        id_prefix: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[Node], int]:
         """One page of the nodes of a label, sorted by id, and how many there are in all: those whose
         properties equal ``equal``, whose properties are not among the ``not_in`` values (a missing
-        property is not among them) and, with ``ids``, whose id is one of those. Property names must be
+        property is not among them) and, with ``ids``, whose id is one of those; with ``id_prefix``,
+        whose id starts with it. Property names must be
         fields of the label (``graph.schema.FIELDS``). Nodes come without embeddings."""
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:

@@ -2,10 +2,12 @@
 
 Candidates come from the neighbourhood of the query in the graph: partners of the known partners'
 earlier initiatives (co-partners), partners of initiatives similar in text, organisations active on
-the same specific topics, and co-partners of co-partners. Each candidate gets a few features; a
-logistic regression learned on the store's own initiatives (each one's partners hidden in turn)
-weighs them. Everything is read through GraphStore.neighbours and similar search, so the same code
-runs on every store and never loads the whole graph.
+the same specific topics, and co-partners of co-partners. Each candidate gets features (how often
+and how recently it worked with the known partners, on how similar work, on the same call topic or
+call family, its kind and country); gradient-boosted trees learned on the store's own initiatives
+(each one's partners hidden in turn) score them. Everything is read through GraphStore.neighbours,
+vector and similar search (and the list of topics, for call families), so the same code runs on
+every store and never loads the whole graph.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,19 +41,59 @@ FEATURES = (
     "popularity",  # log1p of the organisation's number of initiatives
     "same_country",  # shares a country with a known partner
     *(f"kind_{k}" for k in ORG_KINDS),
+    "copartner_small",  # shared initiatives weighted by 1 / their number of other partners
+    "copartner_recent",  # shared initiatives weighted by how recent they are
+    "copartner_jaccard",  # shared initiatives / union of both sides' initiatives
+    "copartner_own_share",  # shared initiatives / the candidate's initiatives
+    "similar_rank",  # sum of 1 / rank of the similar initiatives the organisation is in
+    "similar_top",  # how many of the 10 most similar initiatives the organisation is in
+    "topic_frac",  # share of the specific topics' initiatives the organisation is in
+    "topic_own_share",  # specific-topic initiatives / the candidate's initiatives
+    "similar_per_size",  # similar_sum discounted by the organisation's size
+    "kind_in_similar",  # share of the similar initiatives' partners that are of the candidate's kind
+    "same_kind",  # same kind as a known partner
+    "dense_max",  # best text similarity among the organisation's initiatives (wider pool, text only)
+    "dense_sum",  # sum of those similarities
+    "dense_count",  # how many of its initiatives are in that pool
+    "dense_per_initiative",  # dense_sum / its initiatives
+    "dense_peak",  # those similarities, sharply weighted towards the best
+    "family",  # log1p of its initiatives in the same call family as the query's topic (e.g. SC5, LC-SC3-EE)
+    "family_share",  # those / its initiatives
+    "family_size",  # log1p of the family's size, where the organisation is in it
 )
 # Features also given relative to their best value among this query's candidates: how strong a
 # candidate is compared with the others matters more than the raw count.
-RELATIVE = ("copartner", "copartner_similar", "similar_sum", "topic_specific", "second_order")
+RELATIVE = ("copartner", "copartner_similar", "similar_sum", "topic_specific", "second_order",
+            "similar_rank", "copartner_recent", "copartner_small")
 FEATURES = (*FEATURES, *(f"{f}_relative" for f in RELATIVE))
 # Prior weights, used until a model is learned from the store (kept simple and positive).
 DEFAULT_WEIGHTS = {"copartner": 1.0, "copartner_similar": 1.5, "similar_sum": 2.0, "topic_specific": 1.0,
                    "second_order": 0.3, "popularity": 0.1}
 SIMILAR_POOL = 30
+DENSE_POOL = 300  # initiatives nearest in embedding space, used as features only (not as candidates)
+# The neighbour lists the features read, by the cache key's kind.
+_NEIGHBOURS = {"initiatives": (Rel.INVOLVES, Direction.IN), "partners": (Rel.INVOLVES, Direction.OUT),
+               "tagged": (Rel.TAGGED, Direction.IN)}
+MAX_FAMILY_TOPICS = 2000  # call topics read per call family
 SPECIFIC_TOPIC_MAX = 60  # a topic with more initiatives than this counts as broad
 MODEL_META_KEY = "partner_model"
 MAX_CANDIDATES = 600
 CACHE_LIMIT = 200_000
+RECENT_YEAR = 2021  # reference year of copartner_recent (a monotone weight; the learned model sets its use)
+
+
+def topic_family(topic: str) -> str | None:
+    """The call family of a call-topic id (its words before the first number), None for topics
+    without a number (programme parts, free keywords)."""
+    words = topic.removeprefix("topic:").split("-")
+    if not any(w.isdigit() for w in words):
+        return None
+    head: list[str] = []
+    for w in words:
+        if w.isdigit():
+            break
+        head.append(w)
+    return "-".join(head) or None
 
 
 @dataclass
@@ -72,20 +115,50 @@ class _Evidence:
 
 @dataclass
 class PartnerModel:
-    """Standardised logistic-regression weights over FEATURES, as learned by :func:`fit_partner_model`."""
+    """A score over FEATURES, as learned by :func:`fit_partner_model`: standardised linear weights plus,
+    optionally, an ensemble of regression trees (gradient boosting), stored as plain arrays.
+
+    ``trees`` holds equally shaped lists, one row per tree and one column per node: ``feature``,
+    ``threshold``, ``left``, ``right`` (a leaf points to itself) and ``value``; ``depth`` is the
+    deepest leaf's depth. A row goes left where its feature value is <= the threshold.
+    """
 
     mean: list[float]
     scale: list[float]
     coef: list[float]
     intercept: float = 0.0
     trained_on: int = 0
+    trees: dict[str, Any] | None = None
+    _arrays: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        return z @ np.asarray(self.coef) + self.intercept
+        out = z @ np.asarray(self.coef) + self.intercept
+        if self.trees and len(x):
+            out = out + self._tree_score(x)
+        return out
+
+    def _tree_score(self, x: np.ndarray) -> np.ndarray:
+        if self._arrays is None:  # flat arrays, node ids made global (tree * width + node)
+            t = self.trees or {}
+            feature = np.asarray(t["feature"], dtype=np.intp)
+            offset = (np.arange(feature.shape[0]) * feature.shape[1])[:, None]
+            self._arrays = (feature.ravel(), np.asarray(t["threshold"], dtype=np.float64).ravel(),
+                            (np.asarray(t["left"], dtype=np.intp) + offset).ravel(),
+                            (np.asarray(t["right"], dtype=np.intp) + offset).ravel(),
+                            np.asarray(t["value"], dtype=np.float64).ravel(), offset.ravel())
+        feature, threshold, left, right, value, roots = self._arrays
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        rows = (np.arange(len(x)) * x.shape[1])[:, None]
+        flat = x.ravel()
+        node = np.broadcast_to(roots, (len(x), len(roots)))
+        for _ in range(int((self.trees or {}).get("depth", 0))):
+            go_left = flat.take(feature.take(node) + rows) <= threshold.take(node)
+            node = np.where(go_left, left.take(node), right.take(node))
+        return value.take(node).sum(axis=1)
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__)
+        return json.dumps({k: v for k, v in self.__dict__.items() if not k.startswith("_")})
 
     @classmethod
     def from_json(cls, text: str) -> PartnerModel:
@@ -98,6 +171,33 @@ class PartnerModel:
         return cls([0.0] * len(FEATURES), [1.0] * len(FEATURES), coef)
 
 
+def _export_trees(model: Any) -> tuple[dict[str, Any], float]:
+    """The trees of a fitted scikit-learn HistGradientBoostingClassifier (binary) as plain arrays."""
+    trees = [p[0].nodes for p in model._predictors]
+    width = max(len(t) for t in trees)
+    out: dict[str, list[list[Any]]] = {k: [] for k in ("feature", "threshold", "left", "right", "value")}
+    depth = 0
+    for nodes in trees:
+        n = len(nodes)
+        own = np.arange(width)
+        leaf = np.ones(width, dtype=bool)
+        leaf[:n] = nodes["is_leaf"].astype(bool)
+        feature = np.zeros(width, dtype=int)
+        threshold = np.zeros(width)
+        left, right, value = own.copy(), own.copy(), np.zeros(width)
+        inner = ~leaf[:n]
+        feature[:n][inner] = nodes["feature_idx"][inner]
+        threshold[:n][inner] = nodes["num_threshold"][inner]
+        left[:n][inner] = nodes["left"][inner]
+        right[:n][inner] = nodes["right"][inner]
+        value[:n][~inner] = nodes["value"][~inner]
+        depth = max(depth, int(nodes["depth"].max()))
+        for k, v in (("feature", feature), ("threshold", threshold), ("left", left), ("right", right),
+                     ("value", value)):
+            out[k].append(v.tolist())
+    return {**out, "depth": depth}, float(np.ravel(model._baseline_prediction)[0])
+
+
 class PartnerRecommender:
     """Ranks organisations for an initiative or a described project, with reasons."""
 
@@ -107,6 +207,8 @@ class PartnerRecommender:
         self._model = model
         self._cache: dict[tuple[str, str], list[str]] = {}
         self._revision = ""
+        self._families: dict[str, list[str]] | None = None
+        self._families_revision = ""
 
     @property
     def model(self) -> PartnerModel:
@@ -133,17 +235,45 @@ class PartnerRecommender:
             self._cache[key] = found
         return found
 
+    def _prefetch(self, kind: str, node_ids: Iterable[str]) -> None:
+        """Read the neighbour ids of many nodes at once (one batched query on Neo4j instead of one per
+        node) into the cache that :meth:`_ids` reads."""
+        missing = [i for i in dict.fromkeys(node_ids) if (kind, i) not in self._cache]
+        if not missing:
+            return
+        rel, direction = _NEIGHBOURS[kind]
+        found = self.store.neighbours_many(missing, rel, direction)
+        for node_id in missing:
+            self._cache[(kind, node_id)] = [n.id for _, n in found.get(node_id, ())
+                                            if kind != "tagged" or n.label == Label.INITIATIVE]
+
     def _initiatives_of(self, org: str) -> list[str]:
         return self._ids("initiatives", org, Rel.INVOLVES, Direction.IN)
 
     def _partners_of(self, initiative: str) -> list[str]:
         return self._ids("partners", initiative, Rel.INVOLVES, Direction.OUT)
 
-    def _degree_of(self, org: str) -> int:
-        return len(self._initiatives_of(org))
+    def _degree_of(self, org: str, skip: str | None = None) -> int:
+        """The organisation's number of initiatives, ``skip`` (the initiative asked about) not counted."""
+        initiatives = self._initiatives_of(org)
+        return len(initiatives) - (1 if skip is not None and skip in initiatives else 0)
 
     def _tagged(self, topic: str) -> list[str]:
         return self._ids("tagged", topic, Rel.TAGGED, Direction.IN)
+
+    def _family_initiatives(self, topics: Sequence[str]) -> set[str]:
+        """Initiatives on any call topic of the same family as the query's call topics (topic codes
+        such as ``SC5-14-2016`` or ``LC-SC3-EE-1-2018`` without their numbers)."""
+        wanted = {f for f in (topic_family(t) for t in topics) if f}
+        if not wanted:
+            return set()
+        if self._families is None or self._families_revision != self._revision:
+            self._families, self._families_revision = {}, self._revision
+        for f in wanted - self._families.keys():  # the family's topics, found by id prefix on the store
+            found, _ = self.store.find_nodes(Label.TOPIC, id_prefix=f"topic:{f}-", limit=MAX_FAMILY_TOPICS)
+            self._families[f] = [n.id for n in found if topic_family(n.id) == f]
+        self._prefetch("tagged", [t for f in wanted for t in self._families.get(f, ())])
+        return {i for f in wanted for t in self._families.get(f, ()) for i in self._tagged(t)}
 
     # --- query -----------------------------------------------------------------------------------
     def query_for(self, initiative_id: str, known: Sequence[str] = ()) -> PartnerQuery:
@@ -206,15 +336,20 @@ class PartnerRecommender:
         known = set(q.known)
         ev = _Evidence()
         copartner: Counter[str] = Counter()
+        copartner_small: defaultdict[str, float] = defaultdict(float)
         known_projects: set[str] = set()
+        self._prefetch("initiatives", q.known)
+        self._prefetch("partners", [i for org in q.known for i in self._initiatives_of(org)])
         for org in q.known:
             for ini in self._initiatives_of(org):
                 if ini in skip:
                     continue
                 known_projects.add(ini)
-                for partner in self._partners_of(ini):
+                members = self._partners_of(ini)
+                for partner in members:
                     if partner not in known:
                         copartner[partner] += 1
+                        copartner_small[partner] += 1.0 / max(len(members) - 1, 1)
                         ev.shared_with[partner].append(ini)
 
         sims: dict[str, float] = {}
@@ -224,26 +359,43 @@ class PartnerRecommender:
                                                       exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
         similar_sum: defaultdict[str, float] = defaultdict(float)
+        similar_rank: defaultdict[str, float] = defaultdict(float)
+        similar_top: Counter[str] = Counter()
         similar_max: dict[str, float] = {}
-        for ini, s in sims.items():
+        kind_mass: Counter[str | None] = Counter()  # partners of the similar initiatives, by kind
+        similar_members: list[str] = []
+        self._prefetch("partners", sims)
+        for rank, (ini, s) in enumerate(sims.items()):
             for partner in self._partners_of(ini):
+                similar_members.append(partner)
                 if partner not in known:
                     similar_sum[partner] += s
+                    similar_rank[partner] += 1.0 / (rank + 1)
+                    if rank < 10:
+                        similar_top[partner] += 1
                     similar_max[partner] = max(similar_max.get(partner, 0.0), s)
                     ev.similar_in[partner].append((ini, s))
 
         copartner_similar: defaultdict[str, float] = defaultdict(float)
-        if known_projects and vec is not None:
+        copartner_recent: defaultdict[str, float] = defaultdict(float)
+        if known_projects:
             for node in self.store.get_many(sorted(known_projects)):
-                if node.embedding is None:
-                    continue
-                s = max(float(node.embedding @ vec / (np.linalg.norm(node.embedding) or 1.0)), 0.0)
+                year = str(node.props.get("start_date") or "")[:4]  # weight halves every two years before 2021
+                w = 0.5 ** ((RECENT_YEAR - int(year)) / 2) if year.isdigit() else 0.25
+                s = 0.0
+                if vec is not None and node.embedding is not None:
+                    s = max(float(node.embedding @ vec / (np.linalg.norm(node.embedding) or 1.0)), 0.0)
                 for partner in self._partners_of(node.id):
                     if partner not in known:
                         copartner_similar[partner] += s
+                        copartner_recent[partner] += w
 
         topic_specific: Counter[str] = Counter()
+        topic_frac: defaultdict[str, float] = defaultdict(float)
         broad: set[str] = set()
+        self._prefetch("tagged", q.topics)
+        self._prefetch("partners", [i for t in q.topics if len(self._tagged(t)) <= SPECIFIC_TOPIC_MAX
+                                    for i in self._tagged(t)])
         for topic in q.topics:
             tagged = [i for i in self._tagged(topic) if i not in skip]
             if len(tagged) > SPECIFIC_TOPIC_MAX:
@@ -253,10 +405,13 @@ class PartnerRecommender:
                 for partner in self._partners_of(ini):
                     if partner not in known:
                         topic_specific[partner] += 1
+                        topic_frac[partner] += 1.0 / len(tagged)
                         ev.topic_in[partner][topic] += 1
 
         second: defaultdict[str, float] = defaultdict(float)
         total = sum(copartner.values()) or 1
+        self._prefetch("initiatives", [p for p, _ in copartner.most_common(15)])
+        self._prefetch("partners", [i for p, _ in copartner.most_common(15) for i in self._initiatives_of(p)])
         for partner, n in copartner.most_common(15):
             for ini in self._initiatives_of(partner):
                 if ini in skip:
@@ -265,6 +420,12 @@ class PartnerRecommender:
                     if other not in known and other != partner:
                         second[other] += n / total
 
+        dense: dict[str, float] = {}
+        if vec is not None:
+            dense = {i: max(s, 0.0) for i, s in self.store.vector_topk(vec, DENSE_POOL, labels=(Label.INITIATIVE,),
+                                                                       exclude=skip)}
+        family = self._family_initiatives(q.topics) - skip
+
         candidates = (set(copartner) | set(similar_sum) | set(topic_specific) | set(second)) - known
         if len(candidates) > MAX_CANDIDATES:  # keep the strongest by a cheap prior before the costlier features
             prior = {c: 2 * copartner[c] + 3 * similar_sum[c] + topic_specific[c] + second[c] for c in candidates}
@@ -272,17 +433,28 @@ class PartnerRecommender:
         ids = sorted(candidates)
         if not ids:
             return [], np.zeros((0, len(FEATURES))), ev
-        nodes = {n.id: n for n in self.store.get_many(ids)}
-        countries = {n.props.get("country") for n in self.store.get_many(list(q.known))} - {None}
-        known_degree = sum(self._degree_of(o) for o in q.known) or 1
+        self._prefetch("initiatives", ids)
+        nodes = {n.id: n for n in self.store.get_many(sorted(set(ids) | set(similar_members)))}
+        known_nodes = self.store.get_many(list(q.known))
+        countries = {n.props.get("country") for n in known_nodes} - {None}
+        known_kinds = {n.props.get("kind") for n in known_nodes} - {None}
+        for m in similar_members:
+            member = nodes.get(m)
+            kind_mass[member.props.get("kind") if member else None] += 1
+        kind_total = sum(kind_mass.values()) or 1
+        skip_id = q.exclude_initiative  # in training: the initiative whose partners are hidden
+        known_degree = sum(self._degree_of(o, skip_id) for o in q.known) or 1
         rows = []
         for org in ids:
             org_node = nodes.get(org)
-            deg = self._degree_of(org)
+            deg = self._degree_of(org, skip_id)
             kind = org_node.props.get("kind") if org_node else None
+            own = [i for i in self._initiatives_of(org) if i != skip_id]
+            near = [dense[i] for i in own if i in dense]
+            in_family = sum(1 for i in own if i in family)
             broad_share = 0.0
             if broad and deg:
-                broad_share = sum(1 for i in self._initiatives_of(org) if i in broad) / deg
+                broad_share = sum(1 for i in self._initiatives_of(org) if i in broad and i != skip_id) / deg
             row = [
                 math.log1p(copartner[org]),
                 copartner[org] / known_degree,
@@ -295,6 +467,26 @@ class PartnerRecommender:
                 math.log1p(deg),
                 1.0 if org_node is not None and org_node.props.get("country") in countries else 0.0,
                 *(1.0 if kind == k_ else 0.0 for k_ in ORG_KINDS),
+                # extended
+                copartner_small[org],
+                copartner_recent[org],
+                copartner[org] / (deg + known_degree - copartner[org]) if deg else 0.0,
+                copartner[org] / deg if deg else 0.0,
+                similar_rank[org],
+                float(similar_top[org]),
+                topic_frac[org],
+                topic_specific[org] / deg if deg else 0.0,
+                similar_sum[org] / math.log2(2 + deg),
+                kind_mass[kind] / kind_total,
+                1.0 if kind in known_kinds else 0.0,
+                max(near, default=0.0),
+                sum(near),
+                float(len(near)),
+                sum(near) / deg if deg else 0.0,
+                sum(math.exp(10 * (s - 1)) for s in near),
+                math.log1p(in_family),
+                in_family / deg if deg else 0.0,
+                math.log1p(len(family)) if in_family else 0.0,
             ]
             rows.append(row)
         x = np.asarray(rows, dtype=np.float64)
@@ -334,10 +526,19 @@ class PartnerRecommender:
 
 
 def fit_partner_model(
-    partner_rec: PartnerRecommender, *, max_queries: int = 400, negatives_per_query: int = 60, seed: int = 0
+    partner_rec: PartnerRecommender,
+    *,
+    max_queries: int = 400,
+    negatives_per_query: int = 60,
+    seed: int = 0,
+    boosted: bool = True,
 ) -> PartnerModel:
     """Learn feature weights from the store's own initiatives: for each sampled initiative with an owner
-    and partners, its partners are hidden and must be found again from its text, topics and owner."""
+    and partners, its partners are hidden and must be found again from its text, topics and owner.
+
+    By default gradient-boosted trees (they capture interactions such as "co-partner *and* on similar
+    work"); ``boosted=False`` gives the plain logistic regression."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
     store = partner_rec.store
@@ -372,8 +573,14 @@ def fit_partner_model(
     x_all, y_all = np.vstack(xs), np.concatenate(ys)
     mean, scale = x_all.mean(0), x_all.std(0)
     scale[scale == 0] = 1.0
-    lr = LogisticRegression(C=1.0, max_iter=2000).fit((x_all - mean) / scale, y_all)
-    return PartnerModel(mean.tolist(), scale.tolist(), lr.coef_[0].tolist(), float(lr.intercept_[0]), used)
+    if not boosted:
+        lr = LogisticRegression(C=1.0, max_iter=2000).fit((x_all - mean) / scale, y_all)
+        return PartnerModel(mean.tolist(), scale.tolist(), lr.coef_[0].tolist(), float(lr.intercept_[0]), used)
+    gb = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_depth=4, min_samples_leaf=100,
+                                        early_stopping=False, random_state=seed).fit(x_all, y_all)
+    trees, baseline = _export_trees(gb)
+    zeros = [0.0] * len(FEATURES)
+    return PartnerModel(mean.tolist(), scale.tolist(), zeros, baseline, used, trees)
 
 
 def learn_and_store(store: GraphStore, recommender: Recommender, *, max_queries: int = 800,

@@ -316,6 +316,9 @@ def test_find_nodes_filters_pages_and_counts(gs: GraphStore) -> None:
     assert ([n.id for n in page], total) == (["d3"], 1)
     assert all(n.embedding is None and n.props["title"] for n in page)
     assert gs.find_nodes(Label.IDEA, ids=[]) == ([], 0)
+    page, total = gs.find_nodes(Label.IDEA, id_prefix="d", equal={"status": "new"}, limit=1)
+    assert ([n.id for n in page], total) == (["d0"], 3)
+    assert gs.find_nodes(Label.IDEA, id_prefix="x") == ([], 0)
     with pytest.raises(ValueError, match="no field"):
         gs.find_nodes(Label.IDEA, equal={"name` = 1 OR true //": "x"})
 
