@@ -387,43 +387,42 @@ def record_migration() -> str:
     )
 
 
-def neo4j_vector_index_name(lab: Label) -> str:
-    return f"kominn_{lab.value.lower()}_{EMBEDDING}"
+def neo4j_vector_index_name(lab: Label, prop: str = EMBEDDING) -> str:
+    return f"kominn_{lab.value.lower()}_{_vector_property(prop).lstrip('_')}"
 
 
-def neo4j_vector_index(lab: Label, dimensions: int) -> str:
+def neo4j_vector_index(lab: Label, dimensions: int, prop: str = EMBEDDING) -> str:
     """Neo4j 5.15+ vector index DDL. Index options cannot be parameters: the dimension is an int
     checked here, the name and label come from the enum."""
     dims = int(dimensions)
     if not 1 <= dims <= 4096:
         raise ValueError(f"a vector index needs 1 to 4096 dimensions, not {dimensions}")
     return (
-        f"CREATE VECTOR INDEX {neo4j_vector_index_name(lab)} IF NOT EXISTS "
-        f"FOR (n:{label(lab)}) ON (n.{EMBEDDING}) "
+        f"CREATE VECTOR INDEX {neo4j_vector_index_name(lab, prop)} IF NOT EXISTS "
+        f"FOR (n:{label(lab)}) ON (n.{_vector_property(prop)}) "
         f"OPTIONS {{indexConfig: {{`vector.dimensions`: {dims}, `vector.similarity_function`: 'cosine'}}}}"
     )
 
 
 # Neo4j 5.11-5.14: the procedure form (no IF NOT EXISTS: checked with SHOW INDEXES first).
-NEO4J_CREATE_VECTOR_INDEX_PROC = (
-    "CALL db.index.vector.createNodeIndex($name, $label, '" + EMBEDDING + "', $dimensions, 'cosine')"
-)
+NEO4J_CREATE_VECTOR_INDEX_PROC = "CALL db.index.vector.createNodeIndex($name, $label, $prop, $dimensions, 'cosine')"
 NEO4J_AWAIT_INDEX = "CALL db.awaitIndex($name, $seconds)"
 
 
-def arcadedb_vector_index(lab: Label, dimensions: int) -> list[str]:
+def arcadedb_vector_index(lab: Label, dimensions: int, prop: str = EMBEDDING) -> list[str]:
     """ArcadeDB SQL (sent over its HTTP API): its Cypher rejects ``CREATE VECTOR INDEX``."""
     dims = int(dimensions)
     if not 1 <= dims <= 4096:
         raise ValueError(f"a vector index needs 1 to 4096 dimensions, not {dimensions}")
     name = label(lab).strip("`")
+    prop = _vector_property(prop)
     return [
         f"CREATE VERTEX TYPE {name} IF NOT EXISTS",
-        f"CREATE PROPERTY {name}.{EMBEDDING} IF NOT EXISTS ARRAY_OF_FLOATS",
-        f"CREATE INDEX IF NOT EXISTS ON {name} ({EMBEDDING}) LSM_VECTOR "
+        f"CREATE PROPERTY {name}.{prop} IF NOT EXISTS ARRAY_OF_FLOATS",
+        f"CREATE INDEX IF NOT EXISTS ON {name} ({prop}) LSM_VECTOR "
         f"METADATA {{dimensions: {dims}, similarity: 'COSINE'}}",
     ]
 
 
-def arcadedb_vector_index_name(lab: Label) -> str:
-    return f"{lab.value}[{EMBEDDING}]"
+def arcadedb_vector_index_name(lab: Label, prop: str = EMBEDDING) -> str:
+    return f"{lab.value}[{_vector_property(prop)}]"

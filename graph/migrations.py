@@ -46,8 +46,8 @@ BASE_MIGRATIONS: tuple[tuple[str, str], ...] = (
 LEXICAL_MIGRATION = f"lexical:{LEXICAL_VERSION}"
 
 
-def vector_migration_id(lab: Label) -> str:
-    return f"vector:{lab.value}.{cypher.EMBEDDING}"
+def vector_migration_id(lab: Label, prop: str = cypher.EMBEDDING) -> str:
+    return f"vector:{lab.value}.{prop}"
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,14 @@ def detect(driver: neo4j.Driver, database: str | None, *, arcadedb_http: str | N
     return Capabilities(agent, flavour, version, cosine, ddl, vector_indexes(driver, database))
 
 
-def vector_indexes(driver: neo4j.Driver, database: str | None) -> dict[Label, str]:
-    """The vector indexes on ``embedding`` that the server has, by label (whoever made them)."""
+def vector_indexes(driver: neo4j.Driver, database: str | None, prop: str = cypher.EMBEDDING) -> dict[Label, str]:
+    """The vector indexes on ``prop`` that the server has, by label (whoever made them)."""
     indexes: dict[Label, str] = {}
     try:
         for rec in driver.execute_query(cypher.SHOW_VECTOR_INDEXES, database_=database,
                                         routing_=neo4j.RoutingControl.READ).records:
             labels, props = rec["labelsOrTypes"] or [], rec["properties"] or []
-            if len(labels) == 1 and labels[0] in Label._value2member_map_ and list(props) == [cypher.EMBEDDING]:
+            if len(labels) == 1 and labels[0] in Label._value2member_map_ and list(props) == [prop]:
                 indexes[Label(labels[0])] = rec["name"]
     except (ClientError, DatabaseError):
         pass  # no SHOW INDEXES: no vector indexes to use
@@ -158,8 +158,8 @@ def vector_infos(driver: neo4j.Driver, database: str | None, caps: Capabilities)
     infos: dict[Label, VectorInfo] = {}
     for rec in applied(driver, database).values():
         name = rec.get("label")
-        if rec["id"].startswith("vector:") and isinstance(name, str) and name in Label._value2member_map_ \
-                and rec.get("dimensions"):
+        if isinstance(name, str) and name in Label._value2member_map_ and rec.get("dimensions") \
+                and rec["id"] == vector_migration_id(Label(name)):
             lab = Label(name)
             index = rec.get("index")
             existing = caps.vector_indexes.get(lab)
@@ -175,20 +175,22 @@ def vector_infos(driver: neo4j.Driver, database: str | None, caps: Capabilities)
 
 
 def create_vector_index(driver: neo4j.Driver, database: str | None, caps: Capabilities, lab: Label,
-                        dimensions: int, *, arcadedb_http: str | None, auth: tuple[str, str] | None) -> str | None:
-    """Create the vector index of a label the way this server wants it; its name, or None if it cannot."""
+                        dimensions: int, *, arcadedb_http: str | None, auth: tuple[str, str] | None,
+                        prop: str = cypher.EMBEDDING) -> str | None:
+    """Create the vector index on ``prop`` of a label the way this server wants it; its name, or None
+    if it cannot."""
     if caps.vector_ddl == "cypher":
-        name = cypher.neo4j_vector_index_name(lab)
-        driver.execute_query(cypher.neo4j_vector_index(lab, dimensions), database_=database)
+        name = cypher.neo4j_vector_index_name(lab, prop)
+        driver.execute_query(cypher.neo4j_vector_index(lab, dimensions, prop), database_=database)
     elif caps.vector_ddl == "procedure":
-        name = cypher.neo4j_vector_index_name(lab)
-        if name not in caps.vector_indexes.values():
+        name = cypher.neo4j_vector_index_name(lab, prop)
+        if name not in vector_indexes(driver, database, prop).values():
             driver.execute_query(cypher.NEO4J_CREATE_VECTOR_INDEX_PROC, database_=database, name=name,
-                                 label=lab.value, dimensions=int(dimensions))
+                                 label=lab.value, prop=prop, dimensions=int(dimensions))
     elif caps.vector_ddl == "arcadedb-sql" and arcadedb_http:
-        for statement in cypher.arcadedb_vector_index(lab, dimensions):
+        for statement in cypher.arcadedb_vector_index(lab, dimensions, prop):
             arcadedb_sql(arcadedb_http, database, auth, statement)
-        return cypher.arcadedb_vector_index_name(lab)
+        return cypher.arcadedb_vector_index_name(lab, prop)
     else:
         return None
     driver.execute_query(cypher.NEO4J_AWAIT_INDEX, database_=database, name=name, seconds=300)

@@ -29,7 +29,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from graph import cypher, migrations
 from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError
-from graph.lexical import LEXICAL_VERSION, lexical_matrix
+from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, lexical_matrix
 from graph.migrations import Capabilities, VectorInfo
 from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields
@@ -189,6 +189,7 @@ class Neo4jGraphStore:
         self._caps: Capabilities | None = None
         self._vectors: dict[Label, VectorInfo] = {}
         self._vectors_revision: str | None = None  # the revision when _vectors was last read
+        self._lexical_indexes: dict[Label, str | None] = {}  # label -> vector index on _lexical (None: scans)
         self.applied_migrations: list[str] = []  # what the last open applied (empty when up to date)
 
     @classmethod
@@ -262,6 +263,8 @@ class Neo4jGraphStore:
                     self._driver = None
                 raise
             self._caps, self._vectors, self._open = caps, vectors, True
+            with self._guard("creating the lexical vector indexes"):
+                self._ensure_lexical_indexes(driver, caps)
             for lab, info in list(vectors.items()):  # indexes that can be made now but were not before
                 if info.index is None and caps.vector_ddl is not None:
                     self._ensure_vector_index(lab, info.dimensions)
@@ -287,6 +290,32 @@ class Neo4jGraphStore:
         migrations.record(driver, self.database, migrations.LEXICAL_MIGRATION,
                           f"lexical vectors ({LEXICAL_VERSION}) computed from the text of every node")
         return True
+
+    def _ensure_lexical_indexes(self, driver: neo4j.Driver, caps: Capabilities) -> None:
+        """A vector index on ``_lexical`` for every label with text, where the server can make one
+        (the lexical top-k then asks the index instead of scanning every node)."""
+        existing = migrations.vector_indexes(driver, self.database, cypher.LEXICAL)
+        for lab in TEXT_FIELDS:
+            index = existing.get(lab)
+            if index is None and caps.vector_ddl is not None:
+                index = migrations.create_vector_index(driver, self.database, caps, lab, LEXICAL_DIM,
+                                                       arcadedb_http=self.arcadedb_http, auth=self._auth,
+                                                       prop=cypher.LEXICAL)
+                if index is not None:
+                    statement = "; ".join(cypher.arcadedb_vector_index(lab, LEXICAL_DIM, cypher.LEXICAL)) \
+                        if caps.vector_ddl == "arcadedb-sql" else cypher.neo4j_vector_index(lab, LEXICAL_DIM,
+                                                                                             cypher.LEXICAL)
+                    mid = migrations.vector_migration_id(lab, cypher.LEXICAL)
+                    migrations.record(driver, self.database, mid, statement, lab=lab, dimensions=LEXICAL_DIM,
+                                      index=index)
+                    self.applied_migrations.append(mid)
+            self._lexical_indexes[lab] = index
+
+    @property
+    def lexical_indexes(self) -> dict[Label, str | None]:
+        """Labels with text, with the vector index over their lexical vectors (None: exact scans)."""
+        with self._lock:
+            return dict(self._lexical_indexes)
 
     def close(self) -> None:
         with self._lock:
@@ -569,7 +598,14 @@ class Neo4jGraphStore:
         scale = "half" if caps.cosine == "normalised" else "raw"
         found: list[ScoredId] = []
         for lab in wanted:
-            if lab in TEXT_FIELDS:
+            if lab not in TEXT_FIELDS:
+                continue
+            index = self._lexical_indexes.get(lab)
+            if index is not None:
+                recs = self._read(cypher.VECTOR_QUERY, "searching text", index=index, k=k + len(skip),
+                                  vector=q.tolist(), exclude=skip)
+                found.extend((r["id"], raw_cosine(float(r["score"]), "half")) for r in recs if r["score"] is not None)
+            else:
                 recs = self._read(cypher.vector_scan(lab, caps.scan_function, cypher.LEXICAL), "searching text",
                                   k=k, vector=q.tolist(), exclude=skip)
                 found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
