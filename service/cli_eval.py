@@ -9,21 +9,45 @@ from typing import Annotated
 
 import typer
 
-from graph.errors import KomInnError
+from graph.errors import ConfigurationError, KomInnError
+from graph.store import GraphStore
 from service.settings import Settings
+
+EVAL_META_KEY = "eval:corpus"
+
+
+def _corpus_name(task: str, corpus_ids: list[str]) -> str:
+    from recommend.evaluation import TASKS
+
+    digest = hashlib.sha256("\n".join(sorted(corpus_ids)).encode()).hexdigest()[:12]
+    return f"{TASKS[task][0]}-{digest}"
 
 
 def _store_for(settings: Settings, task: str, corpus_ids: list[str]) -> tuple[object, str]:
     """The configured store; for the embedded default, a file of its own per corpus, so that the
-    user's graph is never mixed with evaluation data and a second run reuses the ingested corpus."""
+    user's graph is never mixed with evaluation data and a second run reuses the ingested corpus.
+    On Neo4j the configured database is used (see :func:`_claim`)."""
     if settings.store == "neo4j":
         return settings.build_store(), settings.describe_store()
     from graph.embedded import EmbeddedGraphStore
-    from recommend.evaluation import TASKS
 
-    digest = hashlib.sha256("\n".join(sorted(corpus_ids)).encode()).hexdigest()[:12]
-    path = settings.data_dir / "eval" / f"{TASKS[task][0]}-{digest}.sqlite"
+    path = settings.data_dir / "eval" / f"{_corpus_name(task, corpus_ids)}.sqlite"
     return EmbeddedGraphStore(path), f"embedded store at {path}"
+
+
+def _claim(store: GraphStore, where: str, name: str) -> None:
+    """Evaluate only in an empty database or one that holds this very corpus: never mixed with a real
+    graph (that would pollute it, and its items would compete with the corpus in the rankings)."""
+    held = store.get_meta(EVAL_META_KEY)
+    if held == name:
+        return
+    nodes = store.count_nodes()
+    if nodes:
+        what = f"the evaluation corpus {held}" if held else "a graph that is not an evaluation corpus"
+        raise ConfigurationError(
+            f"{where} holds {nodes} nodes ({what}): kominn eval needs an empty database of its own "
+            f"for {name}; point KOMINN_NEO4J_DATABASE at one")
+    store.set_meta(EVAL_META_KEY, name)
 
 
 def eval_command(
@@ -65,6 +89,8 @@ def eval_command(
         embedder = settings.build_embedder()
         store.open()  # type: ignore[attr-defined]
         try:
+            if settings.store == "neo4j":
+                _claim(store, where, _corpus_name(task, sorted(keep)))  # type: ignore[arg-type]
             typer.echo(f"{task}: {len(corpus_rows)} corpus items, {len(query_rows)} queries; {where}", err=True)
             ev.prepare(task, store, embedder, corpus, keep.__contains__, progress=_Bar)  # type: ignore[arg-type]
             result = ev.run_task(task, store, embedder, corpus, corpus_rows, query_rows, progress=_Bar)  # type: ignore[arg-type]

@@ -54,3 +54,24 @@ def test_eval_needs_queries_or_a_split(tmp_path: Path) -> None:
     """Without --queries or --holdout-fraction, eval says what to give and exits 2."""
     result = runner.invoke(app, ["eval", "t1", "--corpus", str(SHARED_DATA / "difi_tidstyver_2014")])
     assert result.exit_code == 2 and "--holdout-fraction" in result.output
+
+
+def test_eval_on_neo4j_refuses_a_database_holding_another_graph() -> None:
+    """On Neo4j, kominn eval claims an empty database for its corpus and refuses one that holds a real
+    graph or another corpus, saying which database and what to do."""
+    from graph.embedded import EmbeddedGraphStore
+    from graph.errors import ConfigurationError
+    from graph.schema import Label, Node
+    from service.cli_eval import _claim
+
+    with EmbeddedGraphStore(":memory:") as store:
+        _claim(store, "Neo4j at bolt://x", "cordis_h2020-abc")
+        store.upsert([Node("cordis:1", Label.INITIATIVE, {"title": "x"})])
+        _claim(store, "Neo4j at bolt://x", "cordis_h2020-abc")  # the same corpus again: fine
+        wanted = r"bolt://x holds 1 nodes .*cordis_h2020-abc.*KOMINN_NEO4J_DATABASE"
+        with pytest.raises(ConfigurationError, match=wanted):
+            _claim(store, "Neo4j at bolt://x", "difi_tidstyver_2014-def")
+    with EmbeddedGraphStore(":memory:") as store:
+        store.upsert([Node("ini-1", Label.INITIATIVE, {"title": "x"})])
+        with pytest.raises(ConfigurationError, match="not an evaluation corpus"):
+            _claim(store, "Neo4j at bolt://x", "cordis_h2020-abc")
