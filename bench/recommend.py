@@ -26,7 +26,7 @@ from ingest.adapters import cordis_records, tidstyver_records  # noqa: E402
 from ingest.demo import load_demo  # noqa: E402
 from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
 from ingest.pipeline import ingest_records  # noqa: E402
-from recommend.partners import PartnerQuery, PartnerRecommender, fit_partner_model  # noqa: E402
+from recommend.partners import PartnerQuery, PartnerRecommender, learn_and_store  # noqa: E402
 from recommend.similar import Recommender  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -94,8 +94,8 @@ def main() -> None:
                        lambda s: ingest_records(s, embedder, cordis_records(SHARED / "cordis_h2020")))
     rec = Recommender(cordis, embedder)
     partner_rec = PartnerRecommender(cordis, rec)
-    if cordis.get_meta("partner_model") is None:
-        cordis.set_meta("partner_model", fit_partner_model(partner_rec, max_queries=300).to_json())
+    if not partner_rec.model.trained_on:  # none learned yet, or one of an older feature set
+        learn_and_store(cordis, rec, max_queries=300)
         partner_rec = PartnerRecommender(cordis, rec)
     projects = sorted(cordis.iter_nodes(Label.INITIATIVE), key=lambda x: x.id)[::25][:n]
     queries = []
