@@ -524,7 +524,8 @@ class PartnerRecommender:
                 tuple({"id": t, "name": topic_nodes.get(t, t)} for t in topics)))
         parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)
                  if v and not f.startswith("kind_") and not f.endswith("_relative")}
-        return Recommendation(node.id, node.label.value, node.title, round(score, 4), parts, reasons,
+        likelihood = 0.5 * (1.0 + math.tanh(score / 2))  # the model's log-odds as a number in [0, 1]
+        return Recommendation(node.id, node.label.value, node.title, round(likelihood, 4), parts, reasons,
                               None, node.props.get("kind"))
 
 
