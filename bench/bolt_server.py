@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from bench.recommend import pct, timed  # noqa: E402
 from graph.copy import copy_graph  # noqa: E402
 from graph.embedded import EmbeddedGraphStore  # noqa: E402
 from graph.neo4j_store import Neo4jGraphStore  # noqa: E402
@@ -32,20 +33,6 @@ from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
 from recommend.partners import PartnerRecommender  # noqa: E402
 from recommend.similar import Recommender  # noqa: E402
 from tests.arcadedb import ArcadeServer  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] * 1000
-
-
-def timed(fn, items) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for item in items:
-        t0 = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def compare(name: str, embedded: list[float], server: list[float]) -> None:
