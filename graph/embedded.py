@@ -96,27 +96,28 @@ class _Vectors:
     def topk(self, vector: np.ndarray, k: int, labels: AbstractSet[Label] | None,
              exclude: AbstractSet[str]) -> list[ScoredId]:
         n = len(self.ids)
-        if n == 0 or k <= 0:
+        q = _unit_or_none(vector, self.matrix.shape[1])
+        if n == 0 or q is None:
             return []
-        q = np.asarray(vector, dtype=np.float32).ravel()
-        norm = float(np.linalg.norm(q))
-        if norm == 0 or q.shape[0] != self.matrix.shape[1]:
-            return []
-        return _best(self.matrix[:n] @ (q / norm), self.ids, self.row, self.labels[:n], k, labels, exclude)
+        return _best(self.matrix[:n] @ q, self.ids, self.row, self.labels[:n], k, labels, exclude)
 
     def scores(self, vector: np.ndarray, node_ids: Iterable[str]) -> dict[str, float]:
-        q = _unit_or_none(vector, self.matrix.shape[1])
-        rows = [(i, self.row[i]) for i in node_ids if i in self.row]
-        if q is None or not rows:
-            return {}
-        values = self.matrix[[r for _, r in rows]] @ q
-        return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
+        return _row_scores(self.matrix, self.row, _unit_or_none(vector, self.matrix.shape[1]), node_ids)
 
 
 def _unit_or_none(vector: np.ndarray, dim: int) -> np.ndarray | None:
     q = np.asarray(vector, dtype=np.float32).ravel()
     norm = float(np.linalg.norm(q))
     return None if norm == 0 or q.shape[0] != dim else q / norm
+
+
+def _row_scores(matrix: Any, row: dict[str, int], q: np.ndarray | None, node_ids: Iterable[str]) -> dict[str, float]:
+    """``q`` (unit length, or None for nothing) against the rows of the given nodes that have one."""
+    rows = [(i, row[i]) for i in node_ids if i in row]
+    if q is None or not rows:
+        return {}
+    values = matrix[[r for _, r in rows]] @ q
+    return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
 
 
 def _best(scores: np.ndarray, ids: list[str], row: dict[str, int], codes: np.ndarray, k: int,
@@ -186,12 +187,7 @@ class _Lexical:
         return _best(self.matrix @ q, self.ids, self.row, self.codes, k, labels, exclude)
 
     def scores(self, vector: np.ndarray, node_ids: Iterable[str]) -> dict[str, float]:
-        q = _unit_or_none(vector, LEXICAL_DIM)
-        rows = [(i, self.row[i]) for i in node_ids if i in self.row]
-        if q is None or not rows:
-            return {}
-        values = self.matrix[[r for _, r in rows]] @ q
-        return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
+        return _row_scores(self.matrix, self.row, _unit_or_none(vector, LEXICAL_DIM), node_ids)
 
 
 _LABEL_CODES = {label: i for i, label in enumerate(Label)}

@@ -65,6 +65,11 @@ class Capabilities:
     def scan_function(self) -> str:
         return "dot" if self.cosine is None else "cosine"
 
+    @property
+    def scan_scale(self) -> str:
+        """How exact scans score: ``"half"`` ((1+cos)/2) or ``"raw"`` (see neo4j_store.raw_cosine)."""
+        return "half" if self.cosine == "normalised" else "raw"
+
 
 @dataclass
 class VectorInfo:
@@ -195,6 +200,13 @@ def create_vector_index(driver: neo4j.Driver, database: str | None, caps: Capabi
         return None
     driver.execute_query(cypher.NEO4J_AWAIT_INDEX, database_=database, name=name, seconds=300)
     return name
+
+
+def vector_index_statement(caps: Capabilities, lab: Label, dimensions: int, prop: str = cypher.EMBEDDING) -> str:
+    """The DDL that makes (made) the vector index on ``prop`` of a label on this server, as recorded."""
+    if caps.vector_ddl == "arcadedb-sql":
+        return "; ".join(cypher.arcadedb_vector_index(lab, dimensions, prop))
+    return cypher.neo4j_vector_index(lab, dimensions, prop)
 
 
 def arcadedb_sql(base_url: str, database: str | None, auth: tuple[str, str] | None, command: str) -> Any:

@@ -302,9 +302,7 @@ class Neo4jGraphStore:
                                                        arcadedb_http=self.arcadedb_http, auth=self._auth,
                                                        prop=cypher.LEXICAL)
                 if index is not None:
-                    statement = "; ".join(cypher.arcadedb_vector_index(lab, LEXICAL_DIM, cypher.LEXICAL)) \
-                        if caps.vector_ddl == "arcadedb-sql" else cypher.neo4j_vector_index(lab, LEXICAL_DIM,
-                                                                                             cypher.LEXICAL)
+                    statement = migrations.vector_index_statement(caps, lab, LEXICAL_DIM, cypher.LEXICAL)
                     mid = migrations.vector_migration_id(lab, cypher.LEXICAL)
                     migrations.record(driver, self.database, mid, statement, lab=lab, dimensions=LEXICAL_DIM,
                                       index=index)
@@ -395,9 +393,7 @@ class Neo4jGraphStore:
             with self._guard(f"creating the vector index of {lab.value}"):
                 index = migrations.create_vector_index(driver, self.database, self.capabilities, lab, dimensions,
                                                        arcadedb_http=self.arcadedb_http, auth=self._auth)
-                statement = "; ".join(cypher.arcadedb_vector_index(lab, dimensions)) \
-                    if self.capabilities.vector_ddl == "arcadedb-sql" else (
-                        cypher.neo4j_vector_index(lab, dimensions) if index else "")
+                statement = migrations.vector_index_statement(self.capabilities, lab, dimensions) if index else ""
                 migrations.record(driver, self.database, migrations.vector_migration_id(lab), statement,
                                   lab=lab, dimensions=dimensions, index=index)
             self._vectors[lab] = VectorInfo(dimensions, index)
@@ -588,14 +584,14 @@ class Neo4jGraphStore:
             else:
                 recs = self._read(cypher.vector_scan(lab, caps.scan_function), "searching vectors", k=k,
                                   vector=q.tolist(), exclude=skip)
-                scale = "half" if caps.cosine == "normalised" else "raw"
+                scale = caps.scan_scale
             found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
         found.sort(key=lambda t: -t[1])
         return found[:k]
 
     def _lexical_topk(self, q: np.ndarray, k: int, wanted: list[Label], skip: list[str]) -> list[ScoredId]:
         caps = self.capabilities
-        scale = "half" if caps.cosine == "normalised" else "raw"
+        scale = caps.scan_scale
         found: list[ScoredId] = []
         for lab in wanted:
             if lab not in TEXT_FIELDS:
@@ -621,7 +617,7 @@ class Neo4jGraphStore:
         if not ids or not np.any(q):
             return {}
         caps = self.capabilities
-        scale = "half" if caps.cosine == "normalised" else "raw"
+        scale = caps.scan_scale
         prop = cypher.LEXICAL if space == LEXICAL else cypher.EMBEDDING
         out: dict[str, float] = {}
         for chunk in _chunks(ids, self.batch_size):

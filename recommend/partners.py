@@ -228,19 +228,14 @@ class PartnerRecommender:
         if rev != self._revision or len(self._cache) > CACHE_LIMIT:
             self._cache, self._revision = {}, rev
 
-    def _ids(self, kind: str, node_id: str, rel: Rel, direction: Direction) -> list[str]:
+    def _ids(self, kind: str, node_id: str) -> list[str]:
         """Neighbour ids, remembered until the store changes (the same hubs recur across queries)."""
-        key = (kind, node_id)
-        found = self._cache.get(key)
-        if found is None:
-            found = [n.id for _, n in self.store.neighbours(node_id, rel, direction)
-                     if kind != "tagged" or n.label == Label.INITIATIVE]
-            self._cache[key] = found
-        return found
+        self._prefetch(kind, [node_id])
+        return self._cache[(kind, node_id)]
 
     def _prefetch(self, kind: str, node_ids: Iterable[str]) -> None:
         """Read the neighbour ids of many nodes at once (one batched query on Neo4j instead of one per
-        node) into the cache that :meth:`_ids` reads."""
+        node) into the cache that :meth:`_ids` reads; ``kind`` is a key of ``_NEIGHBOURS``."""
         missing = [i for i in dict.fromkeys(node_ids) if (kind, i) not in self._cache]
         if not missing:
             return
@@ -251,10 +246,10 @@ class PartnerRecommender:
                                             if kind != "tagged" or n.label == Label.INITIATIVE]
 
     def _initiatives_of(self, org: str) -> list[str]:
-        return self._ids("initiatives", org, Rel.INVOLVES, Direction.IN)
+        return self._ids("initiatives", org)
 
     def _partners_of(self, initiative: str) -> list[str]:
-        return self._ids("partners", initiative, Rel.INVOLVES, Direction.OUT)
+        return self._ids("partners", initiative)
 
     def _degree_of(self, org: str, skip: str | None = None) -> int:
         """The organisation's number of initiatives, ``skip`` (the initiative asked about) not counted."""
@@ -262,7 +257,7 @@ class PartnerRecommender:
         return len(initiatives) - (1 if skip is not None and skip in initiatives else 0)
 
     def _tagged(self, topic: str) -> list[str]:
-        return self._ids("tagged", topic, Rel.TAGGED, Direction.IN)
+        return self._ids("tagged", topic)
 
     def _family_initiatives(self, topics: Sequence[str]) -> set[str]:
         """Initiatives on any call topic of the same family as the query's call topics (topic codes
