@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,7 @@ class EmbeddedGraphStore:
         self._vectors = _Vectors()
         self._lexical = _Lexical()
         self._degrees: dict[tuple[str, Direction], dict[str, int]] = {}
+        self._linked: dict[tuple[str, Direction, frozenset[Label] | None], dict[str, list[str]]] = {}
         self._degrees_at = -1
         self._data_version = -1
         self._revision = 0
@@ -490,28 +492,34 @@ class EmbeddedGraphStore:
     ) -> dict[str, tuple[list[str], int]]:
         if direction == Direction.BOTH:
             raise ValueError("linked() needs Direction.IN or Direction.OUT")
-        wanted = None if labels is None else set(labels)
+        wanted = None if labels is None else frozenset(labels)
         key = rel.value
         with self._lock:
             self._fresh()
             g = self._graph
             near, back = (g._pred, g._succ) if direction == Direction.IN else (g._succ, g._pred)
+            if self._degrees_at != self._revision:  # remembered until the graph changes
+                self._degrees, self._linked, self._degrees_at = {}, {}, self._revision
+            lists = self._linked.setdefault((key, direction, wanted), {})
             hits: dict[str, list[str]] = {}
-            for a in dict.fromkeys(node_ids):
-                if a not in g:
-                    continue
-                for b, keyed in near[a].items():
-                    if key in keyed and (wanted is None or g._node[b]["node"].label in wanted):
-                        hits.setdefault(b, []).append(a)
-            if self._degrees_at != self._revision:  # degrees are remembered until the graph changes
-                self._degrees, self._degrees_at = {}, self._revision
+            asked = list(dict.fromkeys(node_ids))
+            in_order = all(x < y for x, y in pairwise(asked))  # then each hit list is too
+            for a in asked:
+                found = lists.get(a)
+                if found is None:
+                    if a not in g:
+                        continue
+                    found = lists[a] = [b for b, keyed in near[a].items() if key in keyed
+                                        and (wanted is None or g._node[b]["node"].label in wanted)]
+                for b in found:
+                    hits.setdefault(b, []).append(a)
             degrees = self._degrees.setdefault((key, direction), {})
             out: dict[str, tuple[list[str], int]] = {}
             for b, found in hits.items():
                 d = degrees.get(b)
                 if d is None:
                     d = degrees[b] = sum(1 for keyed in back[b].values() if key in keyed)
-                out[b] = (sorted(found), d)
+                out[b] = (found if in_order else sorted(found), d)
             return out
 
     def find_nodes(

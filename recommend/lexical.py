@@ -17,13 +17,17 @@ def matching_terms(query: str, text: str, limit: int = 5) -> list[str]:
     """Words of ``text`` that the query shares: whole words first, then words sharing a six-letter
     stem with a query word (inflections, compounds), longer words before shorter ones."""
     mine = set(content_words(text))
+    by_stem: dict[str, list[str]] = {}
+    for other in mine:
+        if len(other) >= STEM:
+            by_stem.setdefault(other[:STEM], []).append(other)
     found: dict[str, int] = {}
     for w in set(content_words(query)):
         if w in mine:
             found[w] = 2
-        elif len(w) >= STEM:
-            for other in mine:
-                if other.startswith(w[:STEM]):
-                    found.setdefault(other, 1)
+    for w in set(content_words(query)):
+        if w not in mine and len(w) >= STEM:
+            for other in by_stem.get(w[:STEM], ()):
+                found.setdefault(other, 1)
     ranked = sorted(found, key=lambda t: (-found[t], -len(t), t))
     return ranked[:limit]

@@ -195,26 +195,31 @@ class Recommender:
             owners = store.neighbours_many(candidates, Rel.OWNED_BY)
             candidates = {c for c in candidates
                           if not any(n.id in banned_owners for _, n in owners.get(c, ()))}
-        scored: list[tuple[float, str, dict[str, float]]] = []
+        scored: list[tuple[float, str]] = []
+        span = (high - low) or 1.0
         for cid in candidates:
-            parts = {"dense": round(max(dense.get(cid, 0.0), 0.0), 4),
-                     "lexical": round(max(lexical.get(cid, 0.0), 0.0), 4)}
             score = texts[cid]
             if topic_scores is not None:
-                parts["topic"] = round(topic_scores.get(cid, 0.0), 4)
-                score = w.text * (score - low) / ((high - low) or 1.0) + w.topic * parts["topic"]
-            scored.append((score, cid, parts))
+                score = w.text * (score - low) / span + w.topic * round(topic_scores.get(cid, 0.0), 4)
+            scored.append((score, cid))
         scored.sort(key=lambda t: (-t[0], t[1]))
+
+        def parts_of(cid: str) -> dict[str, float]:
+            parts = {"dense": round(max(dense.get(cid, 0.0), 0.0), 4),
+                     "lexical": round(max(lexical.get(cid, 0.0), 0.0), 4)}
+            if topic_scores is not None:
+                parts["topic"] = round(topic_scores.get(cid, 0.0), 4)
+            return parts
 
         # Fetch nodes only for the head of the ranking, a chunk at a time, skipping hidden ideas.
         head: list[tuple[float, Node, dict[str, float]]] = []
         for start in range(0, len(scored), 2 * k):
             chunk = scored[start : start + 2 * k]
-            found = {n.id: n for n in store.get_many([cid for _, cid, _ in chunk])}
-            for score, cid, parts in chunk:
+            found = {n.id: n for n in store.get_many([cid for _, cid in chunk])}
+            for score, cid in chunk:
                 node = found.get(cid)
                 if node is not None and not self._hidden(node) and len(head) < k:
-                    head.append((score, node, parts))
+                    head.append((score, node, parts_of(cid)))
             if len(head) == k:
                 break
         contexts = self._contexts([node.id for _, node, _ in head])

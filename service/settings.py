@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import ConfigurationError
 from graph.store import GraphStore
-from ingest.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
+from ingest.embedder import DEFAULT_MODEL, DEFAULT_QUERY_MAX_TOKENS, SentenceTransformerEmbedder
 
 
 class ModelSettings(BaseSettings):
@@ -28,6 +28,8 @@ class ModelSettings(BaseSettings):
     passage_prompt: str = ""
     device: str | None = None
     batch_size: int = Field(32, ge=1, le=4096)
+    # Word pieces of a search text the model reads (0: its own limit); see SentenceTransformerEmbedder.
+    query_max_tokens: int = Field(DEFAULT_QUERY_MAX_TOKENS, ge=0, le=8192)
 
 
 class Neo4jSettings(BaseSettings):
@@ -90,7 +92,8 @@ class Settings(BaseSettings):
         """The configured embedder, not yet loaded."""
         m = self.model
         return SentenceTransformerEmbedder(
-            m.name, query_prompt=m.query_prompt, passage_prompt=m.passage_prompt, device=m.device
+            m.name, query_prompt=m.query_prompt, passage_prompt=m.passage_prompt, device=m.device,
+            query_max_tokens=m.query_max_tokens,
         )
 
 

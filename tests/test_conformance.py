@@ -364,6 +364,12 @@ def test_neighbours_many_and_linked(gs: GraphStore) -> None:
         "a": (["t1", "t2"], 2), "b": (["t2"], 2)}
     assert gs.linked(["a"], Rel.TAGGED, Direction.OUT) == {"t1": (["a"], 2), "t2": (["a"], 2)}
     assert gs.linked(["ghost"], Rel.TAGGED) == {}
+    assert gs.linked(["t2", "t1"], Rel.TAGGED)["a"] == (["t1", "t2"], 2)  # topics listed sorted, whatever the order
+    # a later change shows in the next read (nothing stale is remembered)
+    gs.upsert([], [Edge("c", Rel.TAGGED, "t1")])
+    assert gs.linked(["t1", "t2"], Rel.TAGGED, labels=[Label.INITIATIVE])["c"] == (["t1"], 2)
+    gs.delete_edges([Edge("a", Rel.TAGGED, "t1")])
+    assert gs.linked(["t1", "t2"], Rel.TAGGED)["a"] == (["t2"], 1)
 
 
 def test_iterate_and_count_across_pages(gs: GraphStore) -> None:
