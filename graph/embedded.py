@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from graph.errors import StoreUnavailableError
-from graph.lexical import LEXICAL_DIM, lexical_matrix
+from graph.lexical import LEXICAL_DIM, idf_of, lexical_matrix
 from graph.schema import Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, decode_props, encode_props
 
@@ -214,6 +214,7 @@ class EmbeddedGraphStore:
         self._degrees: dict[tuple[str, Direction], dict[str, int]] = {}
         self._linked: dict[tuple[str, Direction, frozenset[Label] | None], dict[str, list[str]]] = {}
         self._degrees_at = -1
+        self._idf: tuple[int, np.ndarray] | None = None
         self._data_version = -1
         self._revision = 0
         self._checked = 0.0
@@ -470,6 +471,15 @@ class EmbeddedGraphStore:
         with self._lock:
             self._fresh()
             return self._space(space).scores(vector, node_ids)
+
+    def lexical_idf(self) -> np.ndarray:
+        """Exact, over every node with text; remembered until the graph changes."""
+        with self._lock:
+            self._fresh()
+            if self._idf is None or self._idf[0] != self._revision:
+                self._lexical.refresh(self._graph)
+                self._idf = (self._revision, idf_of(self._lexical.matrix))
+            return self._idf[1]
 
     def _space(self, space: str) -> _Vectors | _Lexical:
         if space == EMBEDDING:

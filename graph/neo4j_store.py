@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,7 +30,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from graph import cypher, migrations
 from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError
-from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, lexical_matrix
+from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, idf_of, lexical_matrix
 from graph.migrations import Capabilities, VectorInfo
 from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields
@@ -39,6 +40,9 @@ EDGE_RESERVED = frozenset({"_utc"})
 ESCAPE = "_p_"
 _LABELS = Label._value2member_map_
 _RELS = Rel._value2member_map_
+IDF_SAMPLE = 2000  # texts per label behind lexical_idf
+IDF_REFRESH_S = 300.0  # lexical_idf of a graph of IDF_STABLE texts or more is read again at most this often
+IDF_STABLE = 500
 
 
 # --- property encoding -----------------------------------------------------------------------------
@@ -190,6 +194,7 @@ class Neo4jGraphStore:
         self._vectors: dict[Label, VectorInfo] = {}
         self._vectors_revision: str | None = None  # the revision when _vectors was last read
         self._lexical_indexes: dict[Label, str | None] = {}  # label -> vector index on _lexical (None: scans)
+        self._idf: tuple[str, float, np.ndarray, int] | None = None  # (revision, time, idf, texts read)
         self.applied_migrations: list[str] = []  # what the last open applied (empty when up to date)
 
     @classmethod
@@ -626,6 +631,28 @@ class Neo4jGraphStore:
                 if r["score"] is not None:
                     out[r["id"]] = raw_cosine(float(r["score"]), scale)
         return out
+
+    def lexical_idf(self) -> np.ndarray:
+        """From the texts of at most ``IDF_SAMPLE`` nodes per label (the first by id), read on first use
+        and again after the graph has changed. A graph of ``IDF_STABLE`` texts or more is read again at
+        most every ``IDF_REFRESH_S`` seconds: its gram frequencies move slowly, and a search should not
+        wait for a read after every write. A smaller one is cheap to read and may still be filling up."""
+        revision = self.revision()
+        cached = self._idf
+        if cached is not None and (cached[0] == revision or (
+                cached[3] >= IDF_STABLE and time.monotonic() - cached[1] < IDF_REFRESH_S)):
+            return cached[2]
+        texts: list[str] = []
+        for lab in TEXT_FIELDS:
+            recs = self._read(cypher.page_nodes(lab), "reading texts for word weights", after="", limit=IDF_SAMPLE)
+            for rec in recs:
+                node = _node(rec, with_embedding=False)
+                text = node_text(node) if node is not None else ""
+                if text:
+                    texts.append(text)
+        idf = idf_of(lexical_matrix(texts))
+        self._idf = (revision, time.monotonic(), idf, len(texts))
+        return idf
 
     def neighbours_many(
         self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT

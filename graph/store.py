@@ -72,6 +72,11 @@ class GraphStore(Protocol):
     def vector_scores(self, vector: np.ndarray, node_ids: Iterable[str], space: str = EMBEDDING) -> dict[str, float]:
         """Cosine of ``vector`` with the stored vector in ``space`` of each given node that has one."""
 
+    def lexical_idf(self) -> np.ndarray:
+        """The inverse document frequency of each lexical bucket (``graph.lexical.idf_of``) over the
+        store's texts, for weighting lexical queries; all ones for a store without text. A store may
+        compute it from a bounded sample of its texts and keep it a while after writes."""
+
     def neighbours_many(
         self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
     ) -> dict[str, list[tuple[Edge, Node]]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graph.errors import NotFoundError, Problem, ValidationError
-from graph.lexical import lexical_vector
+from graph.lexical import lexical_vector, weighted_query
 from graph.schema import Direction, Label, Node, Rel, node_text
 from graph.store import LEXICAL, GraphStore
 from ingest.embedder import Embedder
@@ -169,7 +169,7 @@ class Recommender:
             banned_owners.add(excluded_owner["id"])
         pool = max(self.candidates, 5 * k)
 
-        lex_q = lexical_vector(text)
+        lex_q = weighted_query(lexical_vector(text), store.lexical_idf())
         dense = dict(store.vector_topk(vector, pool, labels=labels, exclude=exclude))
         lexical = dict(store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL)) \
             if np.any(lex_q) else {}

@@ -20,7 +20,7 @@ from graph import migrations
 from graph.copy import copy_graph
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import NotFoundError
-from graph.lexical import lexical_vector, lexical_vectors
+from graph.lexical import LEXICAL_DIM, idf_of, lexical_matrix, lexical_vector, lexical_vectors
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Direction, Edge, Label, Node, Rel
 from graph.store import LEXICAL, GraphStore
@@ -282,6 +282,22 @@ def test_lexical_topk_and_scores_match_numpy_reference(gs: GraphStore, backend: 
         indexed = backend.kind == "neo4j"
         assert {lab: name is not None for lab, name in gs.lexical_indexes.items()} == {
             lab: indexed for lab in (Label.FOCUS_AREA, Label.ORGANISATION, Label.NEED, Label.INITIATIVE, Label.IDEA)}
+
+
+def test_lexical_idf_weights_rare_grams_over_common_ones(gs: GraphStore) -> None:
+    """lexical_idf counts, over the stored texts, in how many each lexical bucket occurs: a gram of
+    every text weighs 1, one text's own grams weigh more; an empty store weighs everything 1."""
+    empty = gs.lexical_idf()
+    assert empty.shape == (LEXICAL_DIM,) and np.allclose(empty, 1.0)
+    texts = ["Reiseregning i papirskjema", "Reiseregning må signeres", "Reiseregning og Altinn-skjema"]
+    gs.upsert([Node(f"n{j}", Label.NEED, {"title": t}) for j, t in enumerate(texts)]
+              + [Node("t", Label.TOPIC, {"name": "reiseregning"})])  # topics carry no lexical vector
+    idf = gs.lexical_idf()
+    expected = idf_of(lexical_matrix(texts))
+    assert np.allclose(idf, expected, atol=1e-5)
+    common = lexical_vector("reiseregning") > 0
+    rare = (lexical_vector("altinn") > 0) & ~common
+    assert np.allclose(idf[common], 1.0) and idf[rare].min() > 1.5
 
 
 def test_neo4j_database_from_before_lexical_vectors_is_back_filled(arcadedb: ArcadeServer, tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from graph.embedded import EmbeddedGraphStore
-from graph.schema import Direction, Label, Rel, node_text
+from graph.schema import Direction, Label, Node, Rel, node_text
 from graph.text import normalise
 from ingest.embedder import SentenceTransformerEmbedder
-from recommend.similar import Recommender
+from recommend.similar import Recommender, Weights
 from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.slow
@@ -97,3 +97,22 @@ def test_every_stated_reason_is_true(rec: Recommender, demo_store: EmbeddedGraph
                 elif reason.kind == "owner":
                     assert reason.items[0]["id"] == _owner(demo_store, item.id)
     assert checked > 20
+
+
+def test_a_rare_shared_name_outweighs_words_every_report_uses(
+    store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """Lexical matching weighs grams by how rare they are in the store: the one report naming the
+    same system ("Agresso") beats one that repeats words every report uses."""
+    reports = {
+        "n1": "Rapportering til departementet tar tid. Rapportering og rapporter skrives for hånd.",
+        "n2": "Fakturaer godkjennes i Agresso etter utskrift.",
+        **{f"n{j}": f"Rapportering av {w} tar tid" for j, w in enumerate(
+            ["sykefravær", "innkjøp", "reiser", "lønn", "arkiv", "budsjett"], start=3)},
+    }
+    vectors = real_embedder.encode(list(reports.values()))
+    store.upsert([Node(i, Label.NEED, {"title": t}, embedding=v) for (i, t), v in zip(reports.items(), vectors,
+                                                                                         strict=True)])
+    lexical_only = Recommender(store, real_embedder, weights=Weights(dense=0.0, lexical=1.0, topic=0.0))
+    found = lexical_only.similar_to_text("Rapportering i Agresso", k=3, labels=(Label.NEED,))
+    assert found.items[0].id == "n2"
