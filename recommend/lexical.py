@@ -21,12 +21,10 @@ def matching_terms(query: str, text: str, limit: int = 5) -> list[str]:
     for other in mine:
         if len(other) >= STEM:
             by_stem.setdefault(other[:STEM], []).append(other)
-    found: dict[str, int] = {}
-    for w in set(content_words(query)):
-        if w in mine:
-            found[w] = 2
-    for w in set(content_words(query)):
-        if w not in mine and len(w) >= STEM:
+    asked = set(content_words(query))
+    found: dict[str, int] = {w: 2 for w in asked & mine}
+    for w in asked - mine:
+        if len(w) >= STEM:
             for other in by_stem.get(w[:STEM], ()):
                 found.setdefault(other, 1)
     ranked = sorted(found, key=lambda t: (-found[t], -len(t), t))
