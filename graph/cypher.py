@@ -84,6 +84,12 @@ def get_nodes() -> str:
 
 
 @cache
+def get_nodes_no_embedding() -> str:
+    """Nodes by id without their vectors, any label; ``$ids``."""
+    return f"UNWIND $ids AS key\n{find_any('n', 'key', 'key')}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}"
+
+
+@cache
 def node_labels() -> str:
     """The label of each existing node among ``$ids``."""
     return f"UNWIND $ids AS key\n{find_any('n', 'key', 'key')}\nRETURN n.id AS id, labels(n) AS labels"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from itertools import pairwise
@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from graph.errors import StoreUnavailableError
-from graph.lexical import LEXICAL_DIM, idf_of, lexical_matrix
+from graph.lexical import LEXICAL_DIM, WIDE_DIM, idf_of, lexical_matrix, tfidf_cosines, wide_rows
 from graph.schema import Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, decode_props, encode_props
 
@@ -147,11 +147,13 @@ class _Lexical:
     first searched, and only the changed rows are recomputed after writes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rows: Callable[[Sequence[str]], sparse.csr_matrix] = lexical_matrix,
+                 dim: int = LEXICAL_DIM) -> None:
+        self.rows_of, self.dim = rows, dim
         self.ids: list[str] = []
         self.row: dict[str, int] = {}
         self.codes = np.zeros(0, dtype=np.int16)
-        self.matrix: sparse.csr_matrix = sparse.csr_matrix((0, LEXICAL_DIM), dtype=np.float32)
+        self.matrix: sparse.csr_matrix = sparse.csr_matrix((0, dim), dtype=np.float32)
         self.built = False
         self.changed: set[str] = set()
 
@@ -171,14 +173,14 @@ class _Lexical:
             keep = [graph.nodes[i]["node"] for i in self.changed if i in graph]
         texts = [(n, node_text(n)) for n in keep]
         texts = [(n, t) for n, t in texts if t]
-        fresh = lexical_matrix([t for _, t in texts])
+        fresh = self.rows_of([t for _, t in texts])
         for j, (n, _) in enumerate(texts):
             rows[n.id] = (_LABEL_CODES[n.label], fresh[j])
         self.ids = sorted(rows)
         self.row = {i: r for r, i in enumerate(self.ids)}
         self.codes = np.array([rows[i][0] for i in self.ids], dtype=np.int16)
         self.matrix = (sparse.vstack([rows[i][1] for i in self.ids], format="csr", dtype=np.float32)
-                       if self.ids else sparse.csr_matrix((0, LEXICAL_DIM), dtype=np.float32))
+                       if self.ids else sparse.csr_matrix((0, self.dim), dtype=np.float32))
         self.built, self.changed = True, set()
 
     def topk(self, vector: np.ndarray, k: int, labels: set[Label] | None, exclude: set[str]) -> list[ScoredId]:
@@ -211,6 +213,8 @@ class EmbeddedGraphStore:
         self._graph = nx.MultiDiGraph()
         self._vectors = _Vectors()
         self._lexical = _Lexical()
+        self._wide = _Lexical(wide_rows, WIDE_DIM)  # exact TF-IDF rows (graph.lexical.wide_rows)
+        self._wide_idf: tuple[int, np.ndarray] | None = None
         self._degrees: dict[tuple[str, Direction], dict[str, int]] = {}
         self._linked: dict[tuple[str, Direction, frozenset[Label] | None], dict[str, list[str]]] = {}
         self._degrees_at = -1
@@ -281,6 +285,7 @@ class EmbeddedGraphStore:
             for src, rel, dst, props in self.conn.execute("SELECT src, rel, dst, props FROM edges"):
                 graph.add_edge(src, dst, key=rel, edge=Edge(src, Rel(rel), dst, decode_props(props)))
             self._graph, self._vectors, self._lexical = graph, vectors, _Lexical()
+            self._wide = _Lexical(wide_rows, WIDE_DIM)
             self._data_version = self._current_version()
             self._revision += 1
 
@@ -335,6 +340,7 @@ class EmbeddedGraphStore:
                 else:
                     self._vectors.set(node.id, node.label, emb)
             self._lexical.touch(n.id for n in nodes)
+            self._wide.touch(n.id for n in nodes)
             for e in edges:
                 for end in (e.src, e.dst):
                     if end not in self._graph:  # edge to a node another process wrote: resync
@@ -361,6 +367,7 @@ class EmbeddedGraphStore:
                     self._graph.remove_node(node_id)
                 self._vectors.remove(node_id)
             self._lexical.touch(ids)
+            self._wide.touch(ids)
             self._data_version = self._current_version()
             self._revision += 1
             return deleted
@@ -480,6 +487,20 @@ class EmbeddedGraphStore:
                 self._lexical.refresh(self._graph)
                 self._idf = (self._revision, idf_of(self._lexical.matrix))
             return self._idf[1]
+
+    def tfidf_scores(self, text: str, node_ids: Iterable[str]) -> dict[str, float]:
+        """Exact, with document frequencies over every node with text (remembered until the graph changes)."""
+        with self._lock:
+            self._fresh()
+            wide = self._wide
+            wide.refresh(self._graph)
+            if self._wide_idf is None or self._wide_idf[0] != self._revision:
+                self._wide_idf = (self._revision, idf_of(wide.matrix))
+            rows = [(i, wide.row[i]) for i in dict.fromkeys(node_ids) if i in wide.row]
+            if not rows:
+                return {}
+            values = tfidf_cosines(text, wide.matrix[[r for _, r in rows]], self._wide_idf[1])
+            return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
 
     def _space(self, space: str) -> _Vectors | _Lexical:
         if space == EMBEDDING:

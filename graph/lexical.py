@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse.linalg import norm as sparse_norm
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from graph.text import content_words
@@ -73,8 +74,8 @@ def idf_of(matrix: sparse.csr_matrix) -> np.ndarray:
     >>> float(idf.min()) >= 1.0 and idf.shape == (LEXICAL_DIM,)
     True
     """
-    n = matrix.shape[0]
-    df = np.bincount(matrix.indices, minlength=LEXICAL_DIM)[:LEXICAL_DIM] if n else np.zeros(LEXICAL_DIM)
+    n, dim = matrix.shape
+    df = np.bincount(matrix.indices, minlength=dim) if n else np.zeros(dim)
     return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
@@ -86,6 +87,46 @@ def weighted_query(vector: np.ndarray, idf: np.ndarray | None, power: float = ID
     v = vector.astype(np.float64) * np.asarray(idf, dtype=np.float64) ** power
     norm = float(np.linalg.norm(v))
     return (v / norm).astype(np.float32) if norm > 0 else vector
+
+
+# The exact side: a character TF-IDF over a hash space wide enough that grams rarely share a bucket.
+# It scores the candidates the two searches found (GraphStore.tfidf_scores); the 4,096-bucket vectors
+# above find them. Lower-cased text as written, stop words included, like the TF-IDF of EVALUATION.md.
+WIDE_DIM = 2**20
+_WIDE = HashingVectorizer(
+    analyzer="char_wb", ngram_range=(3, 5), n_features=WIDE_DIM, alternate_sign=False, norm=None,
+    lowercase=True, dtype=np.float32,
+)
+
+
+def wide_rows(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Dampened gram counts (1 + log) of ``texts`` in the wide space, one row each, not normalised."""
+    if not texts:
+        return sparse.csr_matrix((0, WIDE_DIM), dtype=np.float32)
+    m = _WIDE.transform(list(texts)).tocsr().astype(np.float32)
+    m.data = 1.0 + np.log(m.data)
+    return m
+
+
+def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
+    """Cosine of the TF-IDF vector of ``query`` with that of each of ``rows`` (``wide_rows`` output),
+    both weighted by ``idf`` (``idf_of`` over the store's wide rows): the same numbers as scikit-learn's
+    ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)`` fitted on the rows'
+    texts, up to the rare shared bucket.
+
+    >>> docs = wide_rows(["reiseregning i papir", "reiseregning i SAP", "altinn-skjema"])
+    >>> [round(float(c), 2) for c in tfidf_cosines("Reiseregning i SAP", docs, idf_of(docs))]
+    [0.69, 1.0, 0.0]
+    """
+    q = wide_rows([query])
+    if rows.shape[0] == 0 or q.nnz == 0:
+        return np.zeros(rows.shape[0], dtype=np.float32)
+    weighted = sparse.csr_matrix(rows, copy=True)
+    weighted.data *= idf[weighted.indices]
+    q.data *= idf[q.indices]
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    values = np.asarray((weighted @ q.T).todense()).ravel() / (np.maximum(norms, 1e-12) * sparse_norm(q))
+    return values.astype(np.float32)
 
 
 def lexical_vector(text: str) -> np.ndarray:

@@ -27,10 +27,11 @@ from typing import Any
 import neo4j
 import numpy as np
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from scipy import sparse
 
 from graph import cypher, migrations
 from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError
-from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, idf_of, lexical_matrix
+from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, idf_of, lexical_matrix, tfidf_cosines, wide_rows
 from graph.migrations import Capabilities, VectorInfo
 from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields
@@ -43,6 +44,7 @@ _RELS = Rel._value2member_map_
 IDF_SAMPLE = 2000  # texts per label behind lexical_idf
 IDF_REFRESH_S = 300.0  # lexical_idf of a graph of IDF_STABLE texts or more is read again at most this often
 IDF_STABLE = 500
+WIDE_CACHE = 50_000  # texts whose gram counts tfidf_scores keeps between searches
 
 
 # --- property encoding -----------------------------------------------------------------------------
@@ -194,7 +196,8 @@ class Neo4jGraphStore:
         self._vectors: dict[Label, VectorInfo] = {}
         self._vectors_revision: str | None = None  # the revision when _vectors was last read
         self._lexical_indexes: dict[Label, str | None] = {}  # label -> vector index on _lexical (None: scans)
-        self._idf: tuple[str, float, np.ndarray, int] | None = None  # (revision, time, idf, texts read)
+        self._idf: tuple[str, float, tuple[np.ndarray, np.ndarray], int] | None = None  # (revision, time, idfs, texts)
+        self._wide_rows: dict[str, tuple[str, sparse.csr_matrix]] = {}  # node id -> (text, gram counts)
         self.applied_migrations: list[str] = []  # what the last open applied (empty when up to date)
 
     @classmethod
@@ -633,10 +636,38 @@ class Neo4jGraphStore:
         return out
 
     def lexical_idf(self) -> np.ndarray:
-        """From the texts of at most ``IDF_SAMPLE`` nodes per label (the first by id), read on first use
-        and again after the graph has changed. A graph of ``IDF_STABLE`` texts or more is read again at
-        most every ``IDF_REFRESH_S`` seconds: its gram frequencies move slowly, and a search should not
-        wait for a read after every write. A smaller one is cheap to read and may still be filling up."""
+        """From a sample of the graph's texts: see :meth:`_text_weights`."""
+        return self._text_weights()[0]
+
+    def tfidf_scores(self, text: str, node_ids: Iterable[str]) -> dict[str, float]:
+        """Computed here from the given nodes' texts (one read per page of ids, vectors left on the
+        server), with the document frequencies of :meth:`_text_weights`. The gram counts of a text are
+        kept for the next search (up to ``WIDE_CACHE`` texts), keyed by node and text."""
+        texts: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(node_ids)), self.batch_size):
+            for rec in self._read(cypher.get_nodes_no_embedding(), "reading texts", ids=chunk):
+                node = _node(rec, with_embedding=False)
+                if node is not None and (body := node_text(node)):
+                    texts[node.id] = body
+        if not texts:
+            return {}
+        cache = self._wide_rows
+        fresh = [i for i, body in texts.items() if cache.get(i, (None,))[0] != body]
+        if len(cache) + len(fresh) > WIDE_CACHE:
+            cache.clear()
+        for i, row in zip(fresh, wide_rows([texts[i] for i in fresh]), strict=True):
+            cache[i] = (texts[i], row)
+        ids = list(texts)
+        rows = sparse.vstack([cache[i][1] for i in ids], format="csr")
+        values = tfidf_cosines(text, rows, self._text_weights()[1])
+        return {i: float(v) for i, v in zip(ids, values, strict=True)}
+
+    def _text_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse document frequencies (4,096 buckets, and the wide space) from the texts of at most
+        ``IDF_SAMPLE`` nodes per label (the first by id), read on first use and again after the graph
+        has changed. A graph of ``IDF_STABLE`` texts or more is read again at most every
+        ``IDF_REFRESH_S`` seconds: its gram frequencies move slowly, and a search should not wait for a
+        read after every write. A smaller one is cheap to read and may still be filling up."""
         revision = self.revision()
         cached = self._idf
         if cached is not None and (cached[0] == revision or (
@@ -650,9 +681,9 @@ class Neo4jGraphStore:
                 text = node_text(node) if node is not None else ""
                 if text:
                     texts.append(text)
-        idf = idf_of(lexical_matrix(texts))
-        self._idf = (revision, time.monotonic(), idf, len(texts))
-        return idf
+        weights = (idf_of(lexical_matrix(texts)), idf_of(wide_rows(texts)))
+        self._idf = (revision, time.monotonic(), weights, len(texts))
+        return weights
 
     def neighbours_many(
         self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT

@@ -15,9 +15,9 @@ SAME_NEED_BONUS = 0.12
 # Fused-score threshold above which an existing idea or initiative is shown as a possible duplicate.
 # Calibrated on two sets: the demo data's planted duplicates and idea -> initiative links
 # (recommend.reuse.calibrate_threshold, tests/test_reuse.py): precision 1.00 at recall 0.88; and
-# real Tidstyver reports judged for "the same concrete problem" (bench/duplicates.py): precision 0.92 at
-# recall 0.63 among each report's best five from other ministries.
-DUPLICATE_THRESHOLD = 0.54
+# real Tidstyver reports judged for "the same concrete problem" (bench/duplicates.py): precision 0.95 at
+# recall 0.54 among each report's best five from other ministries.
+DUPLICATE_THRESHOLD = 0.44
 
 
 def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60) -> SimilarResult:

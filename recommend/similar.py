@@ -38,8 +38,8 @@ class Weights:
     ``topic`` times itself to ``text`` times the min-max-scaled text score.
     """
 
-    dense: float = 0.5
-    lexical: float = 0.5
+    dense: float = 0.3
+    lexical: float = 0.7
     text: float = 0.5
     topic: float = 1.0
     neighbours: int = 20
@@ -174,7 +174,8 @@ class Recommender:
         lexical = dict(store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL)) \
             if np.any(lex_q) else {}
         candidates = (set(dense) | set(lexical)) - exclude
-        self._fill(vector, lex_q, candidates, dense, lexical)
+        lexical = {}  # the 4,096-bucket search only finds candidates; their lexical score is exact
+        self._fill(text, vector, candidates, dense, lexical)
 
         def text_score(cid: str) -> float:
             return w.dense * max(dense.get(cid, 0.0), 0.0) + w.lexical * max(lexical.get(cid, 0.0), 0.0)
@@ -187,7 +188,7 @@ class Recommender:
             ranked = sorted((c for c, sc in topic_scores.items() if sc > 0 and c not in exclude),
                             key=lambda c: (-topic_scores[c], c))
             added = set(ranked[:TOPIC_CANDIDATES]) - candidates
-            self._fill(vector, lex_q, added, dense, lexical)
+            self._fill(text, vector, added, dense, lexical)
             candidates |= added
         texts = {cid: text_score(cid) for cid in candidates}
         low, high = (min(texts.values()), max(texts.values())) if texts else (0.0, 1.0)
@@ -235,16 +236,18 @@ class Recommender:
             notes=notes,
         )
 
-    def _fill(self, vector: np.ndarray, lex_q: np.ndarray, ids: Iterable[str],
+    def _fill(self, text: str, vector: np.ndarray, ids: Iterable[str],
               dense: dict[str, float], lexical: dict[str, float]) -> None:
-        """Scores of candidates that one of the two top-k searches did not return, from the store."""
+        """Scores of candidates not scored yet, from the store: embedding cosines that the top-k
+        search did not return, and exact lexical (TF-IDF) scores."""
         ids = set(ids)
         missing = sorted(ids - dense.keys())
         if missing:
             dense.update(self.store.vector_scores(vector, missing))
         missing = sorted(ids - lexical.keys())
-        if missing and np.any(lex_q):
-            lexical.update(self.store.vector_scores(lex_q, missing, space=LEXICAL))
+        if missing:
+            scores = self.store.tfidf_scores(text, missing)
+            lexical.update({i: scores.get(i, 0.0) for i in missing})
 
     def _predict_topics(
         self, candidates: set[str], text_score: Callable[[str], float], labels: tuple[Label, ...]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from graph import migrations
 from graph.copy import copy_graph
@@ -298,6 +299,24 @@ def test_lexical_idf_weights_rare_grams_over_common_ones(gs: GraphStore) -> None
     common = lexical_vector("reiseregning") > 0
     rare = (lexical_vector("altinn") > 0) & ~common
     assert np.allclose(idf[common], 1.0) and idf[rare].min() > 1.5
+
+
+def test_tfidf_scores_equal_a_character_tfidf_fitted_on_the_stored_texts(gs: GraphStore) -> None:
+    """tfidf_scores gives, for the asked nodes with text, the cosine a character TF-IDF (3-5-grams,
+    dampened counts) fitted on all stored texts gives; nodes without text and unknown ids get nothing."""
+    texts = {"n0": "Reiseregning i papirskjema", "n1": "Reiseregning i SAP må signeres",
+             "n2": "Altinn-skjema for sykefravær", "n3": "Sykefravær rapporteres to ganger"}
+    gs.upsert([Node(i, Label.NEED, {"title": t}) for i, t in texts.items()]
+              + [Node("org", Label.ORGANISATION, {"name": "Etat"}), Node("t", Label.TOPIC, {"name": "skjema"})])
+    query = "reiseregning i SAP"
+    tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(list(texts.values()))
+    ref = (tfidf.transform(list(texts.values())) @ tfidf.transform([query]).T).toarray().ravel()
+    got = gs.tfidf_scores(query, ["n0", "n1", "n2", "n3", "org", "t", "ghost"])
+    assert set(got) == set(texts)
+    assert np.allclose([got[i] for i in texts], ref, atol=1e-4)
+    assert got["n1"] > got["n0"] > 0 and got["n2"] == 0
+    gs.upsert([Node("n4", Label.NEED, {"title": "Reiseregning i SAP"})])  # a later write is scored at once
+    assert gs.tfidf_scores(query, ["n4"])["n4"] == pytest.approx(1.0, abs=1e-4)
 
 
 def test_neo4j_database_from_before_lexical_vectors_is_back_filled(arcadedb: ArcadeServer, tmp_path: Path) -> None:
