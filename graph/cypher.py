@@ -78,15 +78,10 @@ _NODE_FIELDS_NO_EMB = ("{v}.id AS id, labels({v}) AS labels, {v} {{.*, " + EMBED
 
 
 @cache
-def get_nodes() -> str:
-    """Nodes by id (with embeddings), any label; ``$ids``."""
-    return f"UNWIND $ids AS key\n{find_any('n', 'key', 'key')}\nRETURN {_NODE_FIELDS.format(v='n')}"
-
-
-@cache
-def get_nodes_no_embedding() -> str:
-    """Nodes by id without their vectors, any label; ``$ids``."""
-    return f"UNWIND $ids AS key\n{find_any('n', 'key', 'key')}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}"
+def get_nodes(with_embedding: bool = True) -> str:
+    """Nodes by id, any label, with their embeddings or without any vector; ``$ids``."""
+    fields = _NODE_FIELDS if with_embedding else _NODE_FIELDS_NO_EMB
+    return f"UNWIND $ids AS key\n{find_any('n', 'key', 'key')}\nRETURN {fields.format(v='n')}"
 
 
 @cache

@@ -645,7 +645,7 @@ class Neo4jGraphStore:
         kept for the next search (up to ``WIDE_CACHE`` texts), keyed by node and text."""
         texts: dict[str, str] = {}
         for chunk in _chunks(sorted(set(node_ids)), self.batch_size):
-            for rec in self._read(cypher.get_nodes_no_embedding(), "reading texts", ids=chunk):
+            for rec in self._read(cypher.get_nodes(with_embedding=False), "reading texts", ids=chunk):
                 node = _node(rec, with_embedding=False)
                 if node is not None and (body := node_text(node)):
                     texts[node.id] = body
@@ -668,10 +668,11 @@ class Neo4jGraphStore:
         has changed. A graph of ``IDF_STABLE`` texts or more is read again at most every
         ``IDF_REFRESH_S`` seconds: its gram frequencies move slowly, and a search should not wait for a
         read after every write. A smaller one is cheap to read and may still be filling up."""
-        revision = self.revision()
         cached = self._idf
-        if cached is not None and (cached[0] == revision or (
-                cached[3] >= IDF_STABLE and time.monotonic() - cached[1] < IDF_REFRESH_S)):
+        if cached is not None and cached[3] >= IDF_STABLE and time.monotonic() - cached[1] < IDF_REFRESH_S:
+            return cached[2]  # without a round trip for the revision: a search asks more than once
+        revision = self.revision()
+        if cached is not None and cached[0] == revision:
             return cached[2]
         texts: list[str] = []
         for lab in TEXT_FIELDS:

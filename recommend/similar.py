@@ -171,10 +171,10 @@ class Recommender:
 
         lex_q = weighted_query(lexical_vector(text), store.lexical_idf())
         dense = dict(store.vector_topk(vector, pool, labels=labels, exclude=exclude))
-        lexical = dict(store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL)) \
-            if np.any(lex_q) else {}
-        candidates = (set(dense) | set(lexical)) - exclude
-        lexical = {}  # the 4,096-bucket search only finds candidates; their lexical score is exact
+        found_lexically = store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL) \
+            if np.any(lex_q) else []
+        candidates = (set(dense) | {i for i, _ in found_lexically}) - exclude
+        lexical: dict[str, float] = {}  # the 4,096-bucket search only finds candidates; their score is exact
         self._fill(text, vector, candidates, dense, lexical)
 
         def text_score(cid: str) -> float:
