@@ -4,6 +4,10 @@
 'økt bruk av led-lys'
 >>> words("Sykkelparkering ved Fjordvik stasjon")
 ['sykkelparkering', 'ved', 'fjordvik', 'stasjon']
+>>> reads_as_english("Smart cities and communities for the energy transition")
+True
+>>> reads_as_english("Biogass fra matavfall til kommunens busser"), reads_as_english("Digital postkasse")
+(False, False)
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ STOPWORDS = frozenset(
     somt somme um upp vere vore verte vort varte vart the of and to in for on with by an is are be
     bør må får gjøre får får mer mest nye ny nytt flere""".split()
 )
+
+
+# Function words of one language and not the other, to tell English text from Norwegian.
+_ENGLISH = frozenset("""the of and to in on with from is are be been this that these which their its into
+    through towards using based will would can an or not""".split())
+_NORWEGIAN = frozenset("""og i er det som på til av med en et ikke å den fra ved om har skal kan vi seg eller
+    mellom etter blir være også når hvor mot ein eit ikkje frå vere dei""".split())
+
+
+def reads_as_english(text: str) -> bool:
+    """True when English function words outnumber Norwegian ones in ``text`` (so a text with none
+    of either, such as a bare title of nouns, does not read as English)."""
+    tokens = words(text)
+    english = sum(1 for w in tokens if w in _ENGLISH)
+    norwegian = sum(1 for w in tokens if w in _NORWEGIAN)
+    return english > norwegian
 
 
 def strip_html(text: str) -> str:

@@ -9,7 +9,7 @@ items tagged with those topics (``GraphStore.linked``), the owners, and the cont
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from graph.errors import NotFoundError, Problem, ValidationError
 from graph.lexical import lexical_vector, weighted_query
 from graph.schema import Direction, Label, Node, Rel, node_text
 from graph.store import LEXICAL, GraphStore
+from graph.text import reads_as_english
 from ingest.embedder import Embedder
 from recommend.lexical import matching_terms
 from recommend.types import Reason, Recommendation, SimilarResult
@@ -33,15 +34,30 @@ class Weights:
     """How the parts add up.
 
     ``dense`` and ``lexical`` make the text score. Where items carry topics, the topics of the
-    ``neighbours`` closest items by text (weighted by their score to the power ``power``) predict
-    the query's topics, and each item's expected topic overlap (Jaccard) with that prediction adds
-    ``topic`` times itself to ``text`` times the min-max-scaled text score.
+    ``neighbours`` closest items predict the query's topics, and each item's expected topic overlap
+    (Jaccard) with that prediction adds ``topic`` times itself to ``text`` times the min-max-scaled
+    text score. The neighbours are chosen and weighted (their score to the power ``power``) by a
+    text score of their own: ``neighbour_dense`` of the embedding cosine and the rest of the lexical
+    score.
+
+    The embedding model is English-trained, so these weights lean on the lexical side; a query that
+    reads as English (:func:`graph.text.reads_as_english`) uses ``english_dense`` of the embedding
+    in both scores instead (and the rest lexical).
     """
 
     dense: float = 0.3
     lexical: float = 0.7
-    text: float = 0.5
+    text: float = 1.0
     topic: float = 1.0
+    neighbour_dense: float = 0.0
+    english_dense: float | None = 0.5
+
+    def for_text(self, text: str) -> Weights:
+        """The weights a query text is scored with."""
+        if self.english_dense is None or not reads_as_english(text):
+            return self
+        e = self.english_dense
+        return replace(self, dense=e, lexical=1.0 - e, neighbour_dense=e)
     neighbours: int = 20
     power: float = 3.0
 
@@ -151,7 +167,7 @@ class Recommender:
         exclude_ids: set[str] | None = None,
         use_topics: bool = True,
     ) -> SimilarResult:
-        store, w = self.store, self.weights
+        store, w = self.store, self.weights.for_text(text)
         notes: list[str] = []
         excluded_owner = None
         if cross_silo:
@@ -183,7 +199,11 @@ class Recommender:
         predicted: dict[str, float] = {}
         topic_scores: dict[str, float] | None = None
         if use_topics and w.topic > 0:
-            predicted, topic_scores = self._predict_topics(candidates, text_score, labels)
+            def neighbour_score(cid: str) -> float:
+                return (w.neighbour_dense * max(dense.get(cid, 0.0), 0.0)
+                        + (1.0 - w.neighbour_dense) * max(lexical.get(cid, 0.0), 0.0))
+
+            predicted, topic_scores = self._predict_topics(candidates, neighbour_score, labels)
         if topic_scores is not None:
             ranked = sorted((c for c, sc in topic_scores.items() if sc > 0 and c not in exclude),
                             key=lambda c: (-topic_scores[c], c))

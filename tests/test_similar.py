@@ -116,3 +116,21 @@ def test_a_rare_shared_name_outweighs_words_every_report_uses(
     lexical_only = Recommender(store, real_embedder, weights=Weights(dense=0.0, lexical=1.0, topic=0.0))
     found = lexical_only.similar_to_text("Rapportering i Agresso", k=3, labels=(Label.NEED,))
     assert found.items[0].id == "n2"
+
+
+@pytest.mark.parametrize(("query", "dense"), [
+    ("Reuse of food waste as biogas for the municipal buses", 0.5),
+    ("Biogass fra matavfall til kommunens busser", 0.3),
+])
+def test_the_text_score_leans_on_the_embedding_only_for_english_queries(
+    rec: Recommender, query: str, dense: float
+) -> None:
+    """The embedding model is English-trained: an English query's text score is half embedding and
+    half character grams, a Norwegian one's 0.3 embedding and 0.7 grams (scores are the text score
+    when topics are off)."""
+    plain = Recommender(rec.store, rec.embedder, weights=Weights(topic=0.0))
+    found = plain.similar_to_text(query, k=5, labels=(Label.INITIATIVE, Label.IDEA))
+    assert found.items
+    for item in found.items:
+        expected = dense * item.parts["dense"] + (1 - dense) * item.parts["lexical"]
+        assert item.score == pytest.approx(expected, abs=2e-4)
