@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from graph.errors import StoreUnavailableError
-from graph.lexical import LEXICAL_DIM, WIDE_DIM, idf_of, lexical_matrix, tfidf_cosines, wide_rows
+from graph.lexical import LEXICAL_DIM, WIDE_COLUMNS, idf_of, lexical_matrix, tfidf_cosines, wide_rows
 from graph.schema import Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, decode_props, encode_props
 
@@ -213,7 +213,7 @@ class EmbeddedGraphStore:
         self._graph = nx.MultiDiGraph()
         self._vectors = _Vectors()
         self._lexical = _Lexical()
-        self._wide = _Lexical(wide_rows, WIDE_DIM)  # exact TF-IDF rows (graph.lexical.wide_rows)
+        self._wide = _Lexical(wide_rows, WIDE_COLUMNS)  # exact TF-IDF rows (graph.lexical.wide_rows)
         self._wide_idf: tuple[int, np.ndarray] | None = None
         self._degrees: dict[tuple[str, Direction], dict[str, int]] = {}
         self._linked: dict[tuple[str, Direction, frozenset[Label] | None], dict[str, list[str]]] = {}
@@ -285,7 +285,7 @@ class EmbeddedGraphStore:
             for src, rel, dst, props in self.conn.execute("SELECT src, rel, dst, props FROM edges"):
                 graph.add_edge(src, dst, key=rel, edge=Edge(src, Rel(rel), dst, decode_props(props)))
             self._graph, self._vectors, self._lexical = graph, vectors, _Lexical()
-            self._wide = _Lexical(wide_rows, WIDE_DIM)
+            self._wide = _Lexical(wide_rows, WIDE_COLUMNS)
             self._data_version = self._current_version()
             self._revision += 1
 

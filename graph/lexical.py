@@ -89,34 +89,73 @@ def weighted_query(vector: np.ndarray, idf: np.ndarray | None, power: float = ID
     return (v / norm).astype(np.float32) if norm > 0 else vector
 
 
-# The exact side: a character TF-IDF over a hash space wide enough that grams rarely share a bucket.
-# It scores the candidates the two searches found (GraphStore.tfidf_scores); the 4,096-bucket vectors
-# above find them. Lower-cased text as written, stop words included, like the TF-IDF of EVALUATION.md.
+# The exact side scores the candidates the two searches found (GraphStore.tfidf_scores); the
+# 4,096-bucket vectors above find them. It is two TF-IDFs over hash spaces wide enough that terms
+# rarely share a bucket, side by side in one sparse row:
+# - character 3-5-grams of the lower-cased text as written, stop words included, like the TF-IDF of
+#   EVALUATION.md (the first WIDE_DIM columns);
+# - word stems, the first STEM letters of each content word (the next STEM_DIM columns). They match
+#   inflections and compounds of the same names ("reiseregning", "reiseregningen",
+#   "reiseregningsskjema") as whole words, where most character grams of a long text are shared by
+#   many texts.
+# A candidate's score is CHAR_SHARE times the cosine of the character parts plus the rest times the
+# cosine of the stem parts. Measured on the judged "same concrete problem" sample
+# (bench/duplicates.py), the stems lifted nDCG@10 by about 0.04 with T1 unchanged.
 WIDE_DIM = 2**20
+STEM_DIM = 2**18
+WIDE_COLUMNS = WIDE_DIM + STEM_DIM
+STEM = 6
+CHAR_SHARE = 0.5
 _WIDE = HashingVectorizer(
     analyzer="char_wb", ngram_range=(3, 5), n_features=WIDE_DIM, alternate_sign=False, norm=None,
     lowercase=True, dtype=np.float32,
 )
 
 
+def word_stems(text: str) -> list[str]:
+    """The first ``STEM`` letters of each content word of ``text``.
+
+    >>> word_stems("Reiseregningen må signeres i SAP")
+    ['reiser', 'signer', 'sap']
+    """
+    return [w[:STEM] for w in content_words(text)]
+
+
+_STEMS = HashingVectorizer(
+    analyzer=word_stems, n_features=STEM_DIM, alternate_sign=False, norm=None, dtype=np.float32,
+)
+
+
 def wide_rows(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Dampened gram counts (1 + log) of ``texts`` in the wide space, one row each, not normalised."""
+    """Dampened counts (1 + log) of the character grams and word stems of ``texts``, one row each
+    (``WIDE_COLUMNS`` wide), not normalised."""
     if not texts:
-        return sparse.csr_matrix((0, WIDE_DIM), dtype=np.float32)
-    m = _WIDE.transform(list(texts)).tocsr().astype(np.float32)
+        return sparse.csr_matrix((0, WIDE_COLUMNS), dtype=np.float32)
+    texts = list(texts)
+    m = sparse.hstack([_WIDE.transform(texts), _STEMS.transform(texts)], format="csr", dtype=np.float32)
     m.data = 1.0 + np.log(m.data)
     return m
 
 
-def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
-    """Cosine of the TF-IDF vector of ``query`` with that of each of ``rows`` (``wide_rows`` output),
-    both weighted by ``idf`` (``idf_of`` over the store's wide rows): the same numbers as scikit-learn's
-    ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)`` fitted on the rows'
-    texts, up to the rare shared bucket.
+def _block_cosines(rows: sparse.csr_matrix, query: sparse.csr_matrix) -> np.ndarray:
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    q_norm = sparse_norm(query)
+    if q_norm == 0:
+        return np.zeros(rows.shape[0], dtype=np.float64)
+    return np.asarray((rows @ query.T).todense()).ravel() / (np.maximum(norms, 1e-12) * q_norm)
 
-    >>> docs = wide_rows(["reiseregning i papir", "reiseregning i SAP", "altinn-skjema"])
+
+def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
+    """The exact lexical score of ``query`` against each of ``rows`` (``wide_rows`` output), both
+    weighted by ``idf`` (``idf_of`` over the store's wide rows): ``CHAR_SHARE`` times the cosine of
+    the character parts plus the rest times that of the stem parts. Each cosine is the number
+    scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` gives when fitted on the rows' texts (with
+    ``analyzer="char_wb", ngram_range=(3, 5)``, and with ``analyzer=word_stems``), up to the rare
+    shared bucket.
+
+    >>> docs = wide_rows(["reiseregning i papir", "reiseregningen i SAP", "altinn-skjema"])
     >>> [round(float(c), 2) for c in tfidf_cosines("Reiseregning i SAP", docs, idf_of(docs))]
-    [0.69, 1.0, 0.0]
+    [0.53, 0.9, 0.0]
     """
     q = wide_rows([query])
     if rows.shape[0] == 0 or q.nnz == 0:
@@ -124,9 +163,9 @@ def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray) -> np.nd
     weighted = sparse.csr_matrix(rows, copy=True)
     weighted.data *= idf[weighted.indices]
     q.data *= idf[q.indices]
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-    values = np.asarray((weighted @ q.T).todense()).ravel() / (np.maximum(norms, 1e-12) * sparse_norm(q))
-    return values.astype(np.float32)
+    chars = _block_cosines(weighted[:, :WIDE_DIM], q[:, :WIDE_DIM])
+    stems = _block_cosines(weighted[:, WIDE_DIM:], q[:, WIDE_DIM:])
+    return (CHAR_SHARE * chars + (1.0 - CHAR_SHARE) * stems).astype(np.float32)
 
 
 def lexical_vector(text: str) -> np.ndarray:

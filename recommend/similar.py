@@ -45,8 +45,8 @@ class Weights:
     in both scores instead (and the rest lexical).
     """
 
-    dense: float = 0.3
-    lexical: float = 0.7
+    dense: float = 0.2
+    lexical: float = 0.8
     text: float = 1.0
     topic: float = 1.0
     neighbour_dense: float = 0.0

@@ -21,7 +21,15 @@ from graph import migrations
 from graph.copy import copy_graph
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import NotFoundError
-from graph.lexical import LEXICAL_DIM, idf_of, lexical_matrix, lexical_vector, lexical_vectors
+from graph.lexical import (
+    CHAR_SHARE,
+    LEXICAL_DIM,
+    idf_of,
+    lexical_matrix,
+    lexical_vector,
+    lexical_vectors,
+    word_stems,
+)
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Direction, Edge, Label, Node, Rel
 from graph.store import LEXICAL, GraphStore
@@ -301,16 +309,20 @@ def test_lexical_idf_weights_rare_grams_over_common_ones(gs: GraphStore) -> None
     assert np.allclose(idf[common], 1.0) and idf[rare].min() > 1.5
 
 
-def test_tfidf_scores_equal_a_character_tfidf_fitted_on_the_stored_texts(gs: GraphStore) -> None:
-    """tfidf_scores gives, for the asked nodes with text, the cosine a character TF-IDF (3-5-grams,
-    dampened counts) fitted on all stored texts gives; nodes without text and unknown ids get nothing."""
-    texts = {"n0": "Reiseregning i papirskjema", "n1": "Reiseregning i SAP må signeres",
+def test_tfidf_scores_equal_a_character_and_a_word_stem_tfidf_fitted_on_the_stored_texts(gs: GraphStore) -> None:
+    """tfidf_scores gives, for the asked nodes with text, the blend of the cosines that a character
+    TF-IDF (3-5-grams) and a TF-IDF of word stems (dampened counts) fitted on all stored texts give;
+    nodes without text and unknown ids get nothing."""
+    texts = {"n0": "Reiseregning i papirskjema", "n1": "Reiseregningen i SAP må signeres",
              "n2": "Altinn-skjema for sykefravær", "n3": "Sykefravær rapporteres to ganger"}
     gs.upsert([Node(i, Label.NEED, {"title": t}) for i, t in texts.items()]
               + [Node("org", Label.ORGANISATION, {"name": "Etat"}), Node("t", Label.TOPIC, {"name": "skjema"})])
     query = "reiseregning i SAP"
-    tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(list(texts.values()))
-    ref = (tfidf.transform(list(texts.values())) @ tfidf.transform([query]).T).toarray().ravel()
+    ref = np.zeros(len(texts))
+    for share, vectorizer in ((CHAR_SHARE, TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+                              (1 - CHAR_SHARE, TfidfVectorizer(analyzer=word_stems, sublinear_tf=True))):
+        vectorizer.fit(list(texts.values()))
+        ref += share * (vectorizer.transform(list(texts.values())) @ vectorizer.transform([query]).T).toarray().ravel()
     got = gs.tfidf_scores(query, ["n0", "n1", "n2", "n3", "org", "t", "ghost"])
     assert set(got) == set(texts)
     assert np.allclose([got[i] for i in texts], ref, atol=1e-4)
