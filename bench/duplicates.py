@@ -3,21 +3,25 @@ of our own split, and the duplicate check's precision and recall on real reports
 
     .venv/bin/python bench/duplicates.py [--data-dir kominn-data]
 
-``bench/data/tidstyver_duplicates_seed1.tsv`` grades 1,288 (query report, other report) pairs of
+``bench/data/tidstyver_duplicates_seed1.tsv`` grades 1,762 (query report, other report) pairs of
 ``difi_tidstyver_2014`` (tab-separated: query id, report id, grade; the data set's own ids):
 
 - the queries are 60 reports drawn at random from the held-out side of
-  ``kominn eval t1 --holdout-fraction 0.15 --seed 1``; the reports judged for each are the union of
-  the 8 best other-ministry reports of four searches (KomInn as of 2026-11-22 with and without
-  topics, a character TF-IDF and all-MiniLM-L6-v2 alone), in id order, so no judge saw which search
-  found what;
+  ``kominn eval t1 --holdout-fraction 0.15 --seed 1``;
+- the reports judged for each were pooled in two rounds, each listed in id order so that no judge saw
+  which search found what: first (1,288 pairs) the union of the 8 best other-ministry reports of four
+  searches (KomInn as of 2026-11-22 with and without topics, a character TF-IDF and
+  all-MiniLM-L6-v2 alone); then (474 pairs) the reports not judged yet among the 10 best of the
+  searches tried on 2026-11-23 (KomInn with word stems at three blends, with and without topics, and
+  a TF-IDF of word stems alone);
 - grades follow EVALUATION.md: 2 = the same concrete problem (same system, form, rule or reporting
   duty, and the same complaint about it), 1 = the same concrete object with another complaint, or the
   same complaint about an equivalent object, 0 = a shared category at most;
 - they were given by AI assistants of the team who read every pair. A sample, pooled from the
-  searches of that day: reports none of them found count as 0.
+  searches of those days: reports none of them found count as 0, so a new search that finds
+  unjudged reports should have them judged before its figures are compared.
 
-Printed, over the 26 queries with at least one report graded 1 or more: nDCG@10 (the grades as gains)
+Printed, over the queries with at least one report graded 1 or more (28): nDCG@10 (the grades as gains)
 and P@5 (grade >= 1) of KomInn's similar search and of a character TF-IDF (3-5-grams, fitted on the
 corpus in this run: the reference); then precision and recall of the duplicate check's rule
 (``score >= DUPLICATE_THRESHOLD`` among each query's best 5, text only) against grade 2 and grade >= 1.
@@ -124,7 +128,9 @@ def main() -> None:
     for name, ranked in runs.items():
         m = np.array([ndcg_and_p5(r, judged[q["id"]]) for r, q in zip(ranked, queries, strict=True)])
         results[name] = m.mean(axis=0)
-        print(f"{name:<36} nDCG@10 {m[:, 0].mean():.3f}  P@5 {m[:, 1].mean():.3f}")
+        unjudged = sum(1 for r, q in zip(ranked, queries, strict=True) for i in r if i not in judged[q["id"]])
+        print(f"{name:<36} nDCG@10 {m[:, 0].mean():.3f}  P@5 {m[:, 1].mean():.3f}  "
+              f"(unjudged in the top 10: {unjudged} of {10 * len(queries)})")
     mine, ref = results["KomInn similar search"], results["character TF-IDF 3-5 (reference)"]
     print(f"{'ratio to the reference':<36} nDCG@10 {mine[0] / ref[0]:.2f}x  P@5 {mine[1] / ref[1]:.2f}x")
 
