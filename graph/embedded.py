@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from graph.errors import StoreUnavailableError
-from graph.lexical import LEXICAL_DIM, WIDE_COLUMNS, idf_of, lexical_matrix, tfidf_cosines, wide_rows
+from graph.lexical import LEXICAL_DIM, WIDE_COLUMNS, idf_of, lexical_matrix, tfidf_cosines, wide_norms, wide_rows
 from graph.schema import Direction, Edge, Label, Node, Rel, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, decode_props, encode_props
 
@@ -214,7 +214,7 @@ class EmbeddedGraphStore:
         self._vectors = _Vectors()
         self._lexical = _Lexical()
         self._wide = _Lexical(wide_rows, WIDE_COLUMNS)  # exact TF-IDF rows (graph.lexical.wide_rows)
-        self._wide_idf: tuple[int, np.ndarray] | None = None
+        self._wide_idf: tuple[int, np.ndarray, np.ndarray] | None = None  # revision, idf, row norms
         self._degrees: dict[tuple[str, Direction], dict[str, int]] = {}
         self._linked: dict[tuple[str, Direction, frozenset[Label] | None], dict[str, list[str]]] = {}
         self._degrees_at = -1
@@ -495,11 +495,14 @@ class EmbeddedGraphStore:
             wide = self._wide
             wide.refresh(self._graph)
             if self._wide_idf is None or self._wide_idf[0] != self._revision:
-                self._wide_idf = (self._revision, idf_of(wide.matrix))
+                idf = idf_of(wide.matrix)
+                self._wide_idf = (self._revision, idf, wide_norms(wide.matrix, idf))
             rows = [(i, wide.row[i]) for i in dict.fromkeys(node_ids) if i in wide.row]
             if not rows:
                 return {}
-            values = tfidf_cosines(text, wide.matrix[[r for _, r in rows]], self._wide_idf[1])
+            picked = [r for _, r in rows]
+            _, idf, norms = self._wide_idf
+            values = tfidf_cosines(text, wide.matrix[picked], idf, norms[picked])
             return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
 
     def _space(self, space: str) -> _Vectors | _Lexical:

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.linalg import norm as sparse_norm
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from graph.text import content_words
@@ -137,21 +136,26 @@ def wide_rows(texts: Sequence[str]) -> sparse.csr_matrix:
     return m
 
 
-def _block_cosines(rows: sparse.csr_matrix, query: sparse.csr_matrix) -> np.ndarray:
-    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
-    q_norm = sparse_norm(query)
-    if q_norm == 0:
-        return np.zeros(rows.shape[0], dtype=np.float64)
-    return np.asarray((rows @ query.T).todense()).ravel() / (np.maximum(norms, 1e-12) * q_norm)
+def wide_norms(rows: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
+    """The lengths of the character part and of the stem part of each of ``rows`` (``wide_rows``
+    output) once weighted by ``idf``: an array of shape (rows, 2). A store can keep them until its
+    document frequencies change."""
+    n = rows.shape[0]
+    squares = (rows.data.astype(np.float64) * idf[rows.indices]) ** 2
+    row_of = np.repeat(np.arange(n), np.diff(rows.indptr))
+    stem = rows.indices >= WIDE_DIM
+    chars = np.bincount(row_of[~stem], squares[~stem], minlength=n)
+    stems = np.bincount(row_of[stem], squares[stem], minlength=n)
+    return np.sqrt(np.stack([chars, stems], axis=1))
 
 
-def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
+def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray, norms: np.ndarray | None = None) -> np.ndarray:
     """The exact lexical score of ``query`` against each of ``rows`` (``wide_rows`` output), both
     weighted by ``idf`` (``idf_of`` over the store's wide rows): ``CHAR_SHARE`` times the cosine of
     the character parts plus the rest times that of the stem parts. Each cosine is the number
     scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` gives when fitted on the rows' texts (with
     ``analyzer="char_wb", ngram_range=(3, 5)``, and with ``analyzer=word_stems``), up to the rare
-    shared bucket.
+    shared bucket. ``norms``: ``wide_norms(rows, idf)``, where the caller keeps them.
 
     >>> docs = wide_rows(["reiseregning i papir", "reiseregningen i SAP", "altinn-skjema"])
     >>> [round(float(c), 2) for c in tfidf_cosines("Reiseregning i SAP", docs, idf_of(docs))]
@@ -160,12 +164,20 @@ def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray) -> np.nd
     q = wide_rows([query])
     if rows.shape[0] == 0 or q.nnz == 0:
         return np.zeros(rows.shape[0], dtype=np.float32)
-    weighted = sparse.csr_matrix(rows, copy=True)
-    weighted.data *= idf[weighted.indices]
-    q.data *= idf[q.indices]
-    chars = _block_cosines(weighted[:, :WIDE_DIM], q[:, :WIDE_DIM])
-    stems = _block_cosines(weighted[:, WIDE_DIM:], q[:, WIDE_DIM:])
-    return (CHAR_SHARE * chars + (1.0 - CHAR_SHARE) * stems).astype(np.float32)
+    if norms is None:
+        norms = wide_norms(rows, idf)
+    weights = q.data.astype(np.float64) * idf[q.indices]
+    values = np.zeros(rows.shape[0], dtype=np.float64)
+    stem = q.indices >= WIDE_DIM
+    for column, share, part in ((0, CHAR_SHARE, ~stem), (1, 1.0 - CHAR_SHARE, stem)):
+        q_norm = float(np.linalg.norm(weights[part]))
+        if q_norm == 0 or share == 0:
+            continue
+        # the rows are weighted by idf too: (row * idf) . (q * idf) = row . (idf^2 * q)
+        v = np.zeros(WIDE_COLUMNS, dtype=np.float64)
+        v[q.indices[part]] = weights[part] * idf[q.indices[part]]
+        values += share * (rows @ v) / (np.maximum(norms[:, column], 1e-12) * q_norm)
+    return values.astype(np.float32)
 
 
 def lexical_vector(text: str) -> np.ndarray:
