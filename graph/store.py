@@ -78,9 +78,10 @@ class GraphStore(Protocol):
         compute it from a bounded sample of its texts and keep it a while after writes."""
 
     def tfidf_scores(self, text: str, node_ids: Iterable[str]) -> dict[str, float]:
-        """The exact lexical score of ``text`` against each given node that has text: the cosine of
-        their character TF-IDF vectors (``graph.lexical.tfidf_cosines``), with document frequencies
-        over the store's texts (or a bounded sample of them, kept a while, as for lexical_idf)."""
+        """The exact lexical score of ``text`` against each given node that has text: the blend of
+        the cosines of their character TF-IDF vectors and of their word-stem TF-IDF vectors
+        (``graph.lexical.tfidf_cosines``), with document frequencies over the store's texts (or a
+        bounded sample of them, kept a while, as for lexical_idf)."""
 
     def neighbours_many(
         self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
