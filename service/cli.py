@@ -342,11 +342,17 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
 
 
 from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)
-from service.cli_recommend import learn_partners_command, partners_command, reuse_command  # noqa: E402
+from service.cli_recommend import (  # noqa: E402
+    check_idea_command,
+    learn_partners_command,
+    partners_command,
+    reuse_command,
+)
 
 app.command("eval")(eval_command)
 app.command("partners")(partners_command)
 app.command("reuse")(reuse_command)
+app.command("check-idea")(check_idea_command)
 app.command("learn-partners")(learn_partners_command)
 
 

@@ -1,4 +1,4 @@
-"""``kominn partners`` and ``kominn reuse``: partner and reuse recommendations from the command line."""
+"""``kominn partners``, ``kominn reuse`` and ``kominn check-idea``: recommendations from the command line."""
 
 from __future__ import annotations
 
@@ -54,6 +54,31 @@ def reuse_command(
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
     _print_items(f"Reuse candidates for: {result.query} ({item_id})", result.notes, result.items)
+
+
+def check_idea_command(
+    text: Annotated[str, typer.Argument(help="The idea, in quotes (or - to read it from standard input)")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many possible duplicates at most")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+) -> None:
+    """Has this idea been had already? Existing ideas and initiatives whose text is close enough to be
+    a possible duplicate (the same calibrated threshold as POST /ideas/check), with reasons."""
+    import sys
+
+    from recommend.reuse import check_idea
+    from recommend.similar import Recommender
+    from service.cli import _print_items, _settings, opened_store
+
+    if text == "-":
+        text = sys.stdin.read()
+    settings = _settings(data_dir)
+    with opened_store(settings) as store:
+        result = check_idea(Recommender(store, settings.build_embedder()), text, k=k)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        _print_items(f"Possible duplicates of: {result.query[:80]}", result.notes, result.items)
 
 
 def learn_partners_command(

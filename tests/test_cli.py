@@ -137,3 +137,23 @@ def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_
     assert shown.exit_code == 0 and "org-" in shown.output, shown.output
     empty = runner.invoke(app, ["learn-partners", "--data-dir", str(tmp_path / "empty")])
     assert empty.exit_code == 1 and "too few initiatives" in empty.output
+
+
+@pytest.mark.slow
+def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn check-idea` shows the demo idea an idea repeats, with the threshold it used; a text about
+    something else finds nothing; an empty idea is refused with the field named."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    found = runner.invoke(app, ["check-idea", "Biogass fra matavfall til kommunens busser", "--data-dir", str(data)])
+    assert found.exit_code == 0, found.output
+    assert "idea-004" in found.output and "at least 0.38" in found.output
+    as_json = runner.invoke(app, ["check-idea", "-", "--json", "--data-dir", str(data)],
+                            input="Biogass fra matavfall til kommunens busser")
+    assert json.loads(as_json.stdout)["items"][0]["id"] == "idea-004"
+    elsewhere = "Kvantedatamaskiner for værvarsling på Svalbard"
+    nothing = runner.invoke(app, ["check-idea", elsewhere, "--data-dir", str(data)])
+    assert nothing.exit_code == 0 and "nothing found" in nothing.output, nothing.output
+    empty = runner.invoke(app, ["check-idea", "   ", "--data-dir", str(data)])
+    assert empty.exit_code == 1 and "text" in empty.output
