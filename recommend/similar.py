@@ -51,6 +51,8 @@ class Weights:
     topic: float = 1.0
     neighbour_dense: float = 0.0
     english_dense: float | None = 0.5
+    neighbours: int = 20
+    power: float = 3.0
 
     def for_text(self, text: str) -> Weights:
         """The weights a query text is scored with."""
@@ -58,8 +60,6 @@ class Weights:
             return self
         e = self.english_dense
         return replace(self, dense=e, lexical=1.0 - e, neighbour_dense=e)
-    neighbours: int = 20
-    power: float = 3.0
 
 
 # Context relationships that make "shared X" reasons: relationship, direction, reason kind, sentence.
@@ -270,14 +270,14 @@ class Recommender:
             lexical.update({i: scores.get(i, 0.0) for i in missing})
 
     def _predict_topics(
-        self, candidates: set[str], text_score: Callable[[str], float], labels: tuple[Label, ...]
+        self, candidates: set[str], neighbour_score: Callable[[str], float], labels: tuple[Label, ...]
     ) -> tuple[dict[str, float], dict[str, float] | None]:
-        """Topic probabilities from the closest items by text, and the expected Jaccard overlap with
-        them of every item tagged with one of those topics: the sum of P over the item's topics /
-        (its topic count + the P mass elsewhere). Items without a predicted topic score 0."""
+        """Topic probabilities from the closest items by ``neighbour_score``, and the expected Jaccard
+        overlap with them of every item tagged with one of those topics: the sum of P over the item's
+        topics / (its topic count + the P mass elsewhere). Items without a predicted topic score 0."""
         w = self.weights
-        nearest = sorted(candidates, key=lambda c: (-text_score(c), c))[: w.neighbours]
-        weight = {c: max(text_score(c), 0.0) ** w.power for c in nearest}
+        nearest = sorted(candidates, key=lambda c: (-neighbour_score(c), c))[: w.neighbours]
+        weight = {c: max(neighbour_score(c), 0.0) ** w.power for c in nearest}
         total = sum(weight.values())
         if not nearest or total <= 0:
             return {}, None
