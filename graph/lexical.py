@@ -136,17 +136,21 @@ def wide_rows(texts: Sequence[str]) -> sparse.csr_matrix:
     return m
 
 
+def _part_sums(rows: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``, the sums of ``values`` (one per stored entry) over its character
+    columns and over its stem columns: an array of shape (rows, 2)."""
+    n = rows.shape[0]
+    row_of = np.repeat(np.arange(n), np.diff(rows.indptr))
+    stem = rows.indices >= WIDE_DIM
+    return np.stack([np.bincount(row_of[~stem], values[~stem], minlength=n),
+                     np.bincount(row_of[stem], values[stem], minlength=n)], axis=1)
+
+
 def wide_norms(rows: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
     """The lengths of the character part and of the stem part of each of ``rows`` (``wide_rows``
     output) once weighted by ``idf``: an array of shape (rows, 2). A store can keep them until its
     document frequencies change."""
-    n = rows.shape[0]
-    squares = (rows.data.astype(np.float64) * idf[rows.indices]) ** 2
-    row_of = np.repeat(np.arange(n), np.diff(rows.indptr))
-    stem = rows.indices >= WIDE_DIM
-    chars = np.bincount(row_of[~stem], squares[~stem], minlength=n)
-    stems = np.bincount(row_of[stem], squares[stem], minlength=n)
-    return np.sqrt(np.stack([chars, stems], axis=1))
+    return np.sqrt(_part_sums(rows, (rows.data.astype(np.float64) * idf[rows.indices]) ** 2))
 
 
 def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray, norms: np.ndarray | None = None) -> np.ndarray:
@@ -171,17 +175,13 @@ def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray, norms: n
     # query in one lookup table, the products split by part afterwards
     table = np.zeros(WIDE_COLUMNS, dtype=np.float32)
     table[q.indices] = weights * idf[q.indices]
-    products = rows.data * table[rows.indices]
-    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-    in_stem = rows.indices >= WIDE_DIM
-    dots = (np.bincount(row_of[~in_stem], products[~in_stem], minlength=rows.shape[0]),
-            np.bincount(row_of[in_stem], products[in_stem], minlength=rows.shape[0]))
+    dots = _part_sums(rows, rows.data * table[rows.indices])
     q_stem = q.indices >= WIDE_DIM
     values = np.zeros(rows.shape[0], dtype=np.float64)
     for column, share, part in ((0, CHAR_SHARE, ~q_stem), (1, 1.0 - CHAR_SHARE, q_stem)):
         q_norm = float(np.linalg.norm(weights[part]))
         if q_norm > 0 and share > 0:
-            values += share * dots[column] / (np.maximum(norms[:, column], 1e-12) * q_norm)
+            values += share * dots[:, column] / (np.maximum(norms[:, column], 1e-12) * q_norm)
     return values.astype(np.float32)
 
 
