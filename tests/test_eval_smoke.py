@@ -34,7 +34,8 @@ def _small_copy(src: Path, dst: Path, keep: int) -> Path:
 
 
 def test_t1_on_a_slice_prints_a_table_a_run_file_and_json(tmp_path: Path) -> None:
-    """T1 on 300 Tidstyver reports prints the table, writes the run file and ends with one JSON line."""
+    """T1 on 300 Tidstyver reports prints the table with the reference methods scored on the same
+    queries, writes the run file and ends with one JSON line."""
     corpus = _small_copy(SHARED_DATA / "difi_tidstyver_2014", tmp_path / "tidstyver", 300)
     run = tmp_path / "t1.tsv"
     result = runner.invoke(app, ["eval", "t1", "--corpus", str(corpus), "--holdout-fraction", "0.1", "--seed", "1",
@@ -44,6 +45,9 @@ def test_t1_on_a_slice_prints_a_table_a_run_file_and_json(tmp_path: Path) -> Non
     assert summary["task"] == "t1" and summary["queries"] > 10
     assert 0.0 < summary["ndcg@10"] <= 1.0
     assert "TF-IDF character 3-5-grams" in result.stdout
+    assert set(summary["references"]) == {"TF-IDF character 3-5-grams", "all-MiniLM-L6-v2 dense",
+                                          "character TF-IDF + MiniLM, equal weights"}
+    assert all(0.0 < v["ndcg@10"] <= 1.0 for v in summary["references"].values())
     rows = [line.split("\t") for line in run.read_text(encoding="utf-8").splitlines()]
     assert rows and all(len(r) == 4 for r in rows)
     corpus_ids = {line.split(",")[0] for line in (corpus / "items.csv").read_text(encoding="utf-8").splitlines()}
