@@ -65,20 +65,36 @@ def in_holdout(item_id: str, fraction: float, seed: int | str) -> bool:
     return (h % 100_000) < fraction * 100_000
 
 
-def read_rows(folder: Path, task: str) -> list[dict[str, str]]:
-    _, _, _, filename = TASKS[task]
-    path = folder / filename
+# The columns each task reads, by file.
+COLUMNS = {
+    "t1": ("id", "ministry", "organisation", "title", "problem_description", "problem_types", "measure_types"),
+    "t2": ("project_id", "title", "topic_code"),
+    "t3": ("project_id", "title", "topic_code", "topic_description", "programme_parts"),
+    "participants.csv": ("project_id", "organisation_id", "role", "activity_type"),
+}
+
+
+def _read_csv(path: Path, columns: Iterable[str], why: str) -> list[dict[str, str]]:
     if not path.exists():
-        raise ValidationError([Problem(str(path), None, None, f"{task} needs {filename} in this folder")])
+        raise ValidationError([Problem(str(path), None, None, f"{why} needs {path.name} in this folder")])
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValidationError([Problem(str(path), 1, c, f"{why} needs the column '{c}'") for c in missing])
+        return list(reader)
+
+
+def read_rows(folder: Path, task: str) -> list[dict[str, str]]:
+    """The task's items (Tidstyver reports or CORDIS projects) of a data set folder."""
+    return _read_csv(folder / TASKS[task][3], COLUMNS[task], task)
 
 
 def read_participants(folder: Path) -> dict[str, list[dict[str, str]]]:
+    """CORDIS participations of a data set folder, by project id."""
     by_project: dict[str, list[dict[str, str]]] = defaultdict(list)
-    with (folder / "participants.csv").open(encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            by_project[row["project_id"]].append(row)
+    for row in _read_csv(folder / "participants.csv", COLUMNS["participants.csv"], "t3"):
+        by_project[row["project_id"]].append(row)
     return by_project
 
 
@@ -223,15 +239,18 @@ def run_task(
     corpus: list[dict[str, str]],
     queries: list[dict[str, str]],
     *,
+    queries_dir: Path | None = None,
     progress: ProgressFactory = _silent,
 ) -> EvalResult:
-    """Answer the task's queries with the recommenders over ``store`` and score them."""
+    """Answer the task's queries with the recommenders over ``store`` and score them. ``queries_dir``
+    is the folder the query rows came from (T3 reads their consortia there), the corpus folder when
+    the queries were split off it."""
     recommender = Recommender(store, embedder)
     if task == "t1":
         return eval_t1(recommender, corpus, queries, progress=progress)
     if task == "t2":
         return eval_t2(recommender, corpus, queries, progress=progress)
-    return eval_t3(store, embedder, corpus_dir, corpus, queries, progress=progress)
+    return eval_t3(store, embedder, corpus_dir, corpus, queries, queries_dir=queries_dir, progress=progress)
 
 
 # EVALUATION.md's figures to beat, measured by the organisers on the hidden slice.
@@ -298,6 +317,7 @@ def eval_t3(
     corpus: list[dict[str, str]],
     queries: Iterable[dict[str, str]],
     *,
+    queries_dir: Path | None = None,
     k: int = 20,
     progress: ProgressFactory = _silent,
     train_queries: int = 800,
@@ -307,8 +327,10 @@ def eval_t3(
 
     The partner model is first learned on the corpus alone (each corpus project's partners hidden in
     turn), never on the queries. Every organisation of the corpus participants is ranked: the
-    recommender's candidates by score, then all others by popularity. With ``references``, the
-    reference methods are scored on the same queries.
+    recommender's candidates by score, then all others by popularity. A query's consortium (its
+    coordinator and the targets) is read from ``participants.csv`` in ``queries_dir`` (by default
+    the corpus folder, where split-off queries come from). With ``references``, the reference
+    methods are scored on the same queries.
     """
     from ingest.records import topic_id
     from recommend.partners import MODEL_META_KEY, PartnerQuery, PartnerRecommender, fit_partner_model
@@ -317,6 +339,7 @@ def eval_t3(
     started = time.perf_counter()
     queries = list(queries)
     participants = read_participants(corpus_dir)
+    consortia = participants if queries_dir is None or queries_dir == corpus_dir else read_participants(queries_dir)
     corpus_ids = {r["project_id"] for r in corpus}
     corpus_orgs: Counter[str] = Counter()
     for pid in corpus_ids:
@@ -344,7 +367,7 @@ def eval_t3(
     bar = progress("T3 queries", len(queries))
     for q in queries:
         bar.update()
-        rows = participants.get(q["project_id"], [])
+        rows = consortia.get(q["project_id"], [])
         coordinators = [r["organisation_id"] for r in rows if r["role"] == "coordinator"]
         if not coordinators or coordinators[0] not in corpus_orgs:
             skipped += 1

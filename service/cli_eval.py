@@ -84,6 +84,13 @@ def eval_command(
             corpus_rows = [r for r in corpus_rows if not ev.in_holdout(r[key], holdout_fraction, seed)]
         if limit is not None:
             query_rows = query_rows[:limit]
+        if not corpus_rows or not query_rows:
+            raise _fail(f"{len(corpus_rows)} corpus items and {len(query_rows)} queries: "
+                        "both need at least one (check the folders and --holdout-fraction)", 2)
+        if task == "t3":  # the consortia are read before anything is ingested, so a missing file fails fast
+            ev.read_participants(corpus)
+            if queries is not None:
+                ev.read_participants(queries)
         keep = {r[key] for r in corpus_rows}
         store, where = _store_for(settings, task, sorted(keep))
         embedder = settings.build_embedder()
@@ -93,7 +100,8 @@ def eval_command(
                 _claim(store, where, _corpus_name(task, sorted(keep)))  # type: ignore[arg-type]
             typer.echo(f"{task}: {len(corpus_rows)} corpus items, {len(query_rows)} queries; {where}", err=True)
             ev.prepare(task, store, embedder, corpus, keep.__contains__, progress=_Bar)  # type: ignore[arg-type]
-            result = ev.run_task(task, store, embedder, corpus, corpus_rows, query_rows, progress=_Bar)  # type: ignore[arg-type]
+            result = ev.run_task(task, store, embedder, corpus, corpus_rows, query_rows,  # type: ignore[arg-type]
+                                 queries_dir=queries or corpus, progress=_Bar)
         finally:
             store.close()  # type: ignore[attr-defined]
     except KomInnError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,70 @@ def test_eval_on_neo4j_refuses_a_database_holding_another_graph() -> None:
         store.upsert([Node("ini-1", Label.INITIATIVE, {"title": "x"})])
         with pytest.raises(ConfigurationError, match="not an evaluation corpus"):
             _claim(store, "Neo4j at bolt://x", "cordis_h2020-abc")
+
+
+def _slice(dataset: str, dst: Path, items: int, keep: Callable[[str], bool]) -> Path:
+    """The first ``items`` items of a data set that ``keep`` accepts; for CORDIS with their participants, and
+    all organisations."""
+    import csv
+
+    dst.mkdir()
+    src = SHARED_DATA / dataset
+    main, key = ("items.csv", "id") if dataset == "difi_tidstyver_2014" else ("projects.csv", "project_id")
+    wanted: set[str] = set()
+    for name in (main, "participants.csv"):
+        if not (src / name).exists():
+            continue
+        with (src / name).open(encoding="utf-8-sig", newline="") as fh, \
+                (dst / name).open("w", encoding="utf-8", newline="") as out:
+            reader = csv.DictReader(fh)
+            writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [])
+            writer.writeheader()
+            for n, row in enumerate(reader):
+                if name == main and n < items and keep(row[key]):
+                    wanted.add(row[key])
+                if row.get(key, row.get("project_id")) in wanted:
+                    writer.writerow(row)
+    if (src / "organisations.csv").exists():
+        (dst / "organisations.csv").write_bytes((src / "organisations.csv").read_bytes())
+    return dst
+
+
+@pytest.mark.parametrize(("task", "dataset"), [("t1", "difi_tidstyver_2014"), ("t2", "cordis_h2020"),
+                                               ("t3", "cordis_h2020")])
+def test_queries_given_as_a_folder_score_like_the_same_split(tmp_path: Path, task: str, dataset: str) -> None:
+    """With --queries DIR (as on the hidden slice, whose T3 consortia are only in that folder) each task
+    scores the same queries and gets the same figures as the same split made by --holdout-fraction."""
+    from recommend.evaluation import in_holdout
+
+    def held(item_id: str) -> bool:
+        return in_holdout(item_id, 0.15, 1)
+
+    both = _slice(dataset, tmp_path / "both", 400, lambda _id: True)
+    corpus = _slice(dataset, tmp_path / "corpus", 400, lambda i: not held(i))
+    queries = _slice(dataset, tmp_path / "queries", 400, held)
+    common = ["--json", "--data-dir", str(tmp_path / "d")]
+    split = runner.invoke(app, ["eval", task, "--corpus", str(both), "--holdout-fraction", "0.15", "--seed", "1",
+                                *common])
+    given = runner.invoke(app, ["eval", task, "--corpus", str(corpus), "--queries", str(queries), *common])
+    assert split.exit_code == 0, split.output
+    assert given.exit_code == 0, given.output
+    a = json.loads(split.stdout.strip().splitlines()[-1])
+    b = json.loads(given.stdout.strip().splitlines()[-1])
+    metric = "ndcg@10" if task != "t3" else "recall@20"
+    assert a["queries"] >= 10 and a[metric] > 0
+    for timing in ("seconds", "latency_ms"):
+        del a[timing], b[timing]
+    assert b == a  # metrics, query counts, breakdown and references alike
+
+
+def test_t3_without_the_queries_consortia_names_the_missing_file(tmp_path: Path) -> None:
+    """A T3 queries folder without participants.csv is refused before anything is ingested, naming the file."""
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "projects.csv").write_bytes((SHARED_DATA / "cordis_h2020" / "projects.csv").read_bytes())
+    result = runner.invoke(app, ["eval", "t3", "--corpus", str(SHARED_DATA / "cordis_h2020"), "--queries",
+                                 str(queries), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code != 0
+    assert f"{queries / 'participants.csv'}: t3 needs participants.csv" in result.output
+    assert not (tmp_path / "d" / "eval").exists()  # nothing was ingested
