@@ -240,17 +240,19 @@ def run_task(
     queries: list[dict[str, str]],
     *,
     queries_dir: Path | None = None,
+    references: bool = True,
     progress: ProgressFactory = _silent,
 ) -> EvalResult:
-    """Answer the task's queries with the recommenders over ``store`` and score them. ``queries_dir``
-    is the folder the query rows came from (T3 reads their consortia there), the corpus folder when
-    the queries were split off it."""
+    """Answer the task's queries with the recommenders over ``store`` and score them, and with
+    ``references`` the reference methods too. ``queries_dir`` is the folder the query rows came from
+    (T3 reads their consortia there), the corpus folder when the queries were split off it."""
     recommender = Recommender(store, embedder)
     if task == "t1":
-        return eval_t1(recommender, corpus, queries, progress=progress)
+        return eval_t1(recommender, corpus, queries, progress=progress, references=references)
     if task == "t2":
-        return eval_t2(recommender, corpus, queries, progress=progress)
-    return eval_t3(store, embedder, corpus_dir, corpus, queries, queries_dir=queries_dir, progress=progress)
+        return eval_t2(recommender, corpus, queries, progress=progress, references=references)
+    return eval_t3(store, embedder, corpus_dir, corpus, queries, queries_dir=queries_dir, progress=progress,
+                   references=references)
 
 
 # EVALUATION.md's figures to beat, measured by the organisers on the hidden slice.

@@ -61,6 +61,8 @@ def eval_command(
     limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N queries (smoke runs)")] = None,
     run: Annotated[Path | None, typer.Option("--run", help="Write every query's ranking to this TSV file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the metrics")] = False,
+    references: Annotated[bool, typer.Option(
+        help="Also score the simple reference methods of the published table on the same queries")] = True,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where evaluation stores live")] = None,
 ) -> None:
     """Run an evaluation protocol and print its metrics (nDCG@10, Recall@20, MRR) and latency."""
@@ -101,7 +103,7 @@ def eval_command(
             typer.echo(f"{task}: {len(corpus_rows)} corpus items, {len(query_rows)} queries; {where}", err=True)
             ev.prepare(task, store, embedder, corpus, keep.__contains__, progress=_Bar)  # type: ignore[arg-type]
             result = ev.run_task(task, store, embedder, corpus, corpus_rows, query_rows,  # type: ignore[arg-type]
-                                 queries_dir=queries or corpus, progress=_Bar)
+                                 queries_dir=queries or corpus, references=references, progress=_Bar)
         finally:
             store.close()  # type: ignore[attr-defined]
     except KomInnError as e:

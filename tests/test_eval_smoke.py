@@ -55,6 +55,19 @@ def test_t1_on_a_slice_prints_a_table_a_run_file_and_json(tmp_path: Path) -> Non
     assert {r[2] for r in rows} <= corpus_ids  # the data set's own ids, not graph ids
 
 
+def test_eval_without_references_scores_kominn_alone(tmp_path: Path) -> None:
+    """--no-references skips the reference methods: the JSON has none and the table only the published figures."""
+    corpus = _small_copy(SHARED_DATA / "difi_tidstyver_2014", tmp_path / "tidstyver", 120)
+    result = runner.invoke(app, ["eval", "t1", "--corpus", str(corpus), "--holdout-fraction", "0.1", "--seed", "1",
+                                 "--limit", "3", "--no-references", "--json", "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["queries"] == 3 and summary["references"] == {}
+    assert "KomInn scaled by" not in result.stdout
+    line = next(x for x in result.stdout.splitlines() if x.startswith("TF-IDF character 3-5-grams"))
+    assert line.split()[-2:] == ["ndcg@10", "0.380"]  # its published figure only: no score in this run, no ratio
+
+
 def test_eval_needs_queries_or_a_split(tmp_path: Path) -> None:
     """Without --queries or --holdout-fraction, eval says what to give and exits 2."""
     result = runner.invoke(app, ["eval", "t1", "--corpus", str(SHARED_DATA / "difi_tidstyver_2014")])
