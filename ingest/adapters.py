@@ -12,6 +12,9 @@ which then go through the same validation and writing as any other ingest.
   CORDIS already wrote the project, they add the Norwegian partners and missing fields and change
   nothing else. Entity resolution merges an NFR organisation into the CORDIS node with the same
   organisation number, so ingest CORDIS first.
+- ``decide``: citizen proposals from Decide Madrid (CONSUL, ``proposals.csv``) become ideas from
+  citizens (``decide:<id>``); a proposal its author withdrew (``retired``) becomes a hidden idea, which
+  the duplicate check never shows.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from graph.text import normalise
 from ingest.readers import Record
 
 TIDSTYVER_PREFIX = "tidstyver:"
+DECIDE_PREFIX = "decide:"
 CORDIS_PREFIX = "cordis:"
 PIC_PREFIX = "pic:"
 NFR_ORG_PREFIX = "orgnr:"
@@ -188,12 +192,34 @@ def nfr_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) ->
     return records
 
 
-FORMATS = ("cordis", "nfr", "tidstyver")
+def decide_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:
+    """Records for the Decide Madrid proposals in ``folder/proposals.csv`` whose id passes ``keep``. A
+    proposal without a description is its title alone."""
+    path = folder / "proposals.csv"
+    records = []
+    for row_no, row in _rows(path):
+        if not keep(row["id"]):
+            continue
+        title = (row.get("title") or "").strip()
+        text = (row.get("description") or "").strip() or title
+        created = (row.get("created_date") or "")[:10]
+        records.append(Record(str(path), row_no, "ideas", {k: v for k, v in {
+            "id": DECIDE_PREFIX + row["id"],
+            "title": title or text[:80],
+            "text": text,
+            "submitter_kind": "citizen",
+            "status": "hidden" if (row.get("retired") or "").strip().lower() == "true" else "new",
+            "created": created or None,
+        }.items() if v}))
+    return records
+
+
+FORMATS = ("cordis", "decide", "nfr", "tidstyver")
 
 
 def records_for(source: str, folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> Iterable[Record]:
-    """Records of a named source format (``tidstyver``, ``cordis`` or ``nfr``); ``folder`` may also
-    be the source's main file."""
+    """Records of a named source format (``tidstyver``, ``cordis``, ``nfr`` or ``decide``); ``folder``
+    may also be the source's main file."""
     if folder.is_file():
         folder = folder.parent
     if source == "tidstyver":
@@ -202,4 +228,6 @@ def records_for(source: str, folder: Path, keep: Callable[[str], bool] = lambda 
         return cordis_records(folder, keep)
     if source == "nfr":
         return nfr_records(folder, keep)
+    if source == "decide":
+        return decide_records(folder, keep)
     raise ValidationError([Problem(str(folder), None, None, f"unknown source format '{source}'")])

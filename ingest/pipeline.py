@@ -34,7 +34,7 @@ from ingest.readers import Record, discover, read
 from ingest.records import OWNED_RELS, Parsed, parse
 
 ProgressFactory = Callable[[str, int], "Progress"]
-FORMATS = ("files", "cordis", "nfr", "tidstyver", "table")
+FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
 PENDING_KEY = "ingest:pending"
 _TAG = re.compile(r"<[a-zA-Z/][^>]{0,200}>")
 

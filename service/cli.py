@@ -102,7 +102,8 @@ def _print_summary(summary: IngestSummary) -> None:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to read")],
     fmt: Annotated[str, typer.Option("--format", help="files (the KomInn ingest format), cordis, nfr, tidstyver, "
-                                     "or table (a CSV or .xlsx with --mapping)")] = "files",
+                                     "decide (Decide Madrid proposals), or table (a CSV or .xlsx with "
+                                     "--mapping)")] = "files",
     mapping: Annotated[Path | None, typer.Option(help="Column mapping (.toml or .json) for --format table")] = None,
     kind: Annotated[
         str | None, typer.Option(help="What the files hold when their names do not say: initiatives, ideas, ...")

@@ -194,3 +194,28 @@ def test_change_and_sync_touch_only_what_changed(store: EmbeddedGraphStore, fake
     synced = ingest(store, fake_embedder, [data], sync=True)
     assert synced.retired == 1 and synced.embedded == 0 and store.get(gone) is None
     assert all(gone not in (e.src, e.dst) for e in store.iter_edges())
+
+
+def test_decide_madrid_proposals_become_citizen_ideas_and_withdrawn_ones_stay_out_of_the_duplicate_check(
+        tmp_path: Path, store: EmbeddedGraphStore, fake_embedder: HashingEmbedder) -> None:
+    """Decide Madrid proposals are ingested as citizen ideas with their date; one without a description is
+    its title; one its author withdrew is a hidden idea, which the duplicate check never suggests, even for
+    its own text."""
+    from recommend.reuse import check_idea
+    from recommend.similar import Recommender
+
+    keep = {"35573", "35574", "35586", "35596", "35618", "35648"}
+    _subset(SHARED_DATA / "decide_madrid_proposals", tmp_path / "decide", {"proposals.csv": "id"}, keep)
+    summary = ingest(store, fake_embedder, [tmp_path / "decide"], fmt="decide")
+    assert summary.created == 6 and not summary.problems
+    ideas = {n.id: n for n in store.iter_nodes(Label.IDEA)}
+    assert set(ideas) == {f"decide:{i}" for i in keep}
+    assert all(n.props["submitter_kind"] == "citizen" for n in ideas.values())
+    assert ideas["decide:35586"].props["text"] == ideas["decide:35586"].title  # no description
+    assert ideas["decide:35618"].props["status"] == "hidden"  # retired by its author
+    assert ideas["decide:35573"].props["status"] == "new"
+    assert str(ideas["decide:35573"].props["created"]) == "2024-01-01"
+    withdrawn = ideas["decide:35618"]
+    result = check_idea(Recommender(store, fake_embedder), f"{withdrawn.title}\n{withdrawn.props['text']}",
+                        threshold=0.0)
+    assert result.items and "decide:35618" not in {i.id for i in result.items}
