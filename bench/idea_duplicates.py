@@ -17,7 +17,7 @@ definitions above, without the scores.
 
 Prints, for KomInn's search and the TF-IDF reference: nDCG@5 with grades 0/1/2 and P@5 counting
 grade 2; and for the duplicate check at the shipped threshold (and any given with ``--thresholds``),
-precision and recall against grade 2 among everything both searches put in their top five.
+precision and recall among KomInn's top fives, against grade 2 and against grade 1 or 2.
 ``--pool FILE`` writes the unjudged pairs of those top fives as JSON lines for grading instead.
 
     .venv/bin/python bench/idea_duplicates.py
@@ -137,16 +137,17 @@ def main() -> None:
         unjudged = sum(1 for q, items in ranked.items() for i in items if i not in judged.get(q, {}))
         print(f"{name:<36} nDCG@5 {m[:, 0].mean():.3f}  P@5 {m[:, 1].mean():.3f}  "
               f"(unjudged in the top 5: {unjudged} of {K * len(ranked)})")
-    scored = [(s, judged.get(q, {}).get(i, 0) >= 2) for q, items in checked.items() for i, s in items]
     positives = {(q, i) for q, g in judged.items() for i, v in g.items() if v >= 2}
     found = {(q, i) for q, items in checked.items() for i, _ in items}
     print(f"KomInn's top five hold {len(found & positives)} of the {len(positives)} judged duplicates")
     for threshold in args.thresholds:
-        precision, recall = precision_recall(scored, threshold)
-        flagged = sum(1 for s, _ in scored if s >= threshold)
-        queries_flagged = sum(1 for items in checked.values() if any(s >= threshold for _, s in items))
-        print(f"duplicate check at {threshold:.2f}: precision {precision:.2f}, recall {recall:.2f} "
-              f"({flagged} suggestions for {queries_flagged} of {len(checked)} ideas)")
+        flagged = sum(1 for items in checked.values() for _, s in items if s >= threshold)
+        ideas = sum(1 for items in checked.values() if any(s >= threshold for _, s in items))
+        print(f"duplicate check at {threshold:.2f}: {flagged} suggestions for {ideas} of {len(checked)} ideas")
+        for least, what in ((2, "the same proposal (grade 2)"), (1, "grade 1 or 2")):
+            scored = [(s, judged.get(q, {}).get(i, 0) >= least) for q, items in checked.items() for i, s in items]
+            precision, recall = precision_recall(scored, threshold)
+            print(f"  against {what}: precision {precision:.2f}, recall {recall:.2f}")
     store.close()
 
 

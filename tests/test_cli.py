@@ -148,7 +148,7 @@ def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_p
     shutil.copy(demo_db, data / "kominn.sqlite")
     found = runner.invoke(app, ["check-idea", "Biogass fra matavfall til kommunens busser", "--data-dir", str(data)])
     assert found.exit_code == 0, found.output
-    assert "idea-004" in found.output and "at least 0.38" in found.output
+    assert "idea-004" in found.output and "at least 0.40" in found.output
     as_json = runner.invoke(app, ["check-idea", "-", "--json", "--data-dir", str(data)],
                             input="Biogass fra matavfall til kommunens busser")
     assert json.loads(as_json.stdout)["items"][0]["id"] == "idea-004"
