@@ -35,6 +35,7 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,6 +50,7 @@ from graph.schema import Label  # noqa: E402
 from ingest.adapters import TIDSTYVER_PREFIX, slug, tidstyver_records  # noqa: E402
 from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
 from ingest.pipeline import ingest_records  # noqa: E402
+from ingest.readers import Record  # noqa: E402
 from recommend.evaluation import in_holdout, read_rows  # noqa: E402
 from recommend.reuse import DUPLICATE_THRESHOLD, precision_recall  # noqa: E402
 from recommend.similar import Recommender  # noqa: E402
@@ -77,6 +79,22 @@ def ndcg_and_p5(ranked: list[str], grades: dict[str, int]) -> tuple[float, float
     return (dcg / idcg if idcg else 0.0), sum(1 for r in ranked[:5] if grades.get(r, 0) >= 1) / 5
 
 
+def corpus_recommender(path: Path,
+                       records: Callable[[], Iterable[Record]]) -> tuple[EmbeddedGraphStore, Recommender]:
+    """An embedded store at ``path`` (filled with ``records()`` through the ingest path the first time)
+    and a recommender over it with the real model."""
+    embedder = SentenceTransformerEmbedder()
+    embedder.load()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = EmbeddedGraphStore(path)
+    store.open()
+    if store.count_nodes() == 0:
+        t0 = time.perf_counter()
+        ingest_records(store, embedder, records())
+        print(f"  (built the corpus store {path.name} in {time.perf_counter() - t0:.0f} s)")
+    return store, Recommender(store, embedder)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "kominn-data" / "bench")
@@ -89,17 +107,9 @@ def main() -> None:
     judged = read_judgments(JUDGED)
     queries = [by_id[q] for q in judged if any(g >= 1 for g in judged[q].values())]
 
-    embedder = SentenceTransformerEmbedder()
-    embedder.load()
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EmbeddedGraphStore(args.data_dir / f"tidstyver-seed{SEED}.sqlite")
-    store.open()
-    if store.count_nodes() == 0:
-        t0 = time.perf_counter()
-        corpus_ids = {r["id"] for r in corpus}
-        ingest_records(store, embedder, tidstyver_records(SHARED, lambda i: i in corpus_ids))
-        print(f"  (built the seed-{SEED} corpus store in {time.perf_counter() - t0:.0f} s)")
-    rec = Recommender(store, embedder)
+    corpus_ids = {r["id"] for r in corpus}
+    store, rec = corpus_recommender(args.data_dir / f"tidstyver-seed{SEED}.sqlite",
+                                    lambda: tidstyver_records(SHARED, corpus_ids.__contains__))
     agencies: dict[str, set[str]] = defaultdict(set)
     for r in corpus:
         agencies[r["ministry"]].add("agency:" + slug(r["organisation"]))

@@ -29,22 +29,18 @@ import argparse
 import json
 import math
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from duplicates import corpus_recommender  # noqa: E402  (bench/duplicates.py)
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
-from graph.embedded import EmbeddedGraphStore  # noqa: E402
 from ingest.adapters import DECIDE_PREFIX, decide_records  # noqa: E402
-from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
-from ingest.pipeline import ingest_records  # noqa: E402
 from recommend.evaluation import in_holdout  # noqa: E402
 from recommend.reuse import DUPLICATE_THRESHOLD, check_idea, precision_recall  # noqa: E402
-from recommend.similar import Recommender  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "decide_madrid_proposals"
 JUDGED = ROOT / "bench" / "data" / "decide_duplicates_seed1.tsv"
@@ -92,17 +88,9 @@ def main() -> None:
     queries = [r for r in rows if in_holdout(r["id"], FRACTION, SEED) and r["description"].strip()
                and r["retired"] != "True"][:QUERIES]
 
-    embedder = SentenceTransformerEmbedder()
-    embedder.load()
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EmbeddedGraphStore(args.data_dir / f"decide-seed{SEED}.sqlite")
-    store.open()
-    if store.count_nodes() == 0:
-        t0 = time.perf_counter()
-        keep = {r["id"] for r in corpus}
-        ingest_records(store, embedder, decide_records(SHARED, keep.__contains__))
-        print(f"  (built the seed-{SEED} corpus store in {time.perf_counter() - t0:.0f} s)")
-    rec = Recommender(store, embedder)
+    keep = {r["id"] for r in corpus}
+    store, rec = corpus_recommender(args.data_dir / f"decide-seed{SEED}.sqlite",
+                                    lambda: decide_records(SHARED, keep.__contains__))
 
     visible = [r for r in corpus if r["retired"] != "True"]
     tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
