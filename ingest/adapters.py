@@ -42,7 +42,8 @@ def slug(text: str) -> str:
     return re.sub(r"[^0-9a-zæøå]+", "-", normalise(text)).strip("-")[:100] or "unknown"
 
 
-def _rows(path: Path, delimiter: str | None = ",") -> list[tuple[int, dict[str, str]]]:
+def _rows(path: Path, columns: Iterable[str], delimiter: str | None = ",") -> list[tuple[int, dict[str, str]]]:
+    """The rows of a source's CSV file with their line numbers; every one of ``columns`` must be there."""
     if not path.exists():
         raise ValidationError([Problem(str(path), None, None, "file not found")])
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -51,6 +52,11 @@ def _rows(path: Path, delimiter: str | None = ",") -> list[tuple[int, dict[str, 
             delimiter = ";" if first.count(";") > first.count(",") else ","
             fh.seek(0)
         reader = csv.DictReader(fh, delimiter=delimiter)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            found = ", ".join(reader.fieldnames or []) or "none"
+            raise ValidationError([Problem(str(path), 1, c, f"this source needs the column '{c}' (found: {found})")
+                                   for c in missing])
         rows = []
         line = reader.line_num
         for row in reader:
@@ -64,7 +70,8 @@ def tidstyver_records(folder: Path, keep: Callable[[str], bool] = lambda _id: Tr
     path = folder / "items.csv"
     orgs: dict[str, Record] = {}
     needs: list[Record] = []
-    for row_no, row in _rows(path):
+    for row_no, row in _rows(path, ("id", "ministry", "organisation", "title", "problem_types", "measure_types",
+                                     "problem_description", "measure_description")):
         if not keep(row["id"]):
             continue
         ministry_id = "ministry:" + slug(row["ministry"])
@@ -90,10 +97,12 @@ def tidstyver_records(folder: Path, keep: Callable[[str], bool] = lambda _id: Tr
 
 def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:
     """Records for the CORDIS projects in ``folder`` whose project id passes ``keep``."""
-    projects = [(n, r) for n, r in _rows(folder / "projects.csv") if keep(r["project_id"])]
+    project_columns = ("project_id", "acronym", "title", "topic_code", "topic_description", "programme_parts",
+                       "start_date", "end_date")
+    projects = [(n, r) for n, r in _rows(folder / "projects.csv", project_columns) if keep(r["project_id"])]
     wanted = {r["project_id"] for _, r in projects}
     participants: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
-    for n, r in _rows(folder / "participants.csv"):
+    for n, r in _rows(folder / "participants.csv", ("project_id", "organisation_id", "role", "name")):
         if r["project_id"] in wanted:
             participants[r["project_id"]].append((n, r))
     used = {r["organisation_id"] for rows in participants.values() for _, r in rows}
@@ -104,7 +113,8 @@ def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True)
         for _, r in rows:
             if r["name"]:
                 names.setdefault(r["organisation_id"], r["name"])
-    for n, r in _rows(org_file):
+    for n, r in _rows(org_file, ("organisation_id", "name", "activity_type", "country", "no_org_number",
+                                     "no_municipality")):
         pic = r["organisation_id"]
         if pic not in used:
             continue
@@ -159,7 +169,7 @@ def nfr_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) ->
     path = folder / "participations.csv"
     orgs: dict[str, Record] = {}
     projects: dict[str, tuple[int, dict[str, str], list[dict[str, str]]]] = {}
-    for row_no, row in _rows(path, delimiter=None):
+    for row_no, row in _rows(path, ("project_id",), delimiter=None):
         if not keep(row.get("project_id", "")):
             continue
         number = (row.get("org_number") or "").strip()
@@ -197,7 +207,7 @@ def decide_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True)
     proposal without a description is its title alone."""
     path = folder / "proposals.csv"
     records = []
-    for row_no, row in _rows(path):
+    for row_no, row in _rows(path, ("id", "title")):
         if not keep(row["id"]):
             continue
         title = (row.get("title") or "").strip()

@@ -219,3 +219,23 @@ def test_decide_madrid_proposals_become_citizen_ideas_and_withdrawn_ones_stay_ou
     result = check_idea(Recommender(store, fake_embedder), f"{withdrawn.title}\n{withdrawn.props['text']}",
                         threshold=0.0)
     assert result.items and "decide:35618" not in {i.id for i in result.items}
+
+
+@pytest.mark.parametrize(("fmt", "filename", "header", "missing"), [
+    ("tidstyver", "items.csv", "id,title", "ministry"),
+    ("cordis", "projects.csv", "project_id,title", "topic_code"),
+    ("nfr", "participations.csv", "org_number;title", "project_id"),
+    ("decide", "proposals.csv", "ident,title", "id"),
+])
+def test_a_source_file_without_a_needed_column_is_refused_by_name(
+        tmp_path: Path, store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+        fmt: str, filename: str, header: str, missing: str) -> None:
+    """A source export that lacks a column the adapter reads is refused with the file, row 1 and the column
+    named (and the columns it does have), and nothing is written."""
+    (tmp_path / filename).write_text(f"{header}\n1,x\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        ingest(store, fake_embedder, [tmp_path], fmt=fmt)
+    problem = next(p for p in caught.value.problems if p.field == missing)
+    assert problem.file == str(tmp_path / filename) and problem.row == 1
+    assert "needs the column" in problem.message and "title" in problem.message.split("found:")[1]
+    assert store.count_nodes() == 0
