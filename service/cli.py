@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,13 +163,25 @@ def similar(
         raise _fail(f"--label must be initiative, idea, need or all, not '{label}'", 2)
     settings = _settings(data_dir)
     with opened_store(settings) as store:
+        note = unknown_id_note(store, query)
         result = Recommender(store, settings.build_embedder()).similar(
             query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
+    if note:
+        result.notes.insert(0, note)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
     _print_items(f"Similar to: {result.query}" + (f" ({result.query_id})" if result.query_id else ""),
                  result.notes, result.items)
+
+
+def unknown_id_note(store: GraphStore, query: str) -> str | None:
+    """A note for a query that looks like an id (one word with a dash or colon and a digit, such as
+    ini-0001) but names no item: it is searched as text, which is rarely what was meant."""
+    text = query.strip()
+    if re.fullmatch(r"[^\s]*[-:][^\s]*", text) and any(c.isdigit() for c in text) and store.get(text) is None:
+        return f"no item has the id '{text}', so it was searched as text"
+    return None
 
 
 def _print_items(heading: str, notes: list[str], items: list) -> None:

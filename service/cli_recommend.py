@@ -24,16 +24,19 @@ def partners_command(
     """Recommend partner organisations for an initiative or a described project, with reasons."""
     from recommend.partners import PartnerRecommender
     from recommend.similar import Recommender
-    from service.cli import _print_items, _settings, opened_store
+    from service.cli import _print_items, _settings, opened_store, unknown_id_note
 
     settings = _settings(data_dir)
     with opened_store(settings) as store:
+        note = unknown_id_note(store, query)
         recommender = PartnerRecommender(store, Recommender(store, settings.build_embedder()))
         items = recommender.partners(query, known=known or [], k=k, kinds=kind or None)
     if as_json:
+        if note:
+            typer.echo(note, err=True)
         typer.echo(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=1))
         return
-    _print_items(f"Partners for: {query[:80]}", [], items)
+    _print_items(f"Partners for: {query[:80]}", [note] if note else [], items)
 
 
 def reuse_command(

@@ -157,3 +157,21 @@ def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_p
     assert nothing.exit_code == 0 and "nothing found" in nothing.output, nothing.output
     empty = runner.invoke(app, ["check-idea", "   ", "--data-dir", str(data)])
     assert empty.exit_code == 1 and "text" in empty.output
+
+
+@pytest.mark.slow
+def test_a_mistyped_id_is_searched_as_text_with_a_note_saying_so(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn similar` and `kominn partners` given something that looks like an id but names no item say
+    so (it was searched as text); a real id or a description gets no such note."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    for command in ("similar", "partners"):
+        typo = runner.invoke(app, [command, "ini-0001", "-k", "2", "--data-dir", str(data)])
+        assert typo.exit_code == 0, typo.output
+        assert "no item has the id 'ini-0001', so it was searched as text" in typo.output
+        for query in ("ini-001", "Digitalt nattilsyn i hjemmetjenesten"):
+            fine = runner.invoke(app, [command, query, "-k", "2", "--data-dir", str(data)])
+            assert fine.exit_code == 0 and "no item has the id" not in fine.output, fine.output
+    as_json = runner.invoke(app, ["similar", "ini-0001", "-k", "2", "--json", "--data-dir", str(data)])
+    assert "searched as text" in json.loads(as_json.stdout)["notes"][0]
