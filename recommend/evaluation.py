@@ -75,7 +75,8 @@ COLUMNS = {
 }
 
 
-def _read_csv(path: Path, columns: Iterable[str], why: str) -> list[dict[str, str]]:
+def _read_csv(path: Path, columns: Iterable[str], why: str, *, header_only: bool = False) -> list[dict[str, str]]:
+    """The rows of ``path`` once its header has every one of ``columns`` (none with ``header_only``)."""
     if not path.exists():
         raise ValidationError([Problem(str(path), None, None, f"{why} needs {path.name} in this folder")])
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -83,12 +84,17 @@ def _read_csv(path: Path, columns: Iterable[str], why: str) -> list[dict[str, st
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
             raise ValidationError([Problem(str(path), 1, c, f"{why} needs the column '{c}'") for c in missing])
-        return list(reader)
+        return [] if header_only else list(reader)
 
 
 def read_rows(folder: Path, task: str) -> list[dict[str, str]]:
     """The task's items (Tidstyver reports or CORDIS projects) of a data set folder."""
     return _read_csv(folder / TASKS[task][3], COLUMNS[task], task)
+
+
+def check_participants(folder: Path) -> None:
+    """Fail now, naming the file and column, if ``folder`` has no usable ``participants.csv``."""
+    _read_csv(folder / "participants.csv", COLUMNS["participants.csv"], "t3", header_only=True)
 
 
 def read_participants(folder: Path) -> dict[str, list[dict[str, str]]]:

@@ -90,9 +90,9 @@ def eval_command(
             raise _fail(f"{len(corpus_rows)} corpus items and {len(query_rows)} queries: "
                         "both need at least one (check the folders and --holdout-fraction)", 2)
         if task == "t3":  # the consortia are read before anything is ingested, so a missing file fails fast
-            ev.read_participants(corpus)
+            ev.check_participants(corpus)
             if queries is not None:
-                ev.read_participants(queries)
+                ev.check_participants(queries)
         keep = {r[key] for r in corpus_rows}
         store, where = _store_for(settings, task, sorted(keep))
         embedder = settings.build_embedder()
