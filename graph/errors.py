@@ -16,6 +16,10 @@ class NotFoundError(KomInnError):
     """An id that the store does not hold."""
 
 
+class ConflictError(KomInnError):
+    """A change the stored graph does not allow as it stands, such as deleting an item others still link to."""
+
+
 class StoreUnavailableError(KomInnError):
     """The graph store cannot be reached or opened (server down, wrong password, locked file)."""
 

@@ -16,7 +16,9 @@ import html
 import re
 import unicodedata
 
-_TAG = re.compile(r"<[^>]{0,200}>")
+# An HTML tag or comment: "<" then a tag name (or "/" and one, or "!--"). A "<" before a digit or a space, as
+# in "barn <5 år" or "3 < 4", is text.
+_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,200})?/?|!--[^>]{0,200}--)>")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[0-9a-zæøåäöéèüß]+(?:[-'][0-9a-zæøåäöéèüß]+)*")
 
@@ -51,8 +53,15 @@ def reads_as_english(text: str) -> bool:
 
 
 def strip_html(text: str) -> str:
-    """Remove HTML tags and decode entities."""
-    return html.unescape(_TAG.sub(" ", text))
+    """Remove HTML tags and decode entities, in text that has tags; text without tags is left as it is.
+
+    >>> strip_html("<p>R&amp;D for <b>eldre</b></p>")
+    ' R&D for  eldre  '
+    >>> strip_html("Barn <5 år og eldre >80 år, 3 < 4, R&amp;D")
+    'Barn <5 år og eldre >80 år, 3 < 4, R&amp;D'
+    """
+    stripped = _TAG.sub(" ", text)
+    return text if stripped == text else html.unescape(stripped)
 
 
 def normalise(text: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -163,6 +164,17 @@ def token_path(data_dir: Path) -> Path:
     return Path(data_dir) / "tokens.sqlite"
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_site(request: Request) -> bool:
+    """Whether the request's Origin (or, without one, its Referer) names this host."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc == request.url.netloc
+
+
 _bearer = HTTPBearer(auto_error=False, description="An API token made with `kominn token create --role ...`")
 
 
@@ -171,9 +183,14 @@ def get_principal(
 ) -> Principal:
     """The caller: from a bearer token (or the web pages' ``kominn_token`` cookie), else anonymous.
 
-    A token that is given but not valid is refused (401) rather than treated as anonymous.
+    A token that is given but not valid is refused (401) rather than treated as anonymous. The cookie
+    counts for a request that changes something (POST, PATCH, DELETE) only when the browser says the
+    request comes from this site's own pages (its Origin, or else its Referer, is this host): another site
+    cannot make a signed-in browser act for it.
     """
     token = credentials.credentials if credentials is not None else request.cookies.get("kominn_token")
+    if credentials is None and token and request.method not in SAFE_METHODS and not _same_site(request):
+        token = None
     if not token:
         return ANONYMOUS
     tokens: TokenStore = request.app.state.tokens

@@ -9,7 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError, ValidationError
+from graph.errors import (
+    ConfigurationError,
+    ConflictError,
+    KomInnError,
+    NotFoundError,
+    StoreUnavailableError,
+    ValidationError,
+)
 
 log = logging.getLogger("kominn")
 
@@ -33,6 +40,10 @@ def install(app: FastAPI) -> None:
         problems = [{"field": p.field, "message": p.message} for p in exc.problems]
         return error_body(422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
                           problems)
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return error_body(409, "conflict", str(exc))
 
     @app.exception_handler(StoreUnavailableError)
     async def unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:

@@ -8,13 +8,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from graph.errors import NotFoundError, Problem, ValidationError
+from graph.errors import ConflictError, NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Node, Rel, public_props
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.pipeline import ingest_records
 from ingest.readers import Record
-from ingest.records import LINKS, TOPIC_KINDS
+from ingest.records import LINKS, OWNED_RELS, TOPIC_KINDS
 
 KIND_OF_LABEL = {
     Label.INITIATIVE: "initiatives",
@@ -44,8 +44,9 @@ def get_item(store: GraphStore, label: Label, item_id: str, *, admin: bool = Fal
     return node
 
 
-def links_of(store: GraphStore, node: Node) -> dict[str, list[dict[str, Any]]]:
-    """The item's outgoing links by the field name of the ingest format, each as ``{id, name, role}``."""
+def links_of(store: GraphStore, node: Node, *, admin: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """The item's outgoing links by the field name of the ingest format, each as ``{id, name, role}``;
+    links to items the caller may not see (hidden ideas, unless ``admin``) are left out."""
     kind = KIND_OF_LABEL[node.label]
     by_rel = {rel: name for name, (rel, _) in LINKS[kind].items()}
     if kind in TOPIC_KINDS:
@@ -53,7 +54,7 @@ def links_of(store: GraphStore, node: Node) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in by_rel.values()}
     for edge, other in store.neighbours(node.id, direction=Direction.OUT):
         name = by_rel.get(edge.rel)
-        if name is not None:
+        if name is not None and visible(other, admin):
             out[name].append({"id": other.id, "name": other.title, "role": edge.props.get("role")})
     for refs in out.values():
         refs.sort(key=lambda r: r["id"])
@@ -63,7 +64,7 @@ def links_of(store: GraphStore, node: Node) -> dict[str, list[dict[str, Any]]]:
 def public_item(store: GraphStore, node: Node, *, admin: bool = False) -> dict[str, Any]:
     """The item as the API returns it: personal data only for admins."""
     props = node.props if admin else public_props(node.props)
-    links = links_of(store, node)
+    links = links_of(store, node, admin=admin)
     body: dict[str, Any] = {"id": node.id, "title": node.title,
                             "properties": {k: plain(v) for k, v in props.items()}}
     for name, refs in links.items():
@@ -143,8 +144,26 @@ def list_items(
     return store.find_nodes(label, equal=wanted, not_in=hidden, ids=allowed, offset=offset, limit=limit)
 
 
+# How an incoming link reads in the message that refuses a deletion ("... still owns 3 initiatives").
+_LINKED_AS = {Rel.OWNED_BY: "owns", Rel.INVOLVES: "is a partner in", Rel.PART_OF: "has as a part",
+              Rel.ADDRESSES: "is addressed by", Rel.BUILDS_ON: "is built on by", Rel.BECAME: "is what became of",
+              Rel.DUPLICATE_OF: "has as a duplicate", Rel.SUPPORTS: "is supported by"}
+
+
 def delete_item(store: GraphStore, label: Label, item_id: str) -> None:
+    """Delete an item that no other item links to (as owner, partner, part, need, ...). Items still linked
+    are refused with the links named, so that deleting never leaves an initiative without its owner or
+    silently drops someone else's links; derived links (similarity, topics) do not count."""
     get_item(store, label, item_id, admin=True)
+    incoming: dict[Rel, list[str]] = {}
+    for edge, other in store.neighbours(item_id, direction=Direction.IN):
+        if edge.rel in OWNED_RELS and edge.rel != Rel.TAGGED:
+            incoming.setdefault(edge.rel, []).append(other.id)
+    if incoming:
+        what = "; ".join(f"{_LINKED_AS.get(rel, rel.value)} {len(ids)} item(s): {', '.join(sorted(ids)[:5])}"
+                         + (" ..." if len(ids) > 5 else "") for rel, ids in sorted(incoming.items()))
+        raise ConflictError(f"'{item_id}' is still linked from other items ({what}); change or delete those "
+                            "links first")
     store.delete([item_id])
 
 
@@ -155,6 +174,9 @@ def merge_idea(store: GraphStore, embedder: Embedder, idea: Node, into: str) -> 
     target = store.get(into)
     if target is None or target.label != Label.IDEA:
         raise NotFoundError(f"no idea with id '{into}'")
+    if not visible(target, admin=False):
+        raise ValidationError([Problem("request", None, "into", f"'{into}' is hidden; an idea can only be merged "
+                                                               "into an idea the public can see")])
     if target.props.get("status") == "merged":
         raise ValidationError([Problem("request", None, "into", f"'{into}' is itself merged; merge into the idea "
                                                                "it was merged into")])

@@ -243,6 +243,70 @@ def test_anonymous_idea_submission_is_rate_limited(api: Api) -> None:
     assert api.post("/ideas", body, role="editor").status_code == 201
 
 
+def test_rejected_submissions_do_not_use_up_the_rate_limit(api: Api) -> None:
+    """A citizen whose submissions are refused (422) while fixing them can still submit the fixed idea."""
+    for _ in range(5):
+        _error(api.post("/ideas", {"title": "x", "text": "kort"}), 422, "invalid_input")
+    body = {"title": "Benker langs turveien", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    assert api.post("/ideas", body).status_code == 201
+
+
+def test_stored_text_keeps_angle_brackets_and_ampersands_that_are_not_html(api: Api) -> None:
+    """"Barn <5 år", "3 < 4" and "R&amp;D" are stored as typed; only real tags are removed from a text."""
+    title = "Barn <5 år og eldre >80 år, 3 < 4 & 5 > 2, R&amp;D"
+    r = api.post("/needs", {"title": title}, role="editor")
+    assert r.status_code == 201, r.text
+    assert r.json()["title"] == title
+    r = api.post("/needs", {"title": "Plass til <b>eldre</b> &amp; barn"}, role="editor")
+    assert r.json()["title"] == "Plass til eldre & barn"
+
+
+def test_a_cross_site_form_cannot_use_the_admin_cookie(api: Api) -> None:
+    """The kominn_token cookie authorises a change only from this site's own pages: a POST that another
+    site makes a signed-in browser send is anonymous (401), while one from this site goes through."""
+    cookie = {"kominn_token": api.tokens["admin"]}
+    api.client.cookies.update(cookie)
+    try:
+        r = api.client.post("/ideas/idea-009/hide", headers={"Origin": "http://evil.example"})
+        _error(r, 401, "unauthorized")
+        r = api.client.post("/ideas/idea-009/hide")  # no Origin or Referer: not a browser form, not trusted
+        _error(r, 401, "unauthorized")
+        assert api.client.get("/ideas/idea-009").status_code == 200
+        r = api.client.post("/ideas/idea-009/hide", headers={"Origin": "http://testserver"})
+        assert r.status_code == 200 and r.json()["properties"]["status"] == "hidden"
+    finally:
+        api.client.cookies.clear()
+
+
+def test_an_item_others_link_to_cannot_be_deleted(api: Api) -> None:
+    """Deleting a unit that still owns initiatives is refused (409, naming the links), so no initiative is
+    left without its owner; once nothing links to it, it can be deleted."""
+    owned = api.get("/initiatives", params={"owner": "unit-helse", "limit": 100}).json()["count"]
+    body = _error(api.delete("/organisations/unit-helse", role="editor"), 409, "conflict")
+    assert "unit-helse" in body["message"] and "owns" in body["message"]
+    assert api.get("/organisations/unit-helse").status_code == 200
+    assert api.get("/initiatives", params={"owner": "unit-helse", "limit": 100}).json()["count"] == owned
+    org = api.post("/organisations", {"name": "Midlertidig lag", "kind": "ngo"}, role="editor").json()
+    r = api.post("/initiatives", {**NEW["initiatives"], "partners": [{"org": org["id"]}]}, role="editor")
+    assert r.status_code == 201, r.text
+    ini = r.json()
+    _error(api.delete(f"/organisations/{org['id']}", role="editor"), 409, "conflict")
+    assert api.delete(f"/initiatives/{ini['id']}", role="editor").status_code == 204
+    assert api.delete(f"/organisations/{org['id']}", role="editor").status_code == 204
+
+
+def test_a_hidden_idea_is_never_named_through_a_link(api: Api) -> None:
+    """Nobody can merge into a hidden idea, and an idea merged into one that is later hidden does not show
+    the hidden idea's id or title to the public (the admin still sees the link)."""
+    assert api.post("/ideas/idea-003/hide", {}, role="admin").status_code == 200
+    _error(api.post("/ideas/idea-007/merge", {"into": "idea-003"}, role="admin"), 422, "invalid_input")
+    assert api.post("/ideas/idea-007/merge", {"into": "idea-001"}, role="admin").status_code == 200
+    assert api.post("/ideas/idea-001/hide", {}, role="admin").status_code == 200
+    public = api.get("/ideas/idea-007").json()
+    assert public["duplicate_of"] is None and "idea-001" not in json.dumps(public)
+    assert api.get("/ideas/idea-007", role="admin").json()["duplicate_of"]["id"] == "idea-001"
+
+
 def test_admin_hides_an_idea_and_it_disappears_for_others(api: Api) -> None:
     """A hidden idea is 404 and unlisted for non-admins, and the admin still sees it."""
     r = api.post("/ideas/idea-002/hide", {}, role="admin")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Rel
@@ -48,11 +48,6 @@ def check(body: IdeaCheck, recommender: RecommenderDep) -> SimilarPublic:
     return similar_public(check_idea(recommender, text, k=body.k))
 
 
-def _rate_limit_anonymous(request: Request, caller: PrincipalDep) -> None:
-    if caller.role < Role.EDITOR:
-        limit_idea_submissions(request)
-
-
 def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender, body: IdeaSubmit) -> IdeaReceipt:
     """Write a submitted idea (status new, created today) and say what resembles it: used by the API and the page."""
     data = body.model_dump(exclude_none=True)
@@ -63,11 +58,15 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
                        similar=[RecommendationPublic(**r.as_dict()) for r in similar.items])
 
 
-@router.post("", response_model=IdeaReceipt, status_code=201, dependencies=[Depends(_rate_limit_anonymous)],
+@router.post("", response_model=IdeaReceipt, status_code=201,
              responses={429: {"description": "Too many ideas from this address"}})
-def create_idea(body: IdeaSubmit, store: StoreDep, recommender: RecommenderDep) -> IdeaReceipt:
-    """Submit an idea. No token needed (anonymous callers are rate-limited per address). The receipt lists
-    existing ideas and initiatives that resemble it. Contact details are stored but shown to admins only."""
+def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store: StoreDep,
+                recommender: RecommenderDep) -> IdeaReceipt:
+    """Submit an idea. No token needed (anonymous callers are rate-limited per address; only accepted
+    submissions count, so fixing a rejected one costs nothing). The receipt lists existing ideas and
+    initiatives that resemble it. Contact details are stored but shown to admins only."""
+    if caller.role < Role.EDITOR:
+        limit_idea_submissions(request)
     return submit_idea(store, recommender.embedder, recommender, body)
 
 
