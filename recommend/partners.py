@@ -114,6 +114,8 @@ class _Evidence:
     shared_with: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     similar_in: dict[str, list[tuple[str, float]]] = field(default_factory=lambda: defaultdict(list))
     topic_in: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # (co-partner of a known partner, initiative) pairs through which a candidate is in their network
+    network: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass
@@ -417,6 +419,8 @@ class PartnerRecommender:
                 for other in self._partners_of(ini):
                     if other not in known and other != partner:
                         second[other] += n / total
+                        if len(ev.network[other]) < 3:
+                            ev.network[other].append((partner, ini))
 
         dense: dict[str, float] = {}
         if vec is not None:
@@ -496,7 +500,9 @@ class PartnerRecommender:
     def _explain(self, node: Node, score: float, x: np.ndarray, ev: _Evidence) -> Recommendation:
         reasons: list[Reason] = []
         titles = {}
-        wanted = set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _ in ev.similar_in.get(node.id, [])[:3]}
+        network = ev.network.get(node.id, [])
+        wanted = (set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _ in ev.similar_in.get(node.id, [])[:3]}
+                  | {x for pair in network for x in pair})
         for n in self.store.get_many(sorted(wanted)):
             titles[n.id] = n.title
         shared = ev.shared_with.get(node.id, [])
@@ -508,7 +514,8 @@ class PartnerRecommender:
         similar = sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
         if similar:
             names = [titles.get(i, i) for i, _ in similar[:2]]
-            reasons.append(Reason("similar", f"Partner in {' and '.join(names)}, which resemble this",
+            verb = "resemble" if len(names) > 1 else "resembles"
+            reasons.append(Reason("similar", f"Partner in {' and '.join(names)}, which {verb} this",
                                   tuple({"id": i, "name": titles.get(i, i), "similarity": f"{s:.2f}"}
                                         for i, s in similar[:3])))
         topics = ev.topic_in.get(node.id)
@@ -517,6 +524,11 @@ class PartnerRecommender:
             reasons.append(Reason("topic", "Active on the same topic: " + ", ".join(
                 f"{topic_nodes.get(t, t)} ({c})" for t, c in topics.most_common(2)),
                 tuple({"id": t, "name": topic_nodes.get(t, t)} for t in topics)))
+        if network and not shared:
+            reasons.append(Reason("network", "In your partners' network: " + ", ".join(
+                f"{titles.get(p, p)} (on {titles.get(i, i)})" for p, i in network[:2]),
+                tuple({"id": i, "name": titles.get(i, i), "with": p, "with_name": titles.get(p, p)}
+                      for p, i in network)))
         parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)
                  if v and not f.startswith("kind_") and not f.endswith("_relative")}
         likelihood = 0.5 * (1.0 + math.tanh(score / 2))  # the model's log-odds as a number in [0, 1]

@@ -297,6 +297,7 @@ _REASON_NB: tuple[tuple[str, str], ...] = (
     ("Worked with your partners on ", "Har jobbet med partnerne deres på "),
     ("Partner in ", "Partner i "),
     ("Active on the same topic: ", "Aktiv på samme tema: "),
+    ("In your partners' network: ", "I partnernes nettverk: "),
     ("Tagged with topics common among the closest matches: ", "Har temaer som går igjen blant de nærmeste treffene: "),
 )
 _DENSE = re.compile(r"^Similar in meaning \(embedding similarity ([0-9.]+)\)$")
@@ -322,8 +323,10 @@ def reason_text(lang: str, kind: str, text: str) -> str:
     for en, nb in _REASON_NB:
         if text.startswith(en):
             rest = text[len(en):]
+            if kind == "network":
+                rest = rest.replace(" (on ", " (på ")
             if kind in ("partner", "similar"):
-                rest = rest.replace(", which resemble this", ", som ligner på dette")
+                rest = re.sub(r", which resembles? this$", ", som ligner på dette", rest)
                 rest = re.sub(r" and (\d+) more$", r" og \1 til", rest).replace(" and ", " og ")
             return nb + rest
     return text
