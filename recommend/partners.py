@@ -296,15 +296,19 @@ class PartnerRecommender:
         k: int = 20,
         kinds: Iterable[str] | None = None,
     ) -> list[Recommendation]:
-        """Organisations to work with, best first. ``query`` is an initiative id, free text or a PartnerQuery.
+        """Organisations to work with, best first. ``query`` is an initiative id, free text or a PartnerQuery
+        (an empty text needs a known partner).
 
         Known partners (and the owner) are never recommended; ``kinds`` keeps only those kinds.
         """
         if not 1 <= k <= MAX_K:
             raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
         if isinstance(query, str):
-            query = (self.query_for(query, known) if self.store.get(query) is not None and len(query) <= 128
+            node = self.store.get(query) if len(query) <= 128 else None
+            query = (self.query_for(query, known) if node is not None and node.label == Label.INITIATIVE
                      else PartnerQuery(query, list(known)))
+        if not query.text.strip() and not query.known:
+            raise ValidationError([Problem("query", None, "text", "describe the project or name a known partner")])
         missing = [o for o in query.known if self.store.get(o) is None]
         if missing:
             raise NotFoundError(f"unknown organisation id(s): {', '.join(missing[:5])}")

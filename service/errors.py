@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.errors import (
@@ -28,51 +28,60 @@ def error_body(status: int, code: str, message: str, problems: list[dict] | None
     return JSONResponse(status_code=status, content=body)
 
 
+def _respond(request: Request, status: int, code: str, message: str, problems: list[dict] | None = None) -> Response:
+    """The error body, or under /web/ (the staff pages) an error page in the page's language."""
+    if request.url.path == "/web" or request.url.path.startswith("/web/"):
+        from service.web.routes import error_page  # the pages import the API; imported here, not at start
+
+        return error_page(request, status, message)
+    return error_body(status, code, message, problems)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that map exceptions to the error body."""
+    """Register the handlers that map exceptions to the error body (an error page under /web/)."""
 
     @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return error_body(404, "not_found", str(exc))
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _respond(request, 404, "not_found", str(exc))
 
     @app.exception_handler(ValidationError)
-    async def invalid(_: Request, exc: ValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: ValidationError) -> Response:
         problems = [{"field": p.field, "message": p.message} for p in exc.problems]
-        return error_body(422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
-                          problems)
+        return _respond(request, 422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+                        problems)
 
     @app.exception_handler(ConflictError)
-    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return error_body(409, "conflict", str(exc))
+    async def conflict(request: Request, exc: ConflictError) -> Response:
+        return _respond(request, 409, "conflict", str(exc))
 
     @app.exception_handler(StoreUnavailableError)
-    async def unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:
-        return error_body(503, "store_unavailable", str(exc))
+    async def unavailable(request: Request, exc: StoreUnavailableError) -> Response:
+        return _respond(request, 503, "store_unavailable", str(exc))
 
     @app.exception_handler(ConfigurationError)
-    async def misconfigured(_: Request, exc: ConfigurationError) -> JSONResponse:
-        return error_body(500, "configuration", str(exc))
+    async def misconfigured(request: Request, exc: ConfigurationError) -> Response:
+        return _respond(request, 500, "configuration", str(exc))
 
     @app.exception_handler(KomInnError)
-    async def other(_: Request, exc: KomInnError) -> JSONResponse:
+    async def other(request: Request, exc: KomInnError) -> Response:
         log.exception("unexpected KomInn error", exc_info=exc)
-        return error_body(500, "internal", str(exc))
+        return _respond(request, 500, "internal", str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {"field": ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")),
              "message": err.get("msg", "invalid")}
             for err in exc.errors()
         ]
-        return error_body(422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
-                          problems)
+        return _respond(request, 422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+                        problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
                 429: "rate_limited"}.get(exc.status_code, "http_error")
-        response = error_body(exc.status_code, code, str(exc.detail))
+        response = _respond(request, exc.status_code, code, str(exc.detail))
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value
         return response

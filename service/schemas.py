@@ -11,6 +11,9 @@ from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Labe
 from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
+# A text to search with: blank text is refused under the field's own name (422), not by the recommender.
+QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)]
+
 
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
@@ -66,7 +69,7 @@ class InitiativePublic(BaseModel):
 
 
 class SimilarRequest(BaseModel):
-    text: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="Free text to find similar items for")
+    text: QueryText = Field(..., description="Free text to find similar items for")
     k: int = Field(10, ge=1, le=MAX_K)
     cross_silo: bool = Field(False, description="Leave out items owned by `unit`")
     unit: str | None = Field(None, max_length=128, description="The asking unit's id, for cross_silo")
@@ -228,7 +231,7 @@ class IdeaReceipt(BaseModel):
 
 
 class PartnerRequest(BaseModel):
-    text: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The project, described")
+    text: QueryText = Field(..., description="The project, described")
     known: list[ItemId] = Field([], max_length=50, description="Organisations already involved")
     k: int = Field(10, ge=1, le=MAX_K)
     kind: list[Literal[ORG_KINDS]] | None = Field(None, description="Only these kinds")  # type: ignore[valid-type]

@@ -203,7 +203,9 @@ def test_reads_can_require_a_reader_token(demo_store: EmbeddedGraphStore, real_e
         _error(api.get("/search", params={"q": "biogass"}), 401, "unauthorized")
         assert api.get("/initiatives/ini-001", role="reader").status_code == 200
         assert api.get("/web/", role="reader").status_code == 200
-        assert api.get("/web/").status_code == 401
+        page = api.get("/web/")
+        assert page.status_code == 401 and page.headers["content-type"].startswith("text/html")
+        assert "kominn_token" in page.text
 
 
 @pytest.mark.parametrize("url", ["/initiatives/nope", "/ideas/nope", "/needs/nope", "/organisations/nope",
@@ -349,6 +351,28 @@ def test_partners_for_an_initiative_and_for_text(api: Api) -> None:
     assert all(x["status"] == "business" for x in r.json()["data"])
     _error(api.post("/partners", {"text": "x", "known": ["org-nowhere"]}), 404, "not_found")
     _error(api.post("/partners", {"text": "", "k": 3}), 422, "invalid_input")
+    assert _error(api.post("/partners", {"text": "   "}), 422, "invalid_input")["problems"][0]["field"] == "text"
+    for text in ("ini-001", "need-001"):  # the text of POST /partners is a description, never an id
+        r = api.post("/partners", {"text": text, "k": 3})
+        assert r.status_code == 200 and r.json()["query_id"] is None
+
+
+def test_page_errors_are_pages_in_the_page_language(api: Api) -> None:
+    """Under /web/ an unknown page, an unknown unit or initiative, a bad parameter and a refused idea form
+    each give an HTML page in Norwegian (the default language), not the API's JSON or English."""
+    r = api.get("/web/nope")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Fant ikke siden" in r.text and "/web/nope" in r.text
+    assert "Fant ingen enhet med id" in api.get("/web/", params={"q": "biogass", "unit": "nope"}).text
+    assert "Fant ingen tiltak med id" in api.get("/web/partners", params={"initiative": "nope"}).text
+    r = api.get("/web/graph/ini-001", params={"depth": "abc"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    r = api.client.post("/web/ideas/new", data={"title": "x", "text": "kort", "submitter_kind": "bogus"})
+    assert r.status_code == 422
+    assert "Overskrift: må ha minst 3 tegn" in r.text and "velg en av: innbygger" in r.text
+    assert "String should" not in r.text
+    r = api.client.post("/web/ideas/new?lang=en", data={"title": "x", "text": "kort"})
+    assert "Title: needs at least 3 characters" in r.text
 
 
 def test_graph_and_overview(api: Api, demo_store: EmbeddedGraphStore) -> None:

@@ -10,7 +10,7 @@ from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Rel
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.reuse import check_idea
-from recommend.similar import MAX_QUERY_CHARS, Recommender
+from recommend.similar import Recommender
 from service import items
 from service.auth import AdminDep, EditorDep, PrincipalDep, ReaderDep, Role
 from service.deps import RecommenderDep, StoreDep
@@ -24,6 +24,7 @@ from service.schemas import (
     IdeasPublic,
     IdeaSubmit,
     IdeaUpdate,
+    QueryText,
     RecommendationPublic,
     SimilarPublic,
 )
@@ -37,7 +38,7 @@ ADMIN_STATUS = frozenset({"hidden", "merged"})
 
 class IdeaCheck(BaseModel):
     title: str = Field("", max_length=300, description="The idea's title, as typed so far")
-    text: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The idea's text, as typed so far")
+    text: QueryText = Field(..., description="The idea's text, as typed so far")
     k: int = Field(5, ge=1, le=20)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from graph.errors import StoreUnavailableError
-from recommend.partners import PartnerRecommender
+from recommend.partners import PartnerQuery, PartnerRecommender
 from recommend.types import Recommendation
 from service.auth import ReaderDep
 from service.schemas import PartnerRequest, PartnersPublic, RecommendationPublic
@@ -32,6 +32,7 @@ def partners_public(query: str, query_id: str | None, found: list[Recommendation
 def partners_for_text(body: PartnerRequest, partners: PartnersDep, caller: ReaderDep) -> PartnersPublic:
     """Organisations to work with on a project described in free text, optionally with partners already known.
 
+    The text is always read as a description (an initiative's partners: `GET /initiatives/{id}/partners`).
     Each result's `status` is the organisation's kind; its reasons name the shared initiatives and topics."""
-    found = partners.partners(body.text, known=body.known, k=body.k, kinds=body.kind)
+    found = partners.partners(PartnerQuery(body.text, list(body.known)), k=body.k, kinds=body.kind)
     return partners_public(body.text, None, found)

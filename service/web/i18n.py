@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 LANGS = ("nb", "en")
 DEFAULT_LANG = "nb"
@@ -107,6 +108,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "overview.by_mode": "Først, kopiere eller dele",
         "overview.totals": "{i} tiltak, {d} innspill, {n} behov, {o} organisasjoner",
         "notfound.title": "Fant ikke siden",
+        "error.401": "Disse sidene krever innlogging",
+        "error.401.hint": "Legg et lesetoken i informasjonskapselen kominn_token (spør en administrator).",
+        "error.403": "Du har ikke tilgang",
+        "error.422": "Forespørselen kan ikke brukes",
+        "error.429": "For mange forespørsler",
+        "error.500": "Noe gikk galt hos oss",
+        "error.503": "Tjenesten er ikke tilgjengelig akkurat nå",
+        "error.back": "Tilbake til søket",
+        "form.missing": "må fylles ut",
+        "form.too_short": "må ha minst {n} tegn",
+        "form.too_long": "kan ha høyst {n} tegn",
+        "form.choice": "velg en av: {choices}",
+        "form.invalid": "ugyldig verdi",
+        "message.no_item": "Fant ingen {what} med id '{id}'",
+        "message.empty_query": "Søketeksten er tom",
+        "what.unit": "enhet",
+        "what.initiative": "tiltak",
+        "what.need": "behov",
+        "what.idea": "innspill",
+        "what.organisation": "organisasjon",
+        "what.item": "element",
         "label.Initiative": "Tiltak",
         "label.Idea": "Innspill",
         "label.Need": "Behov",
@@ -240,6 +262,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "overview.by_mode": "First, copy or share",
         "overview.totals": "{i} initiatives, {d} ideas, {n} needs, {o} organisations",
         "notfound.title": "Page not found",
+        "error.401": "These pages need you to sign in",
+        "error.401.hint": "Put a reader token in the kominn_token cookie (ask an administrator).",
+        "error.403": "You do not have access",
+        "error.422": "The request cannot be used",
+        "error.429": "Too many requests",
+        "error.500": "Something went wrong on our side",
+        "error.503": "The service is not available right now",
+        "error.back": "Back to search",
+        "form.missing": "is required",
+        "form.too_short": "needs at least {n} characters",
+        "form.too_long": "can have at most {n} characters",
+        "form.choice": "choose one of: {choices}",
+        "form.invalid": "invalid value",
+        "message.no_item": "No {what} with id '{id}'",
+        "message.empty_query": "The search text is empty",
+        "what.unit": "unit",
+        "what.initiative": "initiative",
+        "what.need": "need",
+        "what.idea": "idea",
+        "what.organisation": "organisation",
+        "what.item": "item",
         "label.Initiative": "Initiative",
         "label.Idea": "Idea",
         "label.Need": "Need",
@@ -311,6 +354,38 @@ def translate(lang: str, key: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` (falling back to bokmål, then to the key), with ``{name}`` filled in."""
     text = TEXTS[lang_of(lang)].get(key) or TEXTS[DEFAULT_LANG].get(key) or key
     return text.format(**values) if values else text
+
+
+_NO_ITEM = re.compile(r"^no (unit|initiative|need|idea|organisation|item) with id '(.*)'$")
+
+
+def message_text(lang: str, message: str) -> str:
+    """An error message of the library in the page language, where it is one the pages show often (an
+    unknown id, an empty search); other messages are shown as they are."""
+    m = _NO_ITEM.match(message)
+    if m:
+        return translate(lang, "message.no_item", what=translate(lang, f"what.{m.group(1)}"), id=m.group(2))
+    if message.endswith("the query text is empty"):
+        return translate(lang, "message.empty_query")
+    return message
+
+
+def form_error(lang: str, label: str, error: dict[str, Any]) -> str:
+    """One pydantic validation error of a form field, in the page language: "Overskrift: må ha minst 3 tegn"."""
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "missing":
+        text = translate(lang, "form.missing")
+    elif kind == "string_too_short":
+        text = translate(lang, "form.too_short", n=ctx.get("min_length", "?"))
+    elif kind == "string_too_long":
+        text = translate(lang, "form.too_long", n=ctx.get("max_length", "?"))
+    elif kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        text = translate(lang, "form.choice", choices=", ".join(translate(lang, f"submitter.{c}") for c in choices))
+    else:
+        text = translate(lang, "form.invalid")
+    return f"{label}: {text}"
 
 
 def reason_text(lang: str, kind: str, text: str) -> str:

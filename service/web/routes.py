@@ -16,13 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from graph.errors import KomInnError, NotFoundError, ValidationError
 from graph.schema import INITIATIVE_STATUS, ORG_KINDS, SUBMITTER_KINDS, Direction, Label, Rel, public_props
+from recommend.partners import PartnerQuery
 from recommend.reuse import reuse
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import limit_idea_submissions
 from service.routers.ideas import submit_idea
 from service.schemas import IdeaSubmit
-from service.web.i18n import LANGS, lang_of, reason_text, translate
+from service.web.i18n import LANGS, form_error, lang_of, message_text, reason_text, translate
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -67,6 +68,30 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return response
 
 
+def _message(request: Request, error: Exception) -> str:
+    """An error of the library for the page: each problem's message (not the API's field names), in the
+    page language where it is a common one."""
+    lang = _lang(request)
+    if isinstance(error, ValidationError):
+        return "; ".join(message_text(lang, p.message) for p in error.problems)
+    return message_text(lang, str(error))
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The page shown for an error under /web/ (the API answers JSON): a heading in the page language, the
+    message, and a way back."""
+    lang = _lang(request)
+    heading = translate(lang, "notfound.title" if status == 404 else f"error.{status}")
+    if heading == f"error.{status}":
+        heading = translate(lang, "error.500" if status >= 500 else "error.422")
+    if status == 404 and message == "Not Found":  # the router's own words for a path it does not have
+        message = request.url.path
+    elif status == 401:  # the page explains how to sign in
+        message = ""
+    return render(request, "error.html", status_code=status, heading=heading, status=status,
+                  message=message_text(lang, message))
+
+
 def _quote(query: dict[str, str]) -> dict[str, str]:
     return {quote_plus(k): quote_plus(v) for k, v in query.items()}
 
@@ -106,7 +131,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
                 if len(results) == PAGE_K:
                     break
         except (ValidationError, NotFoundError) as e:
-            error = str(e)
+            error = _message(request, e)
     return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area,
                   other_units=bool(other_units), results=results, error=error, statuses=INITIATIVE_STATUS,
                   units=_units(store), focus_areas=_focus_areas(store))
@@ -141,10 +166,11 @@ def partners_page(request: Request, text: str = "", initiative: str = "", kind: 
     if asked:
         try:
             kinds = [kind] if kind in ORG_KINDS else None
-            query = initiative or text  # an initiative picked wins: its text, owner and partners are known
+            # an initiative picked wins: its text, owner and partners are known
+            query = state.partners.query_for(initiative) if initiative else PartnerQuery(text)
             results = [r.as_dict() for r in state.partners.partners(query, k=15, kinds=kinds)]
         except (ValidationError, NotFoundError) as e:
-            error = str(e)
+            error = _message(request, e)
     initiatives = sorted(store.iter_nodes(Label.INITIATIVE), key=lambda n: n.title)
     return render(request, "partners.html", text=text, initiative=initiative, kind=kind, kinds=ORG_KINDS,
                   initiatives=initiatives, results=results, error=error, asked=asked)
@@ -165,7 +191,8 @@ async def idea_submit(request: Request) -> HTMLResponse:
         body = IdeaSubmit(title=form.get("title", ""), text=form.get("text", ""),
                           submitter_kind=form.get("submitter_kind") or "citizen", contact=form.get("contact") or None)
     except PydanticValidationError as e:
-        errors = [f"{translate(_lang(request), 'idea.field.' + str(err['loc'][0]))}: {err['msg']}"
+        lang = _lang(request)
+        errors = [form_error(lang, translate(lang, "idea.field." + str(err["loc"][0])), dict(err))
                   for err in e.errors()]
     if not errors:
         try:
