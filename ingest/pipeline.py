@@ -1,7 +1,12 @@
 """Ingest: read and validate, resolve organisations, embed only what changed, write in batches.
 
-- ``strict``: any bad row fails the run and nothing is written. Otherwise bad rows are skipped, each
-  listed (file, row, field, message) in the summary's problems and the report file.
+- ``strict``: any bad row or file fails the run and nothing is written; every problem is listed, those
+  found against the store (links, ids of another kind) with the rest. Otherwise bad rows are skipped,
+  each listed (file, row, field, message) in the summary's problems and the report file; a file that
+  cannot be read at all (empty, undecodable, a bad header, an unclosed quote) is skipped whole, with
+  how many rows it has. Warnings (rows read, but changed) are listed apart.
+- An id the store already holds as another kind (an organisation row with an initiative's id) is
+  refused: ingest never turns one kind of item into another.
 - Incremental and idempotent: unchanged rows are not written or embedded; a changed row updates its
   node and only it is re-embedded; when every source file is byte-identical to the last completed
   run of the same source (and the store still has what that run left), nothing is read at all.
@@ -13,7 +18,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -22,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,8 +37,11 @@ from graph.errors import Problem, ValidationError
 from graph.schema import Edge, Label, Node, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
-from ingest.readers import Record, discover, read
-from ingest.records import OWNED_RELS, Parsed, parse
+from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
+from ingest.records import OWNED_RELS, Parsed, a_label, parse
+
+if TYPE_CHECKING:
+    from ingest.table import Mapping
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
@@ -61,7 +71,7 @@ class IngestSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: int = 0
+    skipped: int = 0  # rows not read: bad rows, and the rows of files skipped whole
     embedded: int = 0
     merged: int = 0
     same_as: int = 0
@@ -74,9 +84,12 @@ class IngestSummary:
     seconds: float = 0.0
     encode_seconds: float = 0.0
     files_unchanged: bool = False
+    last_read: int = 0  # files_unchanged: how many rows the last completed run read
     report: str | None = None
     files: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # skipped rows and warnings
+    problems: list[Problem] = field(default_factory=list)  # why rows and files were skipped
+    warning_list: list[Problem] = field(default_factory=list)  # rows read, with something changed or dropped
+    skipped_files: dict[str, int | None] = field(default_factory=dict)  # file skipped whole -> its rows
     merges: list[str] = field(default_factory=list)
     pending: set[str] = field(default_factory=set, repr=False)  # ids whose SIMILAR_TO lists are due
     members: list[str] = field(default_factory=list, repr=False)  # ids this run delivered
@@ -84,8 +97,19 @@ class IngestSummary:
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["problems"] = [str(p) for p in self.problems]
+        d["warning_list"] = [str(p) for p in self.warning_list]
         del d["pending"], d["members"]
         return d
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row of every file was read (warnings aside): what the exit code tells."""
+        return not self.skipped and not self.skipped_files and not self.problems
+
+    def count_skipped(self) -> None:
+        """Set ``skipped``: each bad row once, plus the rows of the files skipped whole."""
+        rows = {(p.file, p.row) for p in self.problems if p.file not in self.skipped_files}
+        self.skipped = len(rows) + sum(n or 0 for n in self.skipped_files.values())
 
 
 # --- validation ------------------------------------------------------------------------------------
@@ -96,10 +120,15 @@ def _html_warnings(record: Record) -> list[Problem]:
             for k, v in record.data.items() if isinstance(v, str) and _TAG.search(v)]
 
 
+Refused = dict[str, tuple[str, int]]  # id of a row that was skipped -> (file, row), for link messages
+
+
 def parse_records(records: Iterable[Record], problems: list[Problem] | None = None, *, strict: bool = True,
-                  skipped: list[Problem] | None = None, warnings: list[Problem] | None = None) -> list[Parsed]:
+                  skipped: list[Problem] | None = None, warnings: list[Problem] | None = None,
+                  refused: Refused | None = None) -> list[Parsed]:
     """Validate records. Strict: raise ValidationError listing every problem (also those passed in).
-    Otherwise bad records are left out and their problems appended to ``skipped``."""
+    Otherwise bad records are left out, their problems appended to ``skipped`` and their ids (where
+    they have one) noted in ``refused``."""
     problems = list(problems or [])
     parsed: list[Parsed] = []
     seen: dict[str, tuple[str, int]] = {}
@@ -107,14 +136,16 @@ def parse_records(records: Iterable[Record], problems: list[Problem] | None = No
         item, found = parse(record)
         problems.extend(found)
         if item is None:
+            if refused is not None and isinstance(record.data.get("id"), str | int):
+                refused.setdefault(str(record.data["id"]).strip(), (record.file, record.row))
             continue
-        if warnings is not None:
-            warnings.extend(_html_warnings(record))
         first = seen.get(item.node.id)
         if first is not None:
             problems.append(Problem(record.file, record.row, "id",
                                     f"duplicate id '{item.node.id}', first seen in {first[0]}, row {first[1]}"))
             continue
+        if warnings is not None:
+            warnings.extend(_html_warnings(record))
         seen[item.node.id] = (record.file, record.row)
         parsed.append(item)
     if problems and strict:
@@ -127,26 +158,75 @@ def parse_records(records: Iterable[Record], problems: list[Problem] | None = No
 def load_records(paths: Sequence[Path | str], kind: str | None = None) -> list[Parsed]:
     """Read and validate every file; raise ValidationError listing every problem found."""
     problems: list[Problem] = []
-    records = _read_files([Path(p) for p in paths], kind, None, problems)
+    records = _read_files([Path(p) for p in paths], kind, None, problems, {})
     return parse_records(records, problems)
 
 
-def _read_files(paths: list[Path], kind: str | None, encoding: str | None, problems: list[Problem]) -> list[Record]:
+def _read_files(paths: list[Path], kind: str | None, encoding: str | None, problems: list[Problem],
+                lost: dict[str, int | None]) -> list[Record]:
     records: list[Record] = []
     for path, k in discover(paths, kind):
-        try:
-            records.extend(read(path, k, encoding=encoding, problems=problems))
-        except ValidationError as e:
-            problems.extend(e.problems)
+        records += read_whole(path, functools.partial(_read_one, path, k, encoding), problems, lost)
     return records
 
 
+def _read_one(path: Path, kind: str, encoding: str | None, found: list[Problem]) -> Iterable[Record]:
+    return read(path, kind, encoding=encoding, problems=found)
+
+
+def read_whole(path: Path, rows: Callable[[list[Problem]], Iterable[Record]], problems: list[Problem],
+               lost: dict[str, int | None]) -> list[Record]:
+    """Every record of one file, or none: a problem that spoils the file (ValidationError from the
+    reader) skips it whole; its reasons and a line saying how many rows were lost go to ``problems``,
+    and ``lost`` maps the file to that number (None where it cannot be counted)."""
+    found: list[Problem] = []
+    try:
+        records = list(rows(found))
+    except ValidationError as e:
+        n = count_rows(path)
+        unit = {".jsonl": "line", ".json": "item"}.get(suffix(path), "row")
+        lost[str(path)] = n
+        what = "" if n is None else f": none of its {n} {unit}{'' if n == 1 else 's'} were read"
+        problems.extend([*e.problems, Problem(str(path), None, None, f"the whole file was skipped{what}")])
+        return []
+    problems.extend(found)
+    return records
+
+
+def check_kinds(parsed: list[Parsed], store: GraphStore, *, skipped: list[Problem],
+                refused: Refused | None = None) -> list[Parsed]:
+    """Rows whose id the store holds as another kind are left out, their problems appended to ``skipped``:
+    an organisation row must not silently turn an initiative into an organisation."""
+    stored = {n.id: n.label for n in store.get_many(sorted({p.node.id for p in parsed}))}
+    kept: list[Parsed] = []
+    for p in parsed:
+        have = stored.get(p.node.id)
+        if have is not None and have != p.node.label:
+            skipped.append(Problem(p.record.file, p.record.row, "id",
+                                   f"'{p.node.id}' is already {a_label(have)} in the store"))
+            if refused is not None:
+                refused.setdefault(p.node.id, (p.record.file, p.record.row))
+            continue
+        kept.append(p)
+    return kept
+
+
+def _missing_target(target: str, file: str, refused: Refused) -> str:
+    where = refused.get(target)
+    if where is None:
+        return f"links to '{target}', which is neither in this ingest nor in the store"
+    place = f"row {where[1]}" if where[0] == file else f"{where[0]}, row {where[1]}"
+    return f"links to '{target}', which was skipped ({place})"
+
+
 def check_links(parsed: list[Parsed], store: GraphStore, *, strict: bool = True,
-                skipped: list[Problem] | None = None) -> list[Parsed]:
+                skipped: list[Problem] | None = None, refused: Refused | None = None) -> list[Parsed]:
     """Every link must reach an id of the right label, in this run or already in the store.
 
     Strict: raise ValidationError. Otherwise rows with a bad link are left out (and then rows that
-    linked to those, until nothing changes) and their problems appended to ``skipped``."""
+    linked to those, until nothing changes) and their problems appended to ``skipped``. A link to a row
+    that was itself skipped (``refused``) says so."""
+    refused = {} if refused is None else refused
     stored: dict[str, Label] = {}
     wanted = {e.dst for p in parsed for _, e, _ in p.links}
     in_run = {p.node.id for p in parsed} | {t.id for p in parsed for t in p.topics}
@@ -164,12 +244,12 @@ def check_links(parsed: list[Parsed], store: GraphStore, *, strict: bool = True,
             for fieldname, edge, want in p.links:
                 have = labels.get(edge.dst)
                 if have is None:
-                    problems.append(Problem(p.record.file, p.record.row, fieldname, f"links to '{edge.dst}', "
-                                            "which is neither in this ingest nor in the store"))
+                    problems.append(Problem(p.record.file, p.record.row, fieldname,
+                                            _missing_target(edge.dst, p.record.file, refused)))
                     bad.add(n)
                 elif have != want:
                     problems.append(Problem(p.record.file, p.record.row, fieldname,
-                                            f"'{edge.dst}' is a {have.value}, expected a {want.value}"))
+                                            f"'{edge.dst}' is {a_label(have)}, expected {a_label(want)}"))
                     bad.add(n)
         if problems and strict:
             raise ValidationError(problems)
@@ -177,6 +257,8 @@ def check_links(parsed: list[Parsed], store: GraphStore, *, strict: bool = True,
             skipped.extend(problems)
         if not bad:
             return parsed
+        for n in bad:
+            refused.setdefault(parsed[n].node.id, (parsed[n].record.file, parsed[n].record.row))
         parsed = [p for n, p in enumerate(parsed) if n not in bad]
 
 
@@ -248,13 +330,19 @@ def write_parsed(
     resolve: bool = False,
     similar: bool = True,
     summary: IngestSummary | None = None,
+    refused: Refused | None = None,
 ) -> IngestSummary:
-    """Resolve organisations, check links, embed what changed and write: ingest after validation."""
+    """Check ids and links against the store, resolve organisations, embed what changed and write.
+
+    Strict: a problem found here or already in ``summary.problems`` raises ValidationError listing them
+    all, before anything is written. ``refused``: ids of rows skipped earlier, for link messages."""
     started = time.perf_counter()
     summary = summary or IngestSummary()
     skipped: list[Problem] = []
     extra: list[Node] = []
     same_as: list[Edge] = []
+    refused = {} if refused is None else refused
+    parsed = check_kinds(parsed, store, skipped=skipped, refused=refused)
     if resolve:
         from ingest.resolve import resolve_organisations
 
@@ -266,7 +354,9 @@ def write_parsed(
                           f"(by {m.method}, score {m.score})" for m in res.merges]
         summary.merges += [f"'{e.src}' may be the same as '{e.dst}' (by {e.props['method']}, score "
                            f"{e.props['score']}): recorded as SAME_AS, not merged" for e in res.same_as]
-    parsed = check_links(parsed, store, strict=strict, skipped=skipped)
+    parsed = check_links(parsed, store, strict=False, skipped=skipped, refused=refused)
+    if strict and (skipped or summary.problems):
+        raise ValidationError([*summary.problems, *skipped])
     summary.problems.extend(skipped)
     summary.read += len(parsed)
 
@@ -422,13 +512,19 @@ def ingest(
     every row even when the files are unchanged since the last run.
     """
     started = time.perf_counter()
-    if fmt not in FORMATS:
-        raise ValidationError([Problem(", ".join(map(str, paths)), None, None,
-                                       f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")])
     path_list = [Path(p) for p in paths]
     mapping_path = Path(mapping) if mapping else None
-    if fmt == "table" and mapping_path is None:
-        raise ValidationError([Problem(", ".join(map(str, paths)), None, None, "--format table needs --mapping")])
+    bad_options = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping_path)
+    if bad_options:
+        raise ValidationError(bad_options)
+    missing = [Problem(str(p), None, None, "no such file or directory") for p in path_list if not p.exists()]
+    if missing:
+        raise ValidationError(missing)
+    table_mapping = None
+    if fmt == "table":
+        from ingest.table import Mapping
+
+        table_mapping = Mapping.load(mapping_path)  # type: ignore[arg-type]  # option_problems: it is given
     key = source or fmt + ":" + ",".join(sorted(str(p.resolve()) for p in path_list))
     state_key, members_key = f"ingest:state:{key}", f"ingest:members:{key}"
     files = _source_files(fmt, path_list, kind, mapping_path)
@@ -438,26 +534,20 @@ def ingest(
     if (not recheck and isinstance(state, dict) and state.get("fingerprint") == fingerprint
             and store.get_meta(PENDING_KEY) in (None, "[]")
             and store.count_nodes() == state.get("nodes") and store.count_edges() == state.get("edges")):
-        summary = IngestSummary(read=int(state.get("read", 0)), unchanged=int(state.get("delivered", 0)),
-                                skipped=int(state.get("skipped", 0)), files_unchanged=True,
-                                files=[str(p) for p in paths], report=state.get("report"))
+        summary = _unchanged_summary(state, paths)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
     problems: list[Problem] = []
     warnings: list[Problem] = []
+    lost: dict[str, int | None] = {}
     if fmt == "files":
-        records = _read_files(path_list, kind, encoding, problems)
+        records = _read_files(path_list, kind, encoding, problems, lost)
     elif fmt == "table":
-        from ingest.table import Mapping, read_table
-
-        m = Mapping.load(mapping_path)  # type: ignore[arg-type]
+        assert table_mapping is not None
         records = []
         for p in path_list:
-            try:
-                records.extend(read_table(p, m, encoding=encoding, problems=problems))
-            except ValidationError as e:
-                problems.extend(e.problems)
+            records += read_whole(p, functools.partial(_read_table, p, table_mapping, encoding), problems, lost)
     else:
         from ingest.adapters import records_for
 
@@ -465,12 +555,14 @@ def ingest(
         for p in path_list:
             records.extend(records_for(fmt, p))
     skipped: list[Problem] = []
-    parsed = parse_records(records, problems, strict=strict, skipped=skipped, warnings=warnings)
-    summary = IngestSummary(files=[str(p) for p in paths])
+    refused: Refused = {}
+    # not strict here: under --strict, write_parsed raises with these and the link problems together
+    parsed = parse_records(records, problems, strict=False, skipped=skipped, warnings=warnings, refused=refused)
+    summary = IngestSummary(files=[str(p) for p in paths], skipped_files=lost)
     summary.problems = skipped
     store.set_meta(state_key, "{}")  # a run that does not finish leaves no claim that the files are in
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
-                           resolve=resolve, similar=False, summary=summary)
+                           resolve=resolve, similar=False, summary=summary, refused=refused)
     members = summary.members
     before = _get_json(store, members_key) or []
     if not sync:  # what vanished from the source stays a member until a --sync retires it
@@ -488,31 +580,82 @@ def ingest(
             summary.pending |= set(gone)
             summary.retired = store.delete(gone)
     finish_similar(store, summary, batch_size=batch_size)
-    summary.skipped = len({(p.file, p.row) for p in summary.problems})
-    summary.problems += warnings
-    summary.warnings = len(warnings)
-    if report is not None and (summary.problems or summary.merges):
+    summary.count_skipped()
+    bad_rows = {(p.file, p.row) for p in summary.problems}
+    summary.warning_list = [w for w in warnings if (w.file, w.row) not in bad_rows]
+    summary.warnings = len(summary.warning_list)
+    if report is not None and (summary.problems or summary.warning_list or summary.merges):
         summary.report = str(write_report(Path(report), summary))
     sources = _get_json(store, "ingest:sources") or []
     if key not in sources:
         store.set_meta("ingest:sources", json.dumps([*sources, key]))
     store.set_meta(members_key, json.dumps(members))
-    store.set_meta(state_key, json.dumps({"fingerprint": fingerprint, "nodes": store.count_nodes(),
-                                          "edges": store.count_edges(), "read": summary.read, "delivered": len(members),
-                                          "skipped": summary.skipped, "report": summary.report}))
+    store.set_meta(state_key, json.dumps({
+        "fingerprint": fingerprint, "nodes": store.count_nodes(), "edges": store.count_edges(),
+        "read": summary.read, "delivered": len(members), "skipped": summary.skipped, "report": summary.report,
+        "warnings": summary.warnings, "skipped_files": summary.skipped_files,
+        "problems": [[p.file, p.row, p.field, p.message] for p in summary.problems[:KEPT_PROBLEMS]]}))
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
+def _read_table(path: Path, mapping: Mapping, encoding: str | None, found: list[Problem]) -> Iterable[Record]:
+    from ingest.table import read_table
+
+    return read_table(path, mapping, encoding=encoding, problems=found)
+
+
+KEPT_PROBLEMS = 50  # problems of a run remembered for an unchanged re-run to show again
+
+
+def option_problems(*, fmt: str, kind: str | None, encoding: str | None, mapping: Path | None) -> list[Problem]:
+    """What is wrong with the options of an ingest, before any file is read (each names its option)."""
+    found: list[Problem] = []
+    if fmt not in FORMATS:
+        found.append(Problem("--format", None, None, f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}"))
+    if fmt == "table" and mapping is None:
+        found.append(Problem("--format", None, None, "--format table needs --mapping"))
+    if mapping is not None and not mapping.is_file():
+        found.append(Problem("--mapping", None, None, f"no such file: {mapping}"))
+    if mapping is not None and fmt != "table":
+        found.append(Problem("--mapping", None, None, f"a mapping is only read with --format table, not '{fmt}'"))
+    if kind is not None and fmt != "files":
+        found.append(Problem("--kind", None, None, f"--kind is for the KomInn ingest format; --format {fmt} "
+                             "knows what its files hold" + (" (a mapping names its kind)" if fmt == "table" else "")))
+    elif (bad_kind := kind_problem(kind)) is not None:
+        found.append(Problem("--kind", None, None, bad_kind))
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            found.append(Problem("--encoding", None, None, f"unknown encoding '{encoding}'; e.g. utf-8, latin-1, "
+                                 "cp1252"))
+    return found
+
+
+def _unchanged_summary(state: dict[str, Any], paths: Sequence[Path | str]) -> IngestSummary:
+    """The summary of a run that read nothing because the files are those of the last completed run:
+    what that run delivered is unchanged, and what it skipped is still left out."""
+    summary = IngestSummary(unchanged=int(state.get("delivered", 0)), skipped=int(state.get("skipped", 0)),
+                            warnings=int(state.get("warnings", 0)), files_unchanged=True,
+                            files=[str(p) for p in paths], report=state.get("report"),
+                            skipped_files=dict(state.get("skipped_files") or {}))
+    summary.problems = [Problem(*p) for p in state.get("problems") or []]
+    summary.last_read = int(state.get("read", 0))
+    return summary
+
+
 def write_report(path: Path, summary: IngestSummary) -> Path:
-    """A CSV of every skipped row, warning and merge: action, file, row, field, message."""
+    """A CSV of every skipped file and row, warning and merge: action, file, row, field, message."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["action", "file", "row", "field", "message"])
         for p in summary.problems:
-            action = "warning" if p.message.startswith("HTML tags removed") else "skipped"
+            action = "file skipped" if p.file in summary.skipped_files else "skipped"
             w.writerow([action, p.file, p.row or "", p.field or "", p.message])
+        for p in summary.warning_list:
+            w.writerow(["warning", p.file, p.row or "", p.field or "", p.message])
         for m in summary.merges:
             w.writerow(["merged" if "merged into" in m else "same_as", "", "", "", m])
     return path
@@ -536,7 +679,7 @@ def ingest_records(
     summary = IngestSummary(problems=skipped)
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
                            resolve=resolve, summary=summary)
-    summary.skipped = len({(p.file, p.row) for p in summary.problems})
+    summary.count_skipped()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -1,13 +1,16 @@
 """Readers for CSV, Excel, JSON and JSONL files: each yields raw records that remember file and row.
 
-A problem that spoils a whole file (not decodable, wrong separator, not JSON) raises ValidationError.
-A problem in one row (a ragged CSV line) is appended to ``problems`` when the caller passes a list,
-and that row is left out; without a list it raises, as before.
+A problem that spoils a whole file (empty, not decodable, wrong separator, a header with a missing or
+unknown column, an unclosed quote, not JSON) raises ValidationError: the caller skips the whole file
+(``count_rows`` says how many rows it has). A problem in one row (a ragged CSV line, a JSONL line that is
+not JSON) is appended to ``problems`` when the caller passes a list, and that row is left out; without a
+list it raises, as before.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +21,11 @@ from graph.errors import Problem, ValidationError
 from graph.schema import FIELDS, Label
 
 KINDS = ("focus_areas", "organisations", "needs", "initiatives", "ideas")
-EXTENSIONS = (".csv", ".json", ".jsonl", ".xlsx")
+EXTENSIONS = (".csv", ".json", ".jsonl", ".xlsx")  # matched case-insensitively
 MAX_FILE_BYTES = 512 * 1024 * 1024
+# The largest CSV value read at all: far above every field's own limit, so an over-long value reaches the
+# field's length check; a larger one is almost always an unclosed quote swallowing the rest of the file.
+MAX_CSV_FIELD = 10_000_000
 SEPARATORS = (";", "\t", "|")
 _KIND_LABEL = {"focus_areas": Label.FOCUS_AREA, "organisations": Label.ORGANISATION, "needs": Label.NEED,
                "initiatives": Label.INITIATIVE, "ideas": Label.IDEA}
@@ -45,20 +51,36 @@ class Record:
     mode: str = "replace"  # "fill": where the node exists, only add missing fields and links
 
 
+def suffix(path: Path) -> str:
+    """The file's extension in lower case: ``.CSV`` reads as ``.csv``."""
+    return path.suffix.lower()
+
+
+def kind_problem(kind: str | None) -> str | None:
+    """Why ``kind`` (from --kind) is not a kind of file, or None when it is one (or not given)."""
+    if kind is None or kind in KINDS:
+        return None
+    return f"unknown kind '{kind}'; use one of {', '.join(KINDS)}"
+
+
 def discover(paths: list[Path], kind: str | None = None) -> list[tuple[Path, str]]:
     """The files to read under the given paths with their kind, in dependency order."""
     found: list[tuple[Path, str]] = []
     problems: list[Problem] = []
+    bad_kind = kind_problem(kind)
+    if bad_kind:
+        raise ValidationError([Problem("--kind", None, None, bad_kind)])
     for path in paths:
         if not path.exists():
             problems.append(Problem(str(path), None, None, "no such file or directory"))
             continue
-        files = sorted(p for p in path.iterdir() if p.suffix in EXTENSIONS) if path.is_dir() else [path]
+        files = sorted(p for p in path.iterdir() if suffix(p) in EXTENSIONS) if path.is_dir() else [path]
         for f in files:
-            if f.suffix not in EXTENSIONS:
-                problems.append(Problem(str(f), None, None, f"unsupported file type; use one of {EXTENSIONS}"))
+            if suffix(f) not in EXTENSIONS:
+                problems.append(Problem(str(f), None, None, "unsupported file type; use one of "
+                                        f"{', '.join(EXTENSIONS)}"))
                 continue
-            k = kind or f.stem
+            k = kind or f.stem.lower()
             if k not in KINDS:
                 if path.is_dir():
                     continue  # other files in a data folder (README.md, notes) are not ours
@@ -80,19 +102,46 @@ def read(path: Path, kind: str, *, encoding: str | None = None,
     """Records of one file; a file that cannot be parsed raises ValidationError naming the place."""
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValidationError([Problem(str(path), None, None, f"file is larger than {MAX_FILE_BYTES} bytes")])
-    if path.suffix == ".csv":
+    if suffix(path) == ".csv":
         yield from read_csv_rows(path, kind, encoding=encoding, problems=problems, separator=",")
-    elif path.suffix == ".xlsx":
+    elif suffix(path) == ".xlsx":
         yield from read_xlsx_rows(path, kind, problems=problems)
-    elif path.suffix == ".jsonl":
-        yield from _read_jsonl(path, kind, encoding)
+    elif suffix(path) == ".jsonl":
+        yield from _read_jsonl(path, kind, encoding, problems)
     else:
-        yield from _read_json(path, kind, encoding)
+        yield from _read_json(path, kind, encoding, problems)
+
+
+def count_rows(path: Path) -> int | None:
+    """How many rows (CSV, Excel), lines (JSONL) or items (JSON) a file has, counted leniently, for
+    saying what is lost when the file cannot be read; None when even that is not known."""
+    try:
+        if suffix(path) == ".xlsx":
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            try:
+                rows = book.worksheets[0].max_row
+            finally:
+                book.close()
+            return None if rows is None else max(rows - 1, 0)
+        raw = path.read_bytes()
+        if suffix(path) == ".json":
+            doc = json.loads(raw.decode("utf-8-sig", errors="replace"))
+            items = doc.get("items") if isinstance(doc, dict) else doc
+            return len(items) if isinstance(items, list) else None
+        lines = sum(1 for line in raw.splitlines() if line.strip())
+        return lines if suffix(path) == ".jsonl" else max(lines - 1, 0)
+    except Exception:  # a file that cannot be counted: say nothing rather than fail the report
+        return None
 
 
 def decode(path: Path, encoding: str | None = None) -> str:
-    """The text of a file: UTF-8 (a BOM is dropped) unless another encoding is named."""
+    """The text of a file: UTF-8 (a BOM is dropped) unless another encoding is named; an empty file
+    raises ValidationError."""
     raw = path.read_bytes()
+    if not raw.strip():
+        raise ValidationError([Problem(str(path), None, None, "the file is empty")])
     try:
         return raw.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as e:
@@ -111,12 +160,36 @@ def _problem(problems: list[Problem] | None, p: Problem) -> None:
     problems.append(p)
 
 
-def _check_header(path: Path, kind: str, header: list[str], problems: list[Problem] | None) -> None:
-    present = {h.strip() for h in header}
+def header_problems(path: Path, kind: str, header: list[str]) -> list[Problem]:
+    """Each missing required column and each unknown column of a header, once: such a file is skipped
+    whole, since every row would fail the same way."""
+    from ingest.records import allowed_fields  # records imports this module
+
+    present = [h.strip() for h in header if h and h.strip()]
+    if not present:
+        return [Problem(str(path), 1, None, "the header row is empty; the first row must name the columns")]
+    allowed = allowed_fields(kind)
+    problems = []
     for col in required_columns(kind):
         if col not in present:
-            _problem(problems, Problem(str(path), 1, col, f"required column '{col}' is missing from the header; "
-                                       f"the columns are: {', '.join(h for h in header if h)}"))
+            problems.append(Problem(str(path), 1, col, f"required column '{col}' is missing from the header; "
+                                    f"the columns are: {', '.join(present)}"))
+    for col in present:
+        if col not in allowed:
+            near = difflib.get_close_matches(col, sorted(allowed), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            problems.append(Problem(str(path), 1, col, f"unknown column{hint}; the fields of {kind} are "
+                                    f"{', '.join(sorted(allowed))}"))
+    return problems
+
+
+def _csv_message(e: csv.Error) -> str:
+    text = str(e)
+    if "unexpected end of data" in text:
+        return 'a quote (") opened in this row is never closed, so the rest of the file cannot be read'
+    if "field larger than field limit" in text:
+        return f"a value longer than {MAX_CSV_FIELD:,} characters (an unclosed quote?)"
+    return f"malformed CSV: {text}"
 
 
 def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problems: list[Problem] | None = None,
@@ -128,7 +201,10 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
     if separator is None:
         counts = {s: first.count(s) for s in (",", *SEPARATORS)}
         separator = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+    if csv.field_size_limit() < MAX_CSV_FIELD:
+        csv.field_size_limit(MAX_CSV_FIELD)
     reader = csv.DictReader(lines, delimiter=separator, strict=True)
+    line = 0  # the last line of the last complete record: the next record starts below it
     try:
         header = list(reader.fieldnames or [])
         if len(header) == 1:
@@ -137,8 +213,8 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
                     name = {"\t": "tab"}.get(other, f"'{other}'")
                     raise ValidationError([Problem(str(path), 1, None, f"the header has one column containing "
                                                    f"{name}: use '{separator}' as separator")])
-        if check_header:
-            _check_header(path, kind, header, problems)
+        if check_header and (bad := header_problems(path, kind, header)):
+            raise ValidationError(bad)
         line = reader.line_num
         for raw in reader:
             row = line + 1
@@ -152,7 +228,7 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
             data = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
             yield Record(str(path), row, kind, {k: v for k, v in data.items() if v not in ("", None)})
     except csv.Error as e:
-        raise ValidationError([Problem(str(path), reader.line_num, None, f"malformed CSV: {e}")]) from e
+        raise ValidationError([Problem(str(path), line + 1, None, _csv_message(e))]) from e
 
 
 def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems: list[Problem] | None = None,
@@ -171,8 +247,10 @@ def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems:
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header = [("" if c is None else str(c).strip()) for c in next(rows, ())]
-        if check_header:
-            _check_header(path, kind, header, problems)
+        if not any(header):
+            raise ValidationError([Problem(str(path), None, None, "the sheet is empty")])
+        if check_header and (bad := header_problems(path, kind, header)):
+            raise ValidationError(bad)
         for n, values in enumerate(rows, start=2):
             data: dict[str, Any] = {}
             for name, value in zip(header, values, strict=False):
@@ -191,20 +269,23 @@ def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems:
         book.close()
 
 
-def _read_jsonl(path: Path, kind: str, encoding: str | None) -> Iterator[Record]:
+def _read_jsonl(path: Path, kind: str, encoding: str | None, problems: list[Problem] | None) -> Iterator[Record]:
+    """One record per line; a line that is not a JSON object is a bad row, and the next line is read."""
     for n, line in enumerate(decode(path, encoding).splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as e:
-            raise ValidationError([Problem(str(path), n, None, f"invalid JSON: {e.msg}")]) from e
+            _problem(problems, Problem(str(path), n, None, f"invalid JSON: {e.msg} (column {e.colno})"))
+            continue
         if not isinstance(item, dict):
-            raise ValidationError([Problem(str(path), n, None, "each line must be a JSON object")])
+            _problem(problems, Problem(str(path), n, None, "each line must be a JSON object"))
+            continue
         yield Record(str(path), n, kind, item)
 
 
-def _read_json(path: Path, kind: str, encoding: str | None) -> Iterator[Record]:
+def _read_json(path: Path, kind: str, encoding: str | None, problems: list[Problem] | None) -> Iterator[Record]:
     try:
         doc = json.loads(decode(path, encoding))
     except json.JSONDecodeError as e:
@@ -216,5 +297,6 @@ def _read_json(path: Path, kind: str, encoding: str | None) -> Iterator[Record]:
         )
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise ValidationError([Problem(str(path), n, None, f"item {n} is not a JSON object")])
+            _problem(problems, Problem(str(path), n, None, f"item {n} is not a JSON object"))
+            continue
         yield Record(str(path), n, kind, item)

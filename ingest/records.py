@@ -44,6 +44,10 @@ TOPIC_KINDS = {"needs", "initiatives", "ideas"}
 OWNED_RELS = frozenset({Rel.PART_OF, Rel.SUPPORTS, Rel.OWNED_BY, Rel.INVOLVES, Rel.ADDRESSES, Rel.BUILDS_ON,
                         Rel.BECAME, Rel.DUPLICATE_OF, Rel.TAGGED})
 
+# A label as a sentence names it: "'x' is an idea, expected an initiative".
+LABEL_NAMES = {Label.INITIATIVE: "an initiative", Label.IDEA: "an idea", Label.NEED: "a need",
+               Label.ORGANISATION: "an organisation", Label.FOCUS_AREA: "a focus area", Label.TOPIC: "a topic"}
+
 ID_PATTERN = re.compile(r"^\w[\w.:\-]{0,127}$")
 MAX_LIST = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -57,6 +61,21 @@ class Parsed:
     node: Node
     links: list[tuple[str, Edge, Label]] = field(default_factory=list)  # (field, edge, target label)
     topics: list[Node] = field(default_factory=list)
+
+
+def a_label(label: Label) -> str:
+    """The label with its article, in lower case: ``an initiative``, ``a focus area``."""
+    return LABEL_NAMES.get(label, f"a {label.value.lower()}")
+
+
+def allowed_fields(kind: str) -> set[str]:
+    """Every field (column) a record of this kind may have."""
+    label = LABEL_OF_KIND[kind]
+    return {"id", *(s.name for s in FIELDS[label]), *LINKS[kind], *(["topics"] if kind in TOPIC_KINDS else [])}
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def topic_id(keyword: str) -> str:
@@ -106,7 +125,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
 
     specs = {s.name: s for s in FIELDS[label]}
     links = LINKS[kind]
-    allowed = {"id", *specs, *links, *(["topics"] if kind in TOPIC_KINDS else [])}
+    allowed = allowed_fields(kind)
     for name in data:
         if name not in allowed:
             problem(name, f"unknown field; the fields of {kind} are {', '.join(sorted(allowed))}")
@@ -166,8 +185,11 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
                     problem(name, f"role '{role}' of '{target}' is not one of {', '.join(PARTNER_ROLES)}")
                     continue
                 props_e["role"] = role
-            else:
+            elif _is_scalar(value):
                 target = str(value).strip()
+            else:
+                problem(name, f"expected an id, got {type(value).__name__}")
+                continue
             if not ID_PATTERN.match(target):
                 problem(name, f"'{target[:60]}' is not a valid id")
                 continue
@@ -180,6 +202,9 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
     if kind in TOPIC_KINDS:
         keywords = _as_list(data.get("topics"))
         for kw in keywords[:MAX_LIST]:
+            if not _is_scalar(kw):
+                problem("topics", f"each topic must be text, got {type(kw).__name__}")
+                continue
             kw_text = normalise(str(kw))
             if not kw_text or len(kw_text) > 80:
                 problem("topics", f"topic '{str(kw)[:60]}' must be 1 to 80 characters")

@@ -147,7 +147,8 @@ class Mapping:
 
 def read_table(path: Path, mapping: Mapping, *, encoding: str | None = None,
                problems: list[Problem] | None = None) -> Iterator[Record]:
-    """Records of a CSV or .xlsx table through a mapping; missing source columns are named once."""
+    """Records of a CSV or .xlsx table through a mapping. A source column the mapping names but the table
+    lacks raises ValidationError naming each such column once: the table is read whole or not at all."""
     if path.suffix.lower() == ".xlsx":
         rows = read_xlsx_rows(path, mapping.kind, sheet=mapping.sheet, problems=problems, check_header=False)
     elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
@@ -155,20 +156,16 @@ def read_table(path: Path, mapping: Mapping, *, encoding: str | None = None,
                              separator=mapping.separator, check_header=False)
     else:
         raise ValidationError([Problem(str(path), None, None, "a table must be .csv or .xlsx")])
-    checked = False
-    missing: set[str] = set()
-    for record in rows:
-        if not checked:
-            checked = True
-            wanted = {c.column for c in mapping.columns.values()}
-            missing = wanted - _header_of(path, mapping, encoding)
-            for col in sorted(missing):
-                users = [n for n, c in mapping.columns.items() if c.column == col]
-                p = Problem(str(path), 1, col, f"column '{col}' named in {mapping.file} (for {', '.join(users)}) "
-                            "is not in the table")
-                if problems is None:
-                    raise ValidationError([p])
-                problems.append(p)
+    first = next(rows, None)  # the reader checks the file itself (encoding, separator) first
+    if first is None:
+        return
+    missing = {c.column for c in mapping.columns.values()} - _header_of(path, mapping, encoding)
+    if missing:
+        raise ValidationError([
+            Problem(str(path), 1, col, f"column '{col}' named in {mapping.file} (for "
+                    f"{', '.join(n for n, c in mapping.columns.items() if c.column == col)}) is not in the table")
+            for col in sorted(missing)])
+    for record in (first, *rows):
         yield Record(record.file, record.row, mapping.kind, mapping.apply(record.data))
 
 

@@ -70,9 +70,14 @@ DataDir = Annotated[
 
 
 def _print_summary(summary: IngestSummary) -> None:
+    if summary.files_unchanged:
+        typer.echo(f"The files are unchanged since the last completed ingest (which read {summary.last_read} "
+                   "row(s)), so nothing was read now (use --recheck to compare row by row).")
     line = (f"read {summary.read}, created {summary.created}, updated {summary.updated}, "
             f"unchanged {summary.unchanged}, skipped {summary.skipped}, embedded {summary.embedded}, "
             f"edges written {summary.edges_written}, edges removed {summary.edges_removed}")
+    if summary.skipped_files:
+        line += f", files skipped {len(summary.skipped_files)}"
     if summary.merged or summary.same_as:
         line += f", merged {summary.merged}, same-as candidates {summary.same_as}"
     if summary.retired:
@@ -80,38 +85,61 @@ def _print_summary(summary: IngestSummary) -> None:
     if summary.similar_written or summary.similar_removed:
         line += f", similar edges +{summary.similar_written}/-{summary.similar_removed}"
     typer.echo(line + f" in {summary.seconds:.1f} s")
-    if summary.files_unchanged:
-        typer.echo("The files are unchanged since the last completed ingest: nothing was read (use --recheck "
-                   "to compare row by row).")
-    if summary.skipped:
-        typer.secho(f"{summary.skipped} bad row(s) were skipped (use --strict to fail instead):", fg="yellow")
-        for p in summary.problems[:10]:
-            typer.echo(f"  - {p}")
-        if len(summary.problems) > 10:
-            typer.echo(f"  ... and {len(summary.problems) - 10} more")
-    elif summary.warnings:
-        typer.echo(f"{summary.warnings} warning(s), e.g. {summary.problems[0]}")
+    if summary.problems or summary.skipped:
+        typer.secho(f"{_skipped_what(summary)} (use --strict to write nothing instead):", fg="yellow")
+        _print_problems(summary.problems, not summary.problems)
+    if summary.warnings:
+        typer.echo(f"{summary.warnings} warning(s); these rows were read:")
+        _print_problems(summary.warning_list, not summary.warning_list)
     for m in summary.merges[:5]:
         typer.echo(f"  {m}")
     if len(summary.merges) > 5:
         typer.echo(f"  ... and {len(summary.merges) - 5} more merges or candidates")
     if summary.report:
-        typer.echo(f"Report of every skipped row, warning and merge: {summary.report}")
+        typer.echo(f"Report of every skipped file and row, warning and merge: {summary.report}")
+
+
+def _skipped_what(summary: IngestSummary) -> str:
+    """``Skipped 3 bad row(s) and 1 file that could not be read (300 rows)``."""
+    in_files = sum(n or 0 for n in summary.skipped_files.values())
+    parts = []
+    if summary.skipped - in_files or not summary.skipped_files:
+        parts.append(f"{summary.skipped - in_files} bad row(s)")
+    if summary.skipped_files:
+        n = len(summary.skipped_files)
+        parts.append(f"{n} file{'' if n == 1 else 's'} that could not be read at all, with {in_files} row(s)")
+    return "Skipped " + " and ".join(parts)
+
+
+def _print_problems(problems: list, see_report: bool, shown: int = 10) -> None:
+    for p in problems[:shown]:
+        typer.echo(f"  - {p}")
+    if len(problems) > shown:
+        typer.echo(f"  ... and {len(problems) - shown} more (all in the report)")
+    elif see_report:
+        typer.echo("  (listed in the report of the last run)")
+
+
+def _os_error(e: OSError) -> str:
+    """An operating-system error as one line naming the path."""
+    return f"{e.filename}: {e.strerror}" if e.filename else str(e)
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to read")],
-    fmt: Annotated[str, typer.Option("--format", help="files (the KomInn ingest format), cordis, nfr, tidstyver, "
-                                     "decide (Decide Madrid proposals), or table (a CSV or .xlsx with "
-                                     "--mapping)")] = "files",
-    mapping: Annotated[Path | None, typer.Option(help="Column mapping (.toml or .json) for --format table")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="files (the KomInn ingest format, the default), "
+                                            "cordis, nfr, tidstyver, decide (Decide Madrid proposals), or table "
+                                            "(a CSV or .xlsx with --mapping)")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping (.toml or .json) of a table; implies "
+                                                 "--format table")] = None,
     kind: Annotated[
         str | None, typer.Option(help="What the files hold when their names do not say: initiatives, ideas, ...")
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of CSV/JSON files, e.g. latin-1 "
                                                  "(default UTF-8, with or without BOM)")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad row and write nothing")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="If any row or file has a problem, write nothing and "
+                                         "list every problem found")] = False,
     sync: Annotated[bool, typer.Option("--sync", help="Delete items this source delivered before but no longer "
                                        "does")] = False,
     report: Annotated[Path | None, typer.Option(help="Where to write the report of skipped rows, warnings and "
@@ -120,12 +148,22 @@ def ingest(
                                           "since the last ingest")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Validate, resolve, embed and write data into the store. Bad rows are skipped and reported
-    (--strict: nothing is written); unchanged rows cost nothing; --sync retires what disappeared."""
+    """Validate, resolve, embed and write data into the store. Bad rows, and files that cannot be read
+    at all, are skipped and reported (--strict: nothing is written); unchanged rows cost nothing; --sync
+    retires what disappeared.
+
+    Exit code: 0 when every row was read; 3 when rows or files were skipped (the rest was written);
+    1 when nothing was written (an error, or --strict with a problem); 2 for a wrong option.
+    """
     import datetime as dt
 
     from ingest.pipeline import ingest as run_ingest
+    from ingest.pipeline import option_problems
 
+    fmt = fmt or ("table" if mapping is not None else "files")
+    wrong = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping)
+    if wrong:
+        raise _fail("\n".join(f"Invalid option {p}" for p in wrong), 2)
     settings = _settings(data_dir)
     if report is None:
         report = settings.data_dir / "reports" / f"ingest-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
@@ -139,9 +177,13 @@ def ingest(
         raise _fail(f"Nothing was written. {e}") from None
     except KomInnError as e:
         raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(f"Nothing was written. {_os_error(e)}") from None
     finally:
         store.close()
     _print_summary(summary)
+    if not summary.complete:
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -231,7 +273,8 @@ def export(
     include_private: Annotated[bool, typer.Option(help="Include personal data such as contacts")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Export the graph to GraphML or node-link JSON (without personal data unless asked)."""
+    """Export the graph to GraphML or node-link JSON (without personal data unless asked). A missing
+    folder in the output path is created."""
     from graph.export import export_graphml, export_json
 
     fmt = fmt or output.suffix.lstrip(".").lower()
@@ -239,7 +282,12 @@ def export(
         raise _fail("--format must be graphml or json", 2)
     settings = _settings(data_dir)
     with opened_store(settings) as store:
-        g = (export_graphml if fmt == "graphml" else export_json)(store, output, include_private=include_private)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            g = (export_graphml if fmt == "graphml" else export_json)(store, output,
+                                                                      include_private=include_private)
+        except OSError as e:
+            raise _fail(f"Nothing was exported: cannot write {output}: {e.strerror or e}") from None
     typer.echo(f"wrote {g.number_of_nodes()} nodes and {g.number_of_edges()} edges to {output}")
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import ValidationError
@@ -144,3 +146,257 @@ def test_html_is_stripped_and_long_fields_are_refused(
     (tmp_path / "needs.json").write_text('[{"id": "n2", "title": "' + "x" * 301 + '"}]', encoding="utf-8")
     with pytest.raises(ValidationError, match="301 characters, at most 300"):
         ingest(store, fake_embedder, [tmp_path])
+
+
+# --- one's own files: what a user sees when something is wrong -------------------------------------------
+
+
+def _initiatives_csv(path: Path, rows: list[str], header: str = "id,title,status,owner") -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_id_the_store_holds_as_another_kind_is_refused(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An organisation row whose id is a stored initiative is skipped with a message, and the initiative keeps
+    its label and links; --strict refuses the whole ingest."""
+    ingest(store, fake_embedder, [SMALL])
+    edges_before = store.neighbours("ini-1")
+    (tmp_path / "organisations.csv").write_text("id,name,kind\nini-1,Clash org,business\norg-new,New,business\n",
+                                                encoding="utf-8")
+    with pytest.raises(ValidationError, match="'ini-1' is already an initiative in the store"):
+        ingest(store, fake_embedder, [tmp_path], strict=True)
+    assert store.get("org-new") is None
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    [problem] = summary.problems
+    assert (problem.row, problem.field) == (2, "id") and problem.file.endswith("organisations.csv")
+    assert problem.message == "'ini-1' is already an initiative in the store"
+    kept = store.get("ini-1")
+    assert kept is not None and kept.label == Label.INITIATIVE and store.neighbours("ini-1") == edges_before
+    assert store.get("org-new") is not None and summary.skipped == 1
+
+
+def test_a_bad_jsonl_line_skips_only_that_line(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A JSONL line with a missing comma is skipped and named by its line; the lines after it are read."""
+    lines = [f'{{"id": "n{i}", "title": "Need {i}"}}' for i in range(1, 7)]
+    lines[3] = '{"id": "n4", "title": "Need 4" "description": "no comma"}'
+    (tmp_path / "j.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path / "j.jsonl"], kind="needs", strict=False)
+    assert summary.read == 5 and summary.skipped == 1
+    assert [(p.row, p.message.split(":")[0]) for p in summary.problems] == [(4, "invalid JSON")]
+    assert store.get("n5") is not None and store.get("n6") is not None and store.get("n4") is None
+
+
+def test_a_file_that_cannot_be_read_is_skipped_whole_and_says_how_many_rows(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An unclosed quote is named at its own row and skips the whole file, counted as its rows rather than
+    as one bad row; so does a stray Latin-1 byte in a UTF-8 file."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    quoted = _initiatives_csv(tmp_path / "quoted.csv", ["q-1,A,ongoing,unit-teknisk", 'q-2,"B,ongoing,unit-teknisk',
+                                                        "q-3,C,ongoing,unit-teknisk", "q-4,D,ongoing,unit-teknisk"])
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id,title,status,owner\nl-1,Ok,ongoing,unit-teknisk\nl-2,Pågår,ongoing,unit-teknisk\n"
+                      .encode("latin-1"))
+    summary = ingest(store, fake_embedder, [quoted, latin], kind="initiatives", strict=False)
+    assert summary.skipped_files == {str(quoted): 4, str(latin): 2} and summary.skipped == 6
+    text = [str(p) for p in summary.problems]
+    assert any(t.startswith(f"{quoted}, row 3: a quote") for t in text)
+    assert f"{quoted}: the whole file was skipped: none of its 4 rows were read" in text
+    assert any(t.startswith(f"{latin}, row 3: not UTF-8") for t in text)
+    assert store.get("q-1") is None and store.get("l-1") is None  # nothing of a skipped file is written
+
+
+def test_an_over_long_csv_value_gets_the_field_length_message(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A CSV value larger than the csv module's default limit reaches the field's own length check."""
+    (tmp_path / "needs.csv").write_text(f"id,title,description\nn-1,T,{'x' * 200_000}\nn-2,T2,ok\n",
+                                        encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    assert [str(p) for p in summary.problems] == [
+        f"{tmp_path / 'needs.csv'}, row 2, field 'description': 200000 characters, at most 20000 allowed"]
+    assert store.get("n-2") is not None and not summary.skipped_files
+
+
+def test_a_header_problem_is_reported_once_per_file_and_rows_are_counted(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A misspelt column is named once (with the column it probably means), not on each of 300 rows, and
+    the summary counts 300 skipped rows, not 301."""
+    _initiatives_csv(tmp_path / "initiatives.csv", [f"i-{n},T{n},ongoing,unit-teknisk" for n in range(300)],
+                     header="id,title,stauts,owner")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    messages = [p.message for p in summary.problems]
+    assert len(messages) == 3, messages  # status missing, stauts unknown, the file skipped
+    assert "required column 'status' is missing" in messages[0]
+    assert "unknown column (did you mean 'status'?)" in messages[1]
+    assert summary.skipped == 300 and summary.read == 0
+
+
+def test_an_empty_file_says_it_is_empty(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A 0-byte file is reported as empty, not as a header missing its columns."""
+    (tmp_path / "initiatives.csv").write_bytes(b"")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    assert summary.problems[0].message == "the file is empty"
+    assert not any("column" in p.message for p in summary.problems)
+
+
+def test_warnings_are_kept_apart_from_skipped_rows(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A row whose HTML was removed was read: it is a warning, not a skipped row, in the summary and report."""
+    (tmp_path / "needs.json").write_text('[{"id": "n1", "title": "<b>Kø</b>"}, {"id": "n2"}]', encoding="utf-8")
+    report = tmp_path / "report.csv"
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False, report=report)
+    assert [p.row for p in summary.problems] == [2] and summary.skipped == 1
+    assert [(p.row, p.field) for p in summary.warning_list] == [(1, "title")] and summary.warnings == 1
+    actions = [line.split(",")[0] for line in report.read_text(encoding="utf-8").splitlines()[1:]]
+    assert sorted(actions) == ["skipped", "warning"]
+
+
+def test_link_messages_name_the_kind_with_its_article_and_a_skipped_target(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A link to the wrong kind reads "is an idea, expected an initiative"; a link to a row that was itself
+    skipped says so and where; --strict lists link problems together with the row problems."""
+    ingest(store, fake_embedder, [SMALL])
+    (tmp_path / "ideas.jsonl").write_text(
+        '{"id": "x1", "title": "X", "text": "t", "submitter_kind": "robot"}\n'
+        '{"id": "x2", "title": "Y", "text": "t", "submitter_kind": "citizen", "duplicate_of": "x1"}\n'
+        '{"id": "x3", "title": "Z", "text": "t", "submitter_kind": "citizen", "became": "idea-1"}\n',
+        encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    text = {p.row: p.message for p in summary.problems}
+    assert text[2] == "links to 'x1', which was skipped (row 1)"
+    assert text[3] == "'idea-1' is an idea, expected an initiative"
+    with pytest.raises(ValidationError) as err:
+        ingest(store, fake_embedder, [tmp_path], strict=True, recheck=True)
+    assert {p.row for p in err.value.problems} == {1, 2, 3}
+
+
+def test_upper_case_extensions_are_read(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                        tmp_path: Path) -> None:
+    """initiatives.CSV in a folder, and a named NEEDS.CSV, are read like .csv; a wrong type lists the types."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    _initiatives_csv(tmp_path / "initiatives.CSV", ["u-1,Upper,ongoing,unit-teknisk"])
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "NEEDS.CSV").write_text("id,title\nu-n,Upper need\n", encoding="utf-8")
+    ingest(store, fake_embedder, [tmp_path, tmp_path / "other" / "NEEDS.CSV"])
+    assert store.get("u-1") is not None and store.get("u-n") is not None
+    (tmp_path / "needs.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"use one of \.csv, \.json, \.jsonl, \.xlsx$"):
+        ingest(store, fake_embedder, [tmp_path / "needs.txt"])
+
+
+def test_a_nested_topic_list_is_a_row_problem(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                              tmp_path: Path) -> None:
+    """"topics": [["x"]] is refused naming the field, instead of making the topic "['x']"."""
+    (tmp_path / "needs.json").write_text('[{"id": "n1", "title": "T", "topics": [["x"]]}]', encoding="utf-8")
+    with pytest.raises(ValidationError, match="field 'topics': each topic must be text, got list"):
+        ingest(store, fake_embedder, [tmp_path])
+    assert store.count_nodes() == 0
+
+
+def test_an_unchanged_rerun_reads_nothing_and_still_lists_what_was_skipped(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """Re-running unchanged files with bad rows reads 0 rows and gives the same skipped rows as the first run."""
+    (tmp_path / "needs.json").write_text('[{"id": "n1", "title": "T"}, {"id": "n2"}]', encoding="utf-8")
+    first = ingest(store, fake_embedder, [tmp_path], strict=False)
+    again = ingest(store, fake_embedder, [tmp_path], strict=False)
+    assert again.files_unchanged and again.read == 0 and again.last_read == first.read == 1
+    assert again.skipped == first.skipped == 1 and [str(p) for p in again.problems] == [str(p) for p in first.problems]
+
+
+def test_wrong_options_are_refused_by_name(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                           tmp_path: Path) -> None:
+    """An unknown --kind or --encoding, or a mapping without --format table, is refused naming the option."""
+    _initiatives_csv(tmp_path / "j6.csv", [])
+    cases = [({"kind": "bogus"}, "--kind: unknown kind 'bogus'; use one of focus_areas"),
+             ({"encoding": "bogus"}, "--encoding: unknown encoding 'bogus'"),
+             ({"mapping": tmp_path / "no.toml", "fmt": "table"}, f"--mapping: no such file: {tmp_path / 'no.toml'}"),
+             ({"mapping": tmp_path / "j6.csv"}, "--mapping: a mapping is only read with --format table")]
+    for options, message in cases:
+        with pytest.raises(ValidationError) as err:
+            ingest(store, fake_embedder, [tmp_path / "j6.csv"], **options)  # type: ignore[arg-type]
+        assert message in str(err.value), options
+
+
+# --- the `kominn ingest` and `kominn export` commands ------------------------------------------------------
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
+    """Run `kominn` with a private data folder and the hashing embedder (no model to load)."""
+    from typer.testing import CliRunner
+
+    from service.cli import app
+    from service.settings import Settings
+
+    monkeypatch.setattr(Settings, "build_embedder", lambda self: HashingEmbedder())
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [*map(str, args), "--data-dir", str(tmp_path / "data")])
+
+
+def test_cli_exit_code_says_whether_everything_was_read(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """0 when every row was read, 3 when a row or a file was skipped (so scripts notice), also when the same
+    files are run again; the --help says so."""
+    assert cli("ingest", SMALL).exit_code == 0
+    _initiatives_csv(tmp_path / "initiatives.csv", ["ok-1,Ok,ongoing,unit-teknisk", "bad-1,,ongoing,unit-teknisk"])
+    result = cli("ingest", tmp_path / "initiatives.csv")
+    assert result.exit_code == 3, result.output
+    again = cli("ingest", tmp_path / "initiatives.csv")
+    assert again.exit_code == 3 and "row 3, field 'title'" in again.output
+    _initiatives_csv(tmp_path / "t1.csv", ["b-1,T,unit-teknisk"], header="id,title,owner")
+    assert cli("ingest", "--kind", "initiatives", tmp_path / "t1.csv").exit_code == 3
+    assert "Exit code" in " ".join(cli("ingest", "--help").output.split())
+
+
+def test_cli_lists_warnings_apart_and_an_unchanged_rerun_consistently(cli: Callable[..., Result],
+                                                                      tmp_path: Path) -> None:
+    """Warnings are not listed as skipped rows; an unchanged re-run says it read nothing and still lists the
+    skipped row rather than an empty list."""
+    (tmp_path / "needs.json").write_text('[{"id": "n1", "title": "<b>Kø</b>"}, {"id": "n2"}]', encoding="utf-8")
+    first = cli("ingest", tmp_path / "needs.json")
+    skipped_part, _, warning_part = first.output.partition("warning(s)")
+    assert "Skipped 1 bad row(s)" in skipped_part and "HTML tags removed" not in skipped_part
+    assert "row 1, field 'title': HTML tags removed" in warning_part
+    again = cli("ingest", tmp_path / "needs.json")
+    assert "read 0," in again.output and "nothing was read now" in again.output
+    assert "row 2, field 'title': required field is missing" in again.output
+
+
+def test_cli_option_errors_are_one_line_usage_errors(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """A missing mapping file, an unknown --kind or --encoding end with one line naming it and exit code 2;
+    --mapping alone implies --format table."""
+    _initiatives_csv(tmp_path / "j6.csv", ["a,A,ongoing,unit-teknisk"])
+    cases: list[tuple[list[object], str]] = [
+        (["--format", "table", "--mapping", tmp_path / "nonexist.toml"],
+         f"--mapping: no such file: {tmp_path / 'nonexist.toml'}"),
+        (["--kind", "bogus"], "--kind: unknown kind 'bogus'"),
+        (["--encoding", "bogus"], "--encoding: unknown encoding 'bogus'")]
+    for args, message in cases:
+        result = cli("ingest", *args, tmp_path / "j6.csv")
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    (tmp_path / "map.toml").write_text('kind = "needs"\n[columns]\nid = "id"\ntitle = "title"\n', encoding="utf-8")
+    implied = cli("ingest", "--mapping", tmp_path / "map.toml", tmp_path / "j6.csv")
+    assert implied.exit_code == 0 and "created 1" in implied.output, implied.output
+
+
+def test_cli_export_creates_a_missing_folder_and_names_an_unwritable_path(cli: Callable[..., Result],
+                                                                          tmp_path: Path) -> None:
+    """Export into a folder that does not exist creates it; a path that cannot be written is one line."""
+    out = tmp_path / "out" / "sub" / "g.graphml"
+    result = cli("export", out)
+    assert result.exit_code == 0 and out.exists(), result.output
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    blocked = cli("export", tmp_path / "file" / "g.json")
+    assert blocked.exit_code == 1 and str(tmp_path / "file" / "g.json") in blocked.output
+    assert "Traceback" not in blocked.output and len(blocked.output.strip().splitlines()) == 1
