@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from tqdm import tqdm
@@ -18,6 +18,9 @@ from graph.schema import Label
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary, Progress
 from service.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from recommend.partners import PartnerModel
 
 app = typer.Typer(
     help="KomInn: find, link and reuse innovation work. Settings come from KOMINN_* environment variables.",
@@ -51,14 +54,30 @@ def opened_store(settings: Settings) -> Iterator[GraphStore]:
     try:
         store.open()
         yield store
+    except ValidationError as e:
+        raise _fail(_problems_text(e)) from None
     except KomInnError as e:
         raise _fail(str(e)) from None
     finally:
         store.close()
 
 
+def _problems_text(e: ValidationError) -> str:
+    """A refused query as a person reads it: the messages alone (a file's problems keep file, row, field)."""
+    if all(p.file == "query" for p in e.problems):
+        return "; ".join(p.message for p in e.problems)
+    return str(e)
+
+
 def _settings(data_dir: Path | None) -> Settings:
-    settings = get_settings()
+    """The settings from the KOMINN_* variables (a bad value ends the command naming the variable)."""
+    import pydantic
+
+    try:
+        settings = get_settings()
+    except pydantic.ValidationError as e:
+        wrong = "; ".join(f"KOMINN_{'_'.join(str(x) for x in err['loc']).upper()}: {err['msg']}" for err in e.errors())
+        raise _fail(f"A setting is not valid: {wrong}", 2) from None
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     return settings
@@ -226,6 +245,16 @@ def unknown_id_note(store: GraphStore, query: str) -> str | None:
     return None
 
 
+def partner_weights_line(model: PartnerModel, needed: int | None = None) -> str:
+    """What learning the partner weights did, in a line (``needed``: the fewest initiatives asked for)."""
+    from recommend.partners import MIN_TRAINING
+
+    if model.trained_on:
+        return f"learned the partner weights from {model.trained_on} initiatives; they are kept in the store"
+    return (f"kept the prior partner weights: {model.usable} initiatives with an owner and partners were found, "
+            f"fewer than the {needed or MIN_TRAINING} needed to learn from (kominn learn-partners --help)")
+
+
 def _print_items(heading: str, notes: list[str], items: list) -> None:
     """Ranked recommendations as a person reads them: score, id, title, the parts and the reasons."""
     typer.secho(heading, bold=True)
@@ -237,7 +266,10 @@ def _print_items(heading: str, notes: list[str], items: list) -> None:
         owner = f" [{item.owner['name']}]" if item.owner else ""
         kind = f" ({item.status})" if item.status else ""
         typer.echo(f"{n:>2}. {item.score:.3f}  {item.id}  {item.title}{owner}{kind}")
-        typer.echo("      " + ", ".join(f"{k} {v:.3f}" for k, v in item.parts.items() if v))
+        parts = [(k, v) for k, v in item.parts.items() if v]
+        if len(parts) > 5:  # a partner's many features: the largest few (all are in --json)
+            parts = sorted(parts, key=lambda kv: -abs(kv[1]))[:4]
+        typer.echo("      " + ", ".join(f"{k} {v:.3f}" for k, v in parts))
         for reason in item.reasons:
             if reason.kind != "owner":
                 typer.echo(f"      - {reason.text}")
@@ -315,7 +347,7 @@ def serve(
             embedder = settings.build_embedder()
             _print_summary(load_demo(store, embedder, progress=_Bar))
             model = learn_and_store(store, Recommender(store, embedder))
-            typer.echo(f"learned the partner weights from {model.trained_on} demo initiatives")
+            typer.echo(partner_weights_line(model))
     except StoreUnavailableError as e:
         typer.secho(f"{e}\nStarting anyway: /health answers 503 until the store is reachable.", fg="yellow", err=True)
     except KomInnError as e:

@@ -118,26 +118,31 @@ def test_serve_loads_the_demo_into_an_empty_store_and_answers(tmp_path: Path) ->
             proc.terminate()
             proc.wait(timeout=30)
     assert "loading the illustrative demo data" in log.read_text()
-    assert "learned the partner weights from" in log.read_text()
+    assert "kept the prior partner weights" in log.read_text()  # the demo is too small to learn from
 
 
 @pytest.mark.slow
 def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_db: Path) -> None:
-    """`kominn learn-partners` learns from the demo initiatives and stores the weights that `kominn partners`
-    then uses; a store without initiatives to learn from says so and keeps the prior weights."""
+    """`kominn learn-partners` keeps the prior weights on a store as small as the demo (saying why), learns
+    from the demo initiatives when asked to with --min-initiatives, and stores the weights that
+    `kominn partners` then uses; a store without initiatives to learn from says so."""
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(demo_db, data / "kominn.sqlite")
-    out = runner.invoke(app, ["learn-partners", "--queries", "40", "--data-dir", str(data)])
+    small = runner.invoke(app, ["learn-partners", "--data-dir", str(data)])
+    assert small.exit_code == 1 and "fewer than the 300 needed" in small.output, small.output
+    with EmbeddedGraphStore(data / "kominn.sqlite") as s:
+        assert s.get_meta(MODEL_META_KEY) is None
+    out = runner.invoke(app, ["learn-partners", "--queries", "40", "--min-initiatives", "10", "--data-dir", str(data)])
     assert out.exit_code == 0, out.output
-    assert "learned from" in out.output
+    assert "learned the partner weights from" in out.output
     with EmbeddedGraphStore(data / "kominn.sqlite") as s:
         saved = PartnerModel.from_json(s.get_meta(MODEL_META_KEY) or "")
     assert 10 <= saved.trained_on <= 40 and saved.coef != PartnerModel.default().coef
     shown = runner.invoke(app, ["partners", "ini-001", "-k", "3", "--data-dir", str(data)])
     assert shown.exit_code == 0 and "org-" in shown.output, shown.output
     empty = runner.invoke(app, ["learn-partners", "--data-dir", str(tmp_path / "empty")])
-    assert empty.exit_code == 1 and "too few initiatives" in empty.output
+    assert empty.exit_code == 1 and "0 initiatives with an owner and partners were found" in empty.output
 
 
 @pytest.mark.slow

@@ -12,7 +12,14 @@ import pytest
 from graph.embedded import EmbeddedGraphStore
 from graph.schema import Direction, Label, Rel
 from ingest.embedder import SentenceTransformerEmbedder
-from recommend.partners import PartnerRecommender, learn_and_store
+from recommend.partners import (
+    MIN_TRAINING,
+    MODEL_META_KEY,
+    PartnerModel,
+    PartnerRecommender,
+    fit_partner_model,
+    learn_and_store,
+)
 from recommend.similar import Recommender
 
 pytestmark = pytest.mark.slow
@@ -27,12 +34,24 @@ def demo_store(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield s
 
 
-@pytest.fixture(scope="module")
-def partners(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder) -> PartnerRecommender:
-    """The partner recommender with weights learned from the demo initiatives, as `kominn serve` does."""
+@pytest.fixture(scope="module", params=["prior", "learned"])
+def partners(request: pytest.FixtureRequest, demo_store: EmbeddedGraphStore,
+             real_embedder: SentenceTransformerEmbedder) -> PartnerRecommender:
+    """The partner recommender as `kominn serve` runs it on the demo (prior weights: too few initiatives to
+    learn from), and with weights learned from the demo all the same."""
     rec = Recommender(demo_store, real_embedder)
-    assert learn_and_store(demo_store, rec).trained_on > 0
-    return PartnerRecommender(demo_store, rec)
+    if request.param == "prior":
+        return PartnerRecommender(demo_store, rec, PartnerModel.default())
+    return PartnerRecommender(demo_store, rec, fit_partner_model(PartnerRecommender(demo_store, rec), min_queries=10))
+
+
+def test_a_store_as_small_as_the_demo_keeps_the_prior_weights(demo_store: EmbeddedGraphStore,
+                                                             real_embedder: SentenceTransformerEmbedder) -> None:
+    """With fewer initiatives than MIN_TRAINING nothing is learned or stored (the prior weights did better on
+    small CORDIS samples), and the model says how many initiatives it found."""
+    model = learn_and_store(demo_store, Recommender(demo_store, real_embedder))
+    assert model.trained_on == 0 and 10 < model.usable < MIN_TRAINING
+    assert model.coef == PartnerModel.default().coef and demo_store.get_meta(MODEL_META_KEY) is None
 
 
 def _involved(store: EmbeddedGraphStore, initiative: str) -> set[str]:
