@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graph.errors import Problem, ValidationError
-from graph.schema import Edge, Label, Node, node_text, text_hash
+from graph.schema import Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
@@ -211,6 +211,36 @@ def check_kinds(parsed: list[Parsed], store: GraphStore, *, skipped: list[Proble
     return kept
 
 
+def check_cycles(parsed: list[Parsed], store: GraphStore, *, skipped: list[Problem]) -> list[Parsed]:
+    """Organisations that would become part of themselves (``part_of`` leading back to them, through
+    this run's rows and the store's links) are left out, each with its chain in ``skipped``."""
+    in_run = {p.node.id: p for p in parsed if p.node.label == Label.ORGANISATION}
+    run_parent = {oid: next((e.dst for name, e, _ in p.links if name == "part_of"), None)
+                  for oid, p in in_run.items()}
+    stored: dict[str, str | None] = {}
+
+    def parent(org: str) -> str | None:
+        if org in run_parent:  # a row of this run replaces the stored link
+            return run_parent[org]
+        if org not in stored:
+            up = store.neighbours(org, Rel.PART_OF, Direction.OUT)
+            stored[org] = up[0][1].id if up else None
+        return stored[org]
+
+    bad: set[str] = set()
+    for org, first in run_parent.items():
+        chain, node = [org], first
+        while node is not None and node not in chain and len(chain) <= 100:
+            chain.append(node)
+            node = parent(node)
+        if node == org:
+            p = in_run[org]
+            skipped.append(Problem(p.record.file, p.record.row, "part_of", "would make it part of itself: "
+                                   + " -> ".join([*chain, org])))
+            bad.add(org)
+    return [p for p in parsed if p.node.id not in bad]
+
+
 def _missing_target(target: str, file: str, refused: Refused) -> str:
     where = refused.get(target)
     if where is None:
@@ -355,6 +385,7 @@ def write_parsed(
         summary.merges += [f"'{e.src}' may be the same as '{e.dst}' (by {e.props['method']}, score "
                            f"{e.props['score']}): recorded as SAME_AS, not merged" for e in res.same_as]
     parsed = check_links(parsed, store, strict=False, skipped=skipped, refused=refused)
+    parsed = check_cycles(parsed, store, skipped=skipped)
     if strict and (skipped or summary.problems):
         raise ValidationError([*summary.problems, *skipped])
     summary.problems.extend(skipped)

@@ -177,6 +177,23 @@ def test_an_id_the_store_holds_as_another_kind_is_refused(
     assert store.get("org-new") is not None and summary.skipped == 1
 
 
+def test_an_organisation_cannot_become_part_of_itself(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A part_of chain that leads back to the organisation (through this file and the store) is refused
+    naming the chain; the stored hierarchy stays as it was and the other rows are written."""
+    ingest(store, fake_embedder, [SMALL])  # unit-helse is part of org-test
+    (tmp_path / "organisations.csv").write_text(
+        "id,name,kind,part_of\norg-test,Testkommune,municipality,unit-helse\nunit-ny,Ny enhet,unit,org-test\n"
+        "org-a,A,ngo,org-b\norg-b,B,ngo,org-a\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    chains = {p.row: p.message for p in summary.problems if p.field == "part_of"}
+    assert chains[2] == "would make it part of itself: org-test -> unit-helse -> org-test"
+    assert set(chains) == {2, 4, 5}
+    assert not store.neighbours("org-test", Rel.PART_OF) and store.get("org-a") is None
+    assert [n.id for _, n in store.neighbours("unit-ny", Rel.PART_OF)] == ["org-test"]
+
+
 def test_a_bad_jsonl_line_skips_only_that_line(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
