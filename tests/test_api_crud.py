@@ -375,6 +375,16 @@ def test_page_errors_are_pages_in_the_page_language(api: Api) -> None:
     assert "Title: needs at least 3 characters" in r.text
 
 
+def test_a_search_with_no_close_match_says_so(api: Api) -> None:
+    """Searching for something nobody has worked on shows the nearest items with a note that nothing
+    matches closely (on the page and in the API's notes); a real match has no such note."""
+    page = api.get("/web/", params={"q": "pizza med ananas"}).text
+    assert 'id="weak-match"' in page and "Ingenting ligner tydelig" in page
+    assert 'id="weak-match"' not in api.get("/web/", params={"q": "biogass av matavfall"}).text
+    notes = api.get("/search", params={"q": "pizza med ananas"}).json()["notes"]
+    assert any(n.startswith("nothing matches closely") for n in notes)
+
+
 def test_graph_and_overview(api: Api, demo_store: EmbeddedGraphStore) -> None:
     """The graph neighbourhood has the centre, its links and a layout; the overview counts initiatives."""
     g = api.get("/graph/ini-001").json()

@@ -10,7 +10,7 @@ from graph.embedded import EmbeddedGraphStore
 from graph.schema import Direction, Label, Node, Rel, node_text
 from graph.text import normalise
 from ingest.embedder import SentenceTransformerEmbedder
-from recommend.similar import Recommender, Weights
+from recommend.similar import WEAK_NOTE, Recommender, Weights
 from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.slow
@@ -134,3 +134,14 @@ def test_the_text_score_leans_on_the_embedding_only_for_english_queries(
     for item in found.items:
         expected = dense * item.parts["dense"] + (1 - dense) * item.parts["lexical"]
         assert item.score == pytest.approx(expected, abs=2e-4)
+
+
+@pytest.mark.parametrize(("query", "weak"), [("hello world", True), ("pizza med ananas", True),
+                                             ("<script>alert(1)</script>", True),
+                                             ("Biogass fra matavfall til kommunens busser", False), ("eldre", False)])
+def test_an_answer_says_when_nothing_matches_closely(rec: Recommender, query: str, weak: bool) -> None:
+    """Words the store has nothing on still get the nearest items (ranks are relative), but the answer
+    then notes that nothing matches closely; a real topic, even one word, gets no such note."""
+    result = rec.similar_to_text(query, k=5)
+    assert result.items
+    assert any(n.startswith(WEAK_NOTE) for n in result.notes) == weak

@@ -18,6 +18,7 @@ from graph.errors import KomInnError, NotFoundError, ValidationError
 from graph.schema import INITIATIVE_STATUS, ORG_KINDS, SUBMITTER_KINDS, Direction, Label, Rel, public_props
 from recommend.partners import PartnerQuery
 from recommend.reuse import reuse
+from recommend.similar import WEAK_NOTE
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import limit_idea_submissions
@@ -112,6 +113,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
     store = state.store
     results: list[dict[str, Any]] | None = None
     error = None
+    weak = False
     q = q.strip()[:2000]
     if q:
         try:
@@ -119,6 +121,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
             found = state.recommender.similar_to_text(q, k=100, cross_silo=cross, unit=unit or None)
             allowed = {n.id for _, n in store.neighbours(focus_area, Rel.SUPPORTS, Direction.IN)} if focus_area \
                 else None
+            weak = any(n.startswith(WEAK_NOTE) for n in found.notes)
             results = []
             for r in found.items:
                 if status and r.status != status:
@@ -132,7 +135,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
                     break
         except (ValidationError, NotFoundError) as e:
             error = _message(request, e)
-    return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area,
+    return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area, weak=weak,
                   other_units=bool(other_units), results=results, error=error, statuses=INITIATIVE_STATUS,
                   units=_units(store), focus_areas=_focus_areas(store))
 
