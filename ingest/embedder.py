@@ -96,15 +96,21 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
         source = str(packaged_model_path()) if self.name in _PACKAGED_NAMES else self.name
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command
         try:
             self._model = SentenceTransformer(source, device=self.device)
         except Exception as e:
             raise ConfigurationError(
                 f"cannot load the embedding model {self.name!r} from {source!r} without a download: {e}. "
-                "Give KOMINN_MODEL__NAME a local directory with a sentence-transformers model."
+                "Give KOMINN_MODEL_NAME a local directory with a sentence-transformers model."
             ) from e
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         limit_blas_threads()  # with the model loaded, numpy's BLAS gets one thread (see below)
 
 

@@ -197,10 +197,17 @@ def test_an_invalid_token_is_401_even_for_reads(api: Api) -> None:
 
 def test_reads_can_require_a_reader_token(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder,
                                            tmp_path: Path) -> None:
-    """With read_requires_token, anonymous reads are 401 and a reader token reads."""
+    """With read_requires_token, anonymous reads are 401 and a reader token reads; the duplicate check is a
+    read too, and an anonymous idea is still received but its receipt shows nothing of the store."""
     for api in _make(demo_store, real_embedder, tmp_path / "d", read_requires_token=True):
         _error(api.get("/initiatives/ini-001"), 401, "unauthorized")
         _error(api.get("/search", params={"q": "biogass"}), 401, "unauthorized")
+        check = {"title": "Biogass", "text": "Biogass fra matavfall til kommunens busser"}
+        _error(api.post("/ideas/check", check), 401, "unauthorized")
+        assert api.post("/ideas/check", check, role="reader").json()["count"] > 0
+        receipt = api.post("/ideas", check)
+        assert receipt.status_code == 201 and receipt.json()["similar"] == []
+        assert api.post("/ideas", check, role="editor").json()["similar"]
         assert api.get("/initiatives/ini-001", role="reader").status_code == 200
         assert api.get("/web/", role="reader").status_code == 200
         page = api.get("/web/")

@@ -43,20 +43,24 @@ class IdeaCheck(BaseModel):
 
 
 @router.post("/check", response_model=SimilarPublic)
-def check(body: IdeaCheck, recommender: RecommenderDep) -> SimilarPublic:
-    """Existing ideas and initiatives that may already cover this idea (calibrated so false alarms are rare)."""
+def check(body: IdeaCheck, recommender: RecommenderDep, caller: ReaderDep) -> SimilarPublic:
+    """Existing ideas and initiatives that may already cover this idea (calibrated so false alarms are rare).
+    Like every read, it needs a reader token where reading does (KOMINN_READ_REQUIRES_TOKEN)."""
     text = f"{body.title}\n{body.text}".strip()
     return similar_public(check_idea(recommender, text, k=body.k))
 
 
-def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender, body: IdeaSubmit) -> IdeaReceipt:
-    """Write a submitted idea (status new, created today) and say what resembles it: used by the API and the page."""
+def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender, body: IdeaSubmit, *,
+                show_similar: bool = True) -> IdeaReceipt:
+    """Write a submitted idea (status new, created today) and say what resembles it (unless
+    ``show_similar`` is false: a caller who may not read the store): used by the API and the page."""
     data = body.model_dump(exclude_none=True)
     data.update(status="new", created=dt.date.today().isoformat())
     node = items.create_item(store, embedder, "ideas", data)
-    similar = check_idea(recommender, f"{body.title}\n{body.text}", k=5, exclude_ids=[node.id])
+    similar = check_idea(recommender, f"{body.title}\n{body.text}", k=5, exclude_ids=[node.id]).items \
+        if show_similar else []
     return IdeaReceipt(id=node.id, title=node.title, status="new", created=data["created"],
-                       similar=[RecommendationPublic(**r.as_dict()) for r in similar.items])
+                       similar=[RecommendationPublic(**r.as_dict()) for r in similar])
 
 
 @router.post("", response_model=IdeaReceipt, status_code=201,
@@ -65,10 +69,12 @@ def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store:
                 recommender: RecommenderDep) -> IdeaReceipt:
     """Submit an idea. No token needed (anonymous callers are rate-limited per address; only accepted
     submissions count, so fixing a rejected one costs nothing). The receipt lists existing ideas and
-    initiatives that resemble it. Contact details are stored but shown to admins only."""
+    initiatives that resemble it, unless reading needs a token the caller lacks
+    (KOMINN_READ_REQUIRES_TOKEN). Contact details are stored but shown to admins only."""
     if caller.role < Role.EDITOR:
         limit_idea_submissions(request)
-    return submit_idea(store, recommender.embedder, recommender, body)
+    may_read = caller.role >= Role.READER or not request.app.state.settings.read_requires_token
+    return submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
 
 
 @router.get("", response_model=IdeasPublic)
