@@ -37,6 +37,16 @@ def _respond(request: Request, status: int, code: str, message: str, problems: l
     return error_body(status, code, message, problems)
 
 
+def _request_problem(err: dict) -> dict:
+    """A problem of a request as the error body names it: the field's dotted path, or ``body`` for JSON that
+    does not parse (whose location is a character position, not a field)."""
+    if err.get("type") == "json_invalid":
+        position = err.get("loc", ("body", "?"))[-1]
+        return {"field": "body", "message": f"not valid JSON (at character {position}): {err.get('msg', '')}"}
+    return {"field": ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")),
+            "message": err.get("msg", "invalid")}
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that map exceptions to the error body (an error page under /web/)."""
 
@@ -69,18 +79,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")),
-             "message": err.get("msg", "invalid")}
-            for err in exc.errors()
-        ]
+        problems = [_request_problem(err) for err in exc.errors()]
         return _respond(request, 422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
                         problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
-                429: "rate_limited"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                403: "forbidden", 429: "rate_limited"}.get(exc.status_code, "http_error")
         response = _respond(request, exc.status_code, code, str(exc.detail))
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value

@@ -103,6 +103,18 @@ def test_bad_parameters_are_422_naming_the_field(client: TestClient, method: str
     assert problems and all(p["field"] for p in problems)
 
 
+def test_a_body_that_is_not_json_is_named_as_such(client: TestClient) -> None:
+    """JSON that does not parse is 422 naming the body and the character where it breaks; JSON nested too
+    deeply to parse is 400 bad_request; neither is a 500."""
+    r = client.post("/similar", content=b'{"text": "biogass",', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    [problem] = r.json()["error"]["problems"]
+    assert problem["field"] == "body" and problem["message"].startswith("not valid JSON (at character 19)")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    r = client.post("/similar", content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+
+
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
     """The OpenAPI document describes every endpoint, and /docs serves."""
     paths = client.get("/openapi.json").json()["paths"]
