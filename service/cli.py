@@ -49,7 +49,12 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def opened_store(settings: Settings) -> Iterator[GraphStore]:
-    """The configured store, open for the block; a KomInn error ends the command with its message."""
+    """The configured store, open for the block; a KomInn error ends the command with its message. An
+    embedded store that does not exist yet is not created (a mistyped --data-dir would read as an empty
+    answer): the command ends saying where it looked."""
+    if settings.store == "embedded" and not settings.embedded_path.exists():
+        raise _fail(f"There is no store at {settings.embedded_path}: load data with `kominn ingest` (or start "
+                    "`kominn serve`, which loads the demo data), or give the right --data-dir / KOMINN_DATA_DIR.")
     store = settings.build_store()
     try:
         store.open()
@@ -417,7 +422,10 @@ def token_list(data_dir: DataDir = None) -> None:
     """List tokens: id, role, name, created and revoked (never the tokens themselves)."""
     from service.auth import TokenStore, token_path
 
-    for info in TokenStore(token_path(_settings(data_dir).data_dir)).list():
+    tokens = TokenStore(token_path(_settings(data_dir).data_dir)).list()
+    if not tokens:
+        typer.echo("No tokens yet: make one with `kominn token create --role reader|editor|admin`.")
+    for info in tokens:
         state = f"revoked {info.revoked}" if info.revoked else "active"
         typer.echo(f"{info.id}  {info.role.name.lower():<7} {info.name}  created {info.created}  {state}")
 

@@ -142,7 +142,7 @@ def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_
     shown = runner.invoke(app, ["partners", "ini-001", "-k", "3", "--data-dir", str(data)])
     assert shown.exit_code == 0 and "org-" in shown.output, shown.output
     empty = runner.invoke(app, ["learn-partners", "--data-dir", str(tmp_path / "empty")])
-    assert empty.exit_code == 1 and "0 initiatives with an owner and partners were found" in empty.output
+    assert empty.exit_code == 1 and "There is no store at" in empty.output
 
 
 @pytest.mark.slow
@@ -181,3 +181,15 @@ def test_a_mistyped_id_is_searched_as_text_with_a_note_saying_so(tmp_path: Path,
             assert fine.exit_code == 0 and "no item has the id" not in fine.output, fine.output
     as_json = runner.invoke(app, ["similar", "ini-0001", "-k", "2", "--json", "--data-dir", str(data)])
     assert "searched as text" in json.loads(as_json.stdout)["notes"][0]
+
+
+def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Path) -> None:
+    """A search on a data folder that holds no store says where it looked (and creates nothing there),
+    instead of answering "nothing found"; `token list` with no tokens says how to make one."""
+    missing = tmp_path / "kominn-dta"
+    for args in (["similar", "biogass"], ["partners", "biogass"], ["reuse", "ini-001"], ["check-idea", "biogass"]):
+        result = runner.invoke(app, [*args, "--data-dir", str(missing)])
+        assert result.exit_code == 1 and f"There is no store at {missing / 'kominn.sqlite'}" in result.output
+    assert not missing.exists()
+    listed = runner.invoke(app, ["token", "list", "--data-dir", str(tmp_path)])
+    assert listed.exit_code == 0 and "No tokens yet" in listed.output
