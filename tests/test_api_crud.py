@@ -4,6 +4,7 @@ partners, graph, overview, idea hiding and merging, and that contact details nev
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -380,6 +381,20 @@ def test_page_errors_are_pages_in_the_page_language(api: Api) -> None:
     assert "String should" not in r.text
     r = api.client.post("/web/ideas/new?lang=en", data={"title": "x", "text": "kort"})
     assert "Title: needs at least 3 characters" in r.text
+
+
+def test_norwegian_pages_write_decimal_commas_and_name_relationships(api: Api) -> None:
+    """On the Norwegian pages a score reads "Treff 1,49" (as the reasons' "likhet 0,78" do), and the graph's
+    edges carry their relationship in the page language ("eies av", "owned by") for the tooltips."""
+    page = api.get("/web/", params={"q": "biogass av matavfall"}).text
+    assert re.search(r"Treff \d,\d\d", page) and not re.search(r"Treff \d\.\d\d", page)
+    data = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>',
+                     api.get("/web/graph/ini-001").text, re.S)
+    assert data is not None
+    labels = {e["rel"]: e["label"] for e in json.loads(data.group(1))["edges"]}
+    assert labels["OWNED_BY"] == "eies av"
+    data = re.search(r'id="graph-data">(.*?)</script>', api.get("/web/graph/ini-001?lang=en").text, re.S)
+    assert data is not None and {e["label"] for e in json.loads(data.group(1))["edges"]} >= {"owned by"}
 
 
 def test_a_search_with_no_close_match_says_so(api: Api) -> None:

@@ -60,6 +60,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         lang=lang,
         t=lambda key, **v: translate(lang, key, **v),
         reason=lambda r: reason_text(lang, r["kind"], r["text"]),
+        num=lambda x: f"{x:.2f}".replace(".", ",") if lang == "nb" else f"{x:.2f}",
         switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
         path=request.url.path,
     )
@@ -221,6 +222,9 @@ def graph_page(request: Request, item_id: str, depth: int = 1) -> HTMLResponse:
     except NotFoundError:
         return render(request, "notfound.html", status_code=404, what=item_id)
     center = next(n for n in graph["nodes"] if n["id"] == item_id)
+    lang = _lang(request)
+    for edge in graph["edges"]:  # the relationship as the tooltip says it, in the page language
+        edge["label"] = translate(lang, f"rel.{edge['rel']}")
     return render(request, "graph.html", graph=graph, center=center, depth=depth)
 
 

@@ -29,7 +29,7 @@
     if (!a || !b) return;
     var line = svgEl("line", { x1: px(a), y1: py(a), x2: px(b), y2: py(b), "class": "edge" });
     var tip = svgEl("title", {});
-    tip.textContent = a.title + " – " + e.rel + " – " + b.title;
+    tip.textContent = a.title + " – " + (e.label || e.rel) + " – " + b.title;
     line.appendChild(tip);
     view.appendChild(line);
   });
