@@ -410,6 +410,7 @@ def test_cli_option_errors_are_one_line_usage_errors(cli: Callable[..., Result],
 def test_cli_export_creates_a_missing_folder_and_names_an_unwritable_path(cli: Callable[..., Result],
                                                                           tmp_path: Path) -> None:
     """Export into a folder that does not exist creates it; a path that cannot be written is one line."""
+    assert cli("ingest", SMALL).exit_code == 0
     out = tmp_path / "out" / "sub" / "g.graphml"
     result = cli("export", out)
     assert result.exit_code == 0 and out.exists(), result.output
