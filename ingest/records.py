@@ -178,8 +178,10 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
             if name == "partners":
                 if isinstance(value, dict):
                     target, role = str(value.get("org", "")).strip(), str(value.get("role", "partner")).strip()
-                else:
-                    target, _, role = str(value).partition(":")
+                else:  # "org-id" or "org-id:role"; ids may hold colons (pic:999), so only a known role splits
+                    target, _, role = str(value).strip().rpartition(":")
+                    if role.strip() not in PARTNER_ROLES:
+                        target, role = str(value), ""
                     target, role = target.strip(), (role.strip() or "partner")
                 if role not in PARTNER_ROLES:
                     problem(name, f"role '{role}' of '{target}' is not one of {', '.join(PARTNER_ROLES)}")

@@ -23,6 +23,15 @@ class RateLimiter:
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
+    def wait(self, key: str, now: float | None = None) -> float:
+        """Seconds to wait before the next event for ``key`` is allowed (0: now); records nothing."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events[key]
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            return max(events[0] + self.window - now, 0.001) if len(events) >= self.limit else 0.0
+
     def hit(self, key: str, now: float | None = None) -> float:
         """Record an event; returns 0 when it is allowed, else the seconds to wait (nothing is recorded)."""
         now = time.monotonic() if now is None else now
@@ -39,11 +48,21 @@ class RateLimiter:
             return 0.0
 
 
-def limit_idea_submissions(request: Request) -> None:
-    """Dependency: 429 when this client address has submitted too many ideas lately."""
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def check_idea_limit(request: Request) -> None:
+    """429 when this client address has submitted too many ideas lately (records nothing: only an idea that
+    is then accepted counts, through :func:`count_idea`)."""
     limiter: RateLimiter = request.app.state.idea_limiter
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.hit(client)
+    wait = limiter.wait(_client(request))
     if wait:
         raise HTTPException(429, f"too many ideas from this address; try again in {math.ceil(wait)} s",
                             headers={"Retry-After": str(math.ceil(wait))})
+
+
+def count_idea(request: Request) -> None:
+    """Count an accepted idea against this client address's limit."""
+    limiter: RateLimiter = request.app.state.idea_limiter
+    limiter.hit(_client(request))

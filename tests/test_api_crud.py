@@ -255,9 +255,10 @@ def test_anonymous_idea_submission_is_rate_limited(api: Api) -> None:
 
 def test_rejected_submissions_do_not_use_up_the_rate_limit(api: Api) -> None:
     """A citizen whose submissions are refused (422) while fixing them can still submit the fixed idea."""
-    for _ in range(5):
-        _error(api.post("/ideas", {"title": "x", "text": "kort"}), 422, "invalid_input")
     body = {"title": "Benker langs turveien", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    for _ in range(5):
+        _error(api.post("/ideas", {"title": "x", "text": "kort"}), 422, "invalid_input")  # refused by its shape
+        _error(api.post("/ideas", {**body, "needs": ["need-nope"]}), 422, "invalid_input")  # by the store
     assert api.post("/ideas", body).status_code == 201
 
 

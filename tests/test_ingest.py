@@ -177,6 +177,23 @@ def test_an_id_the_store_holds_as_another_kind_is_refused(
     assert store.get("org-new") is not None and summary.skipped == 1
 
 
+def test_partner_ids_with_colons_are_read_whole_unless_a_role_follows(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """In a partners cell, "pic:999" is the organisation pic:999 (role partner) and "pic:998:supplier" is
+    pic:998 as supplier: only a known role after the last colon is read as the role."""
+    ingest(store, fake_embedder, [SMALL])
+    (tmp_path / "organisations.csv").write_text("id,name,kind\npic:999,Nine,business\npic:998,Eight,business\n",
+                                                encoding="utf-8")
+    (tmp_path / "initiatives.csv").write_text(
+        "id,title,status,owner,partners\nini-c,Kolon,planned,unit-helse,pic:999;pic:998:supplier;org-biogass\n",
+        encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=True)
+    assert summary.skipped == 0
+    roles = {n.id: e.props["role"] for e, n in store.neighbours("ini-c", Rel.INVOLVES)}
+    assert roles == {"pic:999": "partner", "pic:998": "supplier", "org-biogass": "partner"}
+
+
 def test_an_organisation_cannot_become_part_of_itself(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:

@@ -14,7 +14,7 @@ from recommend.similar import Recommender
 from service import items
 from service.auth import AdminDep, EditorDep, PrincipalDep, ReaderDep, Role
 from service.deps import RecommenderDep, StoreDep
-from service.ratelimit import limit_idea_submissions
+from service.ratelimit import check_idea_limit, count_idea
 from service.routers.search import similar_public
 from service.schemas import (
     MAX_PAGE,
@@ -67,14 +67,18 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
              responses={429: {"description": "Too many ideas from this address"}})
 def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store: StoreDep,
                 recommender: RecommenderDep) -> IdeaReceipt:
-    """Submit an idea. No token needed (anonymous callers are rate-limited per address; only accepted
-    submissions count, so fixing a rejected one costs nothing). The receipt lists existing ideas and
+    """Submit an idea. No token needed (callers without an editor token are rate-limited per address; only
+    accepted submissions count, so fixing a rejected one costs nothing). The receipt lists existing ideas and
     initiatives that resemble it, unless reading needs a token the caller lacks
     (KOMINN_READ_REQUIRES_TOKEN). Contact details are stored but shown to admins only."""
-    if caller.role < Role.EDITOR:
-        limit_idea_submissions(request)
+    limited = caller.role < Role.EDITOR
+    if limited:
+        check_idea_limit(request)
     may_read = caller.role >= Role.READER or not request.app.state.settings.read_requires_token
-    return submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
+    receipt = submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
+    if limited:
+        count_idea(request)
+    return receipt
 
 
 @router.get("", response_model=IdeasPublic)

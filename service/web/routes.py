@@ -21,7 +21,7 @@ from recommend.reuse import reuse
 from recommend.similar import WEAK_NOTE
 from service import explore, items
 from service.auth import Role, get_principal
-from service.ratelimit import limit_idea_submissions
+from service.ratelimit import check_idea_limit, count_idea
 from service.routers.ideas import submit_idea
 from service.schemas import IdeaSubmit
 from service.web.i18n import LANGS, form_error, lang_of, message_text, reason_text, translate
@@ -200,12 +200,17 @@ async def idea_submit(request: Request) -> HTMLResponse:
                   for err in e.errors()]
     if not errors:
         try:
-            limit_idea_submissions(request)
+            check_idea_limit(request)
         except HTTPException:
             errors = [translate(_lang(request), "errors.rate")]
+    if not errors:
+        try:
+            receipt = await _run(submit_idea, state.store, state.recommender.embedder, state.recommender, body)
+        except ValidationError as e:
+            errors = [_message(request, e)]
     if errors:
         return render(request, "idea.html", status_code=422, form=form, errors=errors, kinds=SUBMITTER_KINDS)
-    receipt = await _run(submit_idea, state.store, state.recommender.embedder, state.recommender, body)
+    count_idea(request)
     return render(request, "receipt.html", receipt=receipt.model_dump())
 
 
