@@ -3,18 +3,23 @@
 Works on any :class:`~graph.store.GraphStore` through the protocol alone. The filters:
 
 - ``labels``: keep nodes of these labels only.
-- ``units``: keep the items (initiatives, needs) owned by these organisations or by organisations
-  that are ``PART_OF`` them (so the municipality's id selects all its units). Ideas have no owner and
-  are left out when ``units`` is given.
+- ``units``: keep the initiatives owned by these organisations or by organisations that are
+  ``PART_OF`` them (so the municipality's id selects all its units' initiatives), the needs they own,
+  and the units themselves. Ideas have no owner and are left out when ``units`` is given.
 - ``since`` / ``until``: keep initiatives active in that period (started on or before ``until``, not
   ended before ``since``) and ideas created in it. Items of those labels without a date are left out
-  when a period is given. Needs have no date and are kept.
+  when a period is given.
 - ``status``: keep initiatives and ideas whose status is one of these.
 
-Unit, period and status select *items*. When any of them is given, the other nodes (organisations,
-focus areas, topics) are kept only where an edge links them to a selected item, so the result is the
-selected items with their context. Edges are kept when both their ends are (and, with ``rels``, when
-their type is one of those).
+Unit, period and status select *items*. When any of them is given, a need is kept when a selected
+unit owns it or a selected initiative or idea addresses it (needs have no status or date of their
+own), and the other nodes (organisations, focus areas, topics) only where an edge links them to a
+selected item, so the result is the selected items with their context. Edges are kept when both their
+ends are (and, with ``rels``, when their type is one of those).
+
+Every filter takes one value or a list; labels and relationship types in any case ("initiative").
+Unknown units, labels, relationship types or statuses, dates that are not dates and a ``since`` after
+``until`` are refused with a ValueError that names the filter and what it accepts.
 
 >>> from graph.embedded import EmbeddedGraphStore
 >>> from graph.schema import Edge, Label, Node, Rel
@@ -39,18 +44,55 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from graph.schema import PRIVATE_FIELDS, Edge, Label, Node, Rel
+from graph.schema import IDEA_STATUS, INITIATIVE_STATUS, PRIVATE_FIELDS, Edge, Label, Node, Rel
 from graph.store import GraphStore
 
 ITEM_LABELS = frozenset({Label.INITIATIVE, Label.IDEA, Label.NEED})
 OWNED_LABELS = frozenset({Label.INITIATIVE, Label.NEED})
 DATE_COLUMNS = ("start_date", "end_date", "created")
+STATUSES = frozenset(INITIATIVE_STATUS) | frozenset(IDEA_STATUS)
 
 
-def _date(value: str | dt.date | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
+def as_date(value: object, name: str = "date") -> dt.date | None:
+    """A date from a ``datetime.date``, a ``datetime`` or pandas ``Timestamp`` (its day) or an ISO
+    ``YYYY-MM-DD`` string; anything else is a ValueError naming the filter."""
+    if value is None or (isinstance(value, float) and value != value):  # None, or pandas' NaN
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(value)
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{name}: expected a date (YYYY-MM-DD, a datetime.date or a pandas Timestamp), "
+                         f"got {value!r}") from None
+
+
+def filter_values(value: object, name: str, allowed: Iterable[str] | None = None) -> list[str]:
+    """A filter's values as a list: one string is one value (not its letters). With ``allowed``, a value
+    not among them is a ValueError naming the filter and listing what it takes."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Iterable):
+        raise ValueError(f"{name}: expected a value or a list of values, got {value!r}")
+    values = [str(v.value if hasattr(v, "value") else v) for v in value]
+    if allowed is not None:
+        allowed = list(allowed)
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise ValueError(f"{name}: unknown {', '.join(map(repr, unknown))}; use {', '.join(allowed)}")
+    return values
+
+
+def _enum_values(value: object, name: str, enum: type[Label] | type[Rel]) -> set:
+    """Labels or relationship types from their names in any case; unknown ones are a ValueError."""
+    by_name = {m.value.lower(): m for m in enum} | {m.name.lower(): m for m in enum}
+    wanted = filter_values(value, name)
+    unknown = [v for v in wanted if v.lower() not in by_name]
+    if unknown:
+        raise ValueError(f"{name}: unknown {', '.join(map(repr, unknown))}; use {', '.join(m.value for m in enum)}")
+    return {by_name[v.lower()] for v in wanted}
 
 
 @dataclass
@@ -74,21 +116,30 @@ def select(
     include_private: bool = False,
 ) -> Selection:
     """The nodes and edges of ``store`` that pass the filters (see the module's docstring)."""
-    wanted_labels = None if labels is None else {Label(x) for x in labels}
-    wanted_rels = None if rels is None else {Rel(x) for x in rels}
-    start, end = _date(since), _date(until)
-    statuses = None if status is None else set(status)
+    wanted_labels = None if labels is None else _enum_values(labels, "labels", Label)
+    wanted_rels = None if rels is None else _enum_values(rels, "rels", Rel)
+    start, end = as_date(since, "since"), as_date(until, "until")
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"since ({start}) is after until ({end})")
+    statuses = None if status is None else set(filter_values(status, "status"))
+    if statuses is not None and statuses - STATUSES:
+        raise ValueError(f"status: unknown {', '.join(map(repr, sorted(statuses - STATUSES)))}; initiatives have "
+                         f"{', '.join(INITIATIVE_STATUS)}, ideas {', '.join(IDEA_STATUS)}")
     all_nodes = {n.id: n for n in store.iter_nodes()}
     all_edges = list(store.iter_edges())
     owner = {e.src: e.dst for e in all_edges if e.rel == Rel.OWNED_BY}
 
     unit_set: set[str] | None = None
     if units is not None:
+        asked = filter_values(units, "units")
+        unknown = [u for u in asked if u not in all_nodes or all_nodes[u].label != Label.ORGANISATION]
+        if unknown:
+            raise ValueError(f"units: no organisation with the id {', '.join(map(repr, unknown))}")
         children: dict[str, set[str]] = defaultdict(set)
         for e in all_edges:
             if e.rel == Rel.PART_OF:
                 children[e.dst].add(e.src)
-        unit_set, todo = set(), list(units)
+        unit_set, todo = set(), list(asked)
         while todo:
             u = todo.pop()
             if u not in unit_set:
@@ -97,6 +148,8 @@ def select(
     filtering = unit_set is not None or start is not None or end is not None or statuses is not None
 
     def item_passes(node: Node) -> bool:
+        if node.label == Label.NEED:  # needs follow the selection (below), having no status or date
+            return not filtering
         if unit_set is not None and (node.label not in OWNED_LABELS or owner.get(node.id) not in unit_set):
             return False
         if statuses is not None and node.label in (Label.INITIATIVE, Label.IDEA) \
@@ -104,21 +157,25 @@ def select(
             return False
         if start is not None or end is not None:
             if node.label == Label.INITIATIVE:
-                first = _date(node.props.get("start_date"))
-                last = _date(node.props.get("end_date"))
+                first = as_date(node.props.get("start_date"))
+                last = as_date(node.props.get("end_date"))
                 if first is None or (end is not None and first > end) \
                         or (start is not None and last is not None and last < start):
                     return False
             elif node.label == Label.IDEA:
-                created = _date(node.props.get("created"))
+                created = as_date(node.props.get("created"))
                 if created is None or (start is not None and created < start) or (end is not None and created > end):
                     return False
         return True
 
     items = {i for i, n in all_nodes.items() if n.label in ITEM_LABELS and item_passes(n)}
     if filtering:
+        items |= {e.dst for e in all_edges if e.rel == Rel.ADDRESSES and e.src in items}
+        if unit_set is not None:
+            items |= {i for i, n in all_nodes.items() if n.label == Label.NEED and owner.get(i) in unit_set}
         linked = {e.dst for e in all_edges if e.src in items} | {e.src for e in all_edges if e.dst in items}
         keep = items | {i for i in linked if i in all_nodes and all_nodes[i].label not in ITEM_LABELS}
+        keep |= unit_set or set()
     else:
         keep = set(all_nodes)
     if wanted_labels is not None:
@@ -169,10 +226,12 @@ def to_graph(store: GraphStore, **filters: object) -> nx.MultiDiGraph:
 def _node_frame(sel: Selection) -> pd.DataFrame:
     rows = [{"id": n.id, "label": n.label.value, "title": n.title, "owner": sel.owner.get(n.id), **n.props}
             for n in sel.nodes.values()]
-    df = pd.DataFrame(rows, columns=None if rows else ["id", "label", "title", "owner"])
+    df = pd.DataFrame(rows, columns=None if rows else ["id", "label", "title", "owner", "status"])
+    for col in ("status", *DATE_COLUMNS):  # always there, whatever the selection holds
+        if col not in df:
+            df[col] = None
     for col in DATE_COLUMNS:
-        if col in df:
-            df[col] = pd.to_datetime(df[col], errors="coerce")
+        df[col] = pd.to_datetime(df[col], errors="coerce")
     df = df.astype({"owner": object})
     df["owner"] = df["owner"].where(df["owner"].notna(), None)
     return df

@@ -17,6 +17,7 @@ Plain functions with the store first and keyword options after; each answers wit
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from graph.schema import Label, Node, Rel
+from graph.frames import as_date, filter_values
+from graph.schema import ORG_KINDS, Label, Node, Rel
 from graph.store import GraphStore
 
 # --- shared helpers ------------------------------------------------------------------------------
@@ -66,7 +68,7 @@ def owner_groups(
     is that property of the owner, and an organisation's group is its own value of it.
     """
     orgs = {n.id: n for n in store.iter_nodes(Label.ORGANISATION)}
-    wanted = None if kinds is None else set(kinds)
+    wanted = None if kinds is None else set(filter_values(kinds, "kinds", ORG_KINDS))
     item_group: dict[str, str] = {}
     for e in store.iter_edges(Rel.OWNED_BY):
         org = orgs.get(e.dst)
@@ -332,7 +334,8 @@ def initiative_links_reference(store: GraphStore, *, via: Iterable[str] = ("part
 
 def _context_edges(store: GraphStore, via: Iterable[str], row: Mapping[str, int],
                    max_degree: int | None) -> list[tuple[str, str]]:
-    pairs = {(e.src, e.dst) for v in via for e in store.iter_edges(_VIA[v]) if e.src in row}
+    pairs = {(e.src, e.dst) for v in filter_values(via, "via", _VIA) for e in store.iter_edges(_VIA[v])
+             if e.src in row}
     degree = Counter(c for _, c in pairs)
     return sorted((i, c) for i, c in pairs if max_degree is None or degree[c] <= max_degree)
 
@@ -397,13 +400,15 @@ def coverage(store: GraphStore) -> pd.DataFrame:
                                        "unknown_scale"])
 
 
-def coverage_summary(store: GraphStore, *, since: int | None = None) -> pd.DataFrame:
-    """Per focus area (from ``since`` on): initiatives, small and radical ones, the share of small
-    ones, the needs that support it and how many of them an initiative addresses — where many small
-    initiatives add up, and where there are few."""
+def coverage_summary(store: GraphStore, *, since: int | str | dt.date | None = None) -> pd.DataFrame:
+    """Per focus area (from the year ``since`` on: a year, or a date as ``frames`` takes it, whose year
+    counts): initiatives, small and radical ones, the share of small ones, the needs that support it and
+    how many of them an initiative addresses — where many small initiatives add up, and where there
+    are few."""
     cov = coverage(store)
     if since is not None:
-        cov = cov[cov["year"] >= since]
+        year = since if isinstance(since, int) else (as_date(since, "since") or dt.date.min).year
+        cov = cov[cov["year"] >= year]
     fa = _names(store, Label.FOCUS_AREA)
     initiatives = {n.id for n in store.iter_nodes(Label.INITIATIVE)}
     need_ids = {n.id for n in store.iter_nodes(Label.NEED)}
@@ -459,7 +464,10 @@ def suggest_focus_areas(store: GraphStore, *, k: int = 2, only_missing: bool = T
     ``score``; the top ``k`` per initiative with at least ``min_score``."""
     fa_ids = sorted(n.id for n in store.iter_nodes(Label.FOCUS_AREA))
     titles = {n.id: n.title for n in store.iter_nodes(Label.INITIATIVE)}
-    wanted = sorted(titles) if initiatives is None else [i for i in initiatives if i in titles]
+    wanted = sorted(titles) if initiatives is None else filter_values(initiatives, "initiatives")
+    unknown = [i for i in wanted if i not in titles]
+    if unknown:
+        raise ValueError(f"initiatives: no initiative with the id {', '.join(map(repr, unknown))}")
     if only_missing:
         has = {e.src for e in store.iter_edges(Rel.SUPPORTS)}
         wanted = [i for i in wanted if i not in has]

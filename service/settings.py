@@ -48,12 +48,25 @@ class Neo4jSettings(BaseSettings):
                     "are created; without it ArcadeDB gets exact vector scans")
 
 
+def default_data_dir() -> Path:
+    """``kominn-data`` in the working directory, or else the nearest one above it inside the project (so a
+    notebook under ``notebooks/`` opens the project's store, not a new empty one); ``kominn-data`` in the
+    working directory when there is none. The search stops at a folder holding pyproject.toml or .git."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "kominn-data").is_dir():
+            return Path("kominn-data") if folder == here else folder / "kominn-data"
+        if (folder / "pyproject.toml").exists() or (folder / ".git").exists():
+            break
+    return Path("kominn-data")
+
+
 class Settings(BaseSettings):
     """Everything KomInn can be configured with."""
 
     model_config = SettingsConfigDict(env_prefix="KOMINN_", extra="ignore")
 
-    data_dir: Path = Path("kominn-data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     store: Literal["embedded", "neo4j"] = "embedded"
     model: ModelSettings = Field(default_factory=ModelSettings)
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)

@@ -230,3 +230,20 @@ def test_demo_suggestions_agree_with_declared_focus_areas(demo_store: EmbeddedGr
     hits = pd.Series(hit).groupby(df["id"].to_numpy()).any()
     assert hits.mean() > 0.5
     assert list(itertools.islice(df["rank"], 2)) == [1, 2]
+
+
+@pytest.mark.slow
+def test_analysis_arguments_take_one_value_and_refuse_unknown_ones(demo_store: EmbeddedGraphStore) -> None:
+    """A single kind, initiative or way of linking may be given as a string; an unknown one is a ValueError
+    that lists what is accepted (never an empty answer or a KeyError); coverage_summary takes a date too."""
+    assert owner_groups(demo_store, kinds="unit") == owner_groups(demo_store, kinds=["unit"])
+    with pytest.raises(ValueError, match="kinds: unknown 'units'; use municipality, unit"):
+        owner_groups(demo_store, kinds=["units"])
+    with pytest.raises(ValueError, match="via: unknown 'partner'; use partners, needs"):
+        communities(demo_store, via=["partner"])
+    one = suggest_focus_areas(demo_store, initiatives="ini-001", only_missing=False)
+    assert set(one["id"]) == {"ini-001"}
+    with pytest.raises(ValueError, match="initiatives: no initiative with the id 'ini-999'"):
+        suggest_focus_areas(demo_store, initiatives=["ini-999"])
+    pd.testing.assert_frame_equal(coverage_summary(demo_store, since="2021-01-01"),
+                                  coverage_summary(demo_store, since=2021))

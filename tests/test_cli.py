@@ -193,3 +193,26 @@ def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Pat
     assert not missing.exists()
     listed = runner.invoke(app, ["token", "list", "--data-dir", str(tmp_path)])
     assert listed.exit_code == 0 and "No tokens yet" in listed.output
+
+
+def test_the_default_data_folder_is_found_from_a_subfolder_of_the_project(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook's working directory is notebooks/: the settings find the project's kominn-data above it
+    (not a new empty store there), stop at the project's root, and KOMINN_DATA_DIR still wins."""
+    from service.settings import Settings
+
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "kominn-data").mkdir()
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.delenv("KOMINN_DATA_DIR", raising=False)
+    monkeypatch.chdir(project / "notebooks")
+    assert Settings().data_dir == project / "kominn-data"
+    monkeypatch.chdir(project)
+    assert Settings().data_dir == Path("kominn-data")
+    (tmp_path / "kominn-data").mkdir()  # outside the project: not taken
+    (project / "kominn-data").rmdir()
+    monkeypatch.chdir(project / "notebooks")
+    assert Settings().data_dir == Path("kominn-data")
+    monkeypatch.setenv("KOMINN_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert Settings().data_dir == tmp_path / "elsewhere"

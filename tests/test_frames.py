@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import doctest
+import re
 
 import pandas as pd
 import pytest
@@ -32,11 +34,12 @@ def small(store: EmbeddedGraphStore) -> EmbeddedGraphStore:
          ini("i2", "ongoing", "2022-03-01"),
          ini("i3", "ongoing", None),
          Node("idea", Label.IDEA, {"title": "Id", "text": "t", "submitter_kind": "citizen",
-                                   "created": "2023-05-01", "contact": "a@b.no"})],
+                                   "created": "2023-05-01", "contact": "a@b.no"}),
+         Node("need", Label.NEED, {"title": "Behov"}), Node("lonely", Label.NEED, {"title": "Ingen tar det"})],
         [Edge("u-1", Rel.PART_OF, "kommune"), Edge("u-2", Rel.PART_OF, "kommune"),
          Edge("u-1a", Rel.PART_OF, "u-1"), Edge("i1", Rel.OWNED_BY, "u-1"), Edge("i2", Rel.OWNED_BY, "u-1a"),
          Edge("i3", Rel.OWNED_BY, "u-2"), Edge("i1", Rel.INVOLVES, "p", {"role": "supplier"}),
-         Edge("i1", Rel.SUPPORTS, "fa"), Edge("idea", Rel.BECAME, "i2")],
+         Edge("i1", Rel.SUPPORTS, "fa"), Edge("idea", Rel.BECAME, "i2"), Edge("i1", Rel.ADDRESSES, "need")],
     )
     return store
 
@@ -65,10 +68,12 @@ def test_label_filter(small: EmbeddedGraphStore) -> None:
 
 
 def test_unit_filter_includes_sub_units_and_context(small: EmbeddedGraphStore) -> None:
-    """A unit selects its own and its sub-units' items with the nodes they link to, and no ideas."""
+    """A unit selects its own and its sub-units' initiatives with the nodes they link to (the needs they
+    address among them), and no ideas; the municipality's id selects every unit's initiatives."""
     assert ids(node_frame(small, units=["u-1"], labels=[Label.INITIATIVE])) == {"i1", "i2"}
-    assert ids(node_frame(small, units=["u-1"])) == {"i1", "i2", "u-1", "u-1a", "p", "fa"}
+    assert ids(node_frame(small, units=["u-1"])) == {"i1", "i2", "u-1", "u-1a", "p", "fa", "need"}
     assert ids(node_frame(small, units=["kommune"], labels=["Initiative"])) == {"i1", "i2", "i3"}
+    assert set(edge_frame(small, units="kommune", rels="PART_OF")["src"]) == {"u-1", "u-1a", "u-2"}
 
 
 def test_date_and_status_filters(small: EmbeddedGraphStore) -> None:
@@ -78,6 +83,42 @@ def test_date_and_status_filters(small: EmbeddedGraphStore) -> None:
     assert ids(node_frame(small, since="2021-01-01", labels=["Initiative", "Idea"])) == {"i2", "idea"}
     assert ids(node_frame(small, status=["ongoing"], labels=["Initiative"])) == {"i2", "i3"}
     assert node_frame(small, status=["stopped"]).empty
+
+
+def test_needs_follow_the_selected_initiatives(small: EmbeddedGraphStore) -> None:
+    """With a status or a period, the needs kept are those the selected initiatives address (needs have no
+    status or date); without a filter every need is there."""
+    assert ids(node_frame(small, status="completed", labels="Need")) == {"need"}
+    assert ids(node_frame(small, status="ongoing", labels="Need")) == set()
+    assert ids(node_frame(small, labels="Need")) == {"need", "lonely"}
+
+
+def test_filters_take_one_value_any_case_and_refuse_what_they_do_not_know(small: EmbeddedGraphStore) -> None:
+    """A bare string is one value and labels and types match in any case, while an unknown unit, label, type
+    or status, a date that is not one and a period that ends before it starts are ValueErrors naming the
+    filter, never an empty frame."""
+    assert ids(node_frame(small, units="u-2", labels="initiative")) == {"i3"}
+    assert set(edge_frame(small, rels="owned_by")["rel"]) == {"OWNED_BY"}
+    for filters, message in [({"units": ["u-nope"]}, "units: no organisation with the id 'u-nope'"),
+                             ({"units": ["i1"]}, "units: no organisation with the id 'i1'"),
+                             ({"labels": ["Initiatives"]}, "labels: unknown 'Initiatives'; use Initiative"),
+                             ({"rels": ["OWNS"]}, "rels: unknown 'OWNS'"),
+                             ({"status": ["Ongoing"]}, "status: unknown 'Ongoing'; initiatives have idea"),
+                             ({"since": "2021"}, "since: expected a date (YYYY-MM-DD"),
+                             ({"since": "2023-01-01", "until": "2021-01-01"}, "since (2023-01-01) is after until")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            node_frame(small, **filters)
+    stamp = node_frame(small, since=pd.Timestamp("2021-01-01"), labels=["Initiative"])
+    assert ids(stamp) == ids(node_frame(small, since=dt.datetime(2021, 1, 1), labels=["Initiative"])) == {"i2"}
+
+
+def test_date_columns_are_there_whatever_the_selection(small: EmbeddedGraphStore) -> None:
+    """start_date, end_date, created and status are columns of every node frame (as datetimes), even when
+    the selection holds no item that has them."""
+    for nodes in (node_frame(small, labels="Organisation"), node_frame(small, units="u-2"),
+                  node_frame(small, status="stopped")):
+        assert {"status", "start_date", "end_date", "created"} <= set(nodes.columns)
+        assert pd.api.types.is_datetime64_any_dtype(nodes["created"])
 
 
 def test_edge_filter_and_networkx(small: EmbeddedGraphStore) -> None:
