@@ -264,14 +264,18 @@ def organisation_projection(store: GraphStore) -> nx.Graph:
 
 
 def connectors(store: GraphStore, *, k: int | None = 20, samples: int | None = None, seed: int = 0,
-               groups: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> pd.DataFrame:
+               groups: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+               kinds: Iterable[str] | None = None) -> pd.DataFrame:
     """The organisations that connect others: betweenness centrality on :func:`organisation_projection`.
 
     ``initiatives`` counts those it owns or takes part in; ``units_reached`` counts the silos (see
     :func:`owner_groups`) whose initiatives it owns or takes part in: an organisation in many of them
-    carries knowledge across silos. ``samples``
-    estimates betweenness from that many source nodes (for large graphs); ``k`` keeps the top rows.
+    carries knowledge across silos. ``samples`` estimates betweenness from that many source nodes (for
+    large graphs); ``kinds`` ranks only organisations of those kinds (a unit is the hub of its own
+    initiatives, so ``kinds=["business", "ngo", "research", "public_body"]`` shows the outside
+    partners that connect units); ``k`` keeps the top rows.
     """
+    wanted = None if kinds is None else set(filter_values(kinds, "kinds", ORG_KINDS))
     g = organisation_projection(store)
     if samples is not None:
         samples = min(samples, g.number_of_nodes())
@@ -286,7 +290,7 @@ def connectors(store: GraphStore, *, k: int | None = 20, samples: int | None = N
                 reached[e.dst].add(item_group[e.src])
     rows = [{"id": n, "name": d["name"], "kind": d["kind"], "betweenness": between.get(n, 0.0),
              "degree": g.degree(n), "initiatives": count[n], "units_reached": len(reached[n])}
-            for n, d in g.nodes(data=True)]
+            for n, d in g.nodes(data=True) if wanted is None or d["kind"] in wanted]
     df = pd.DataFrame(rows, columns=["id", "name", "kind", "betweenness", "degree", "initiatives", "units_reached"])
     df = df.sort_values(["betweenness", "units_reached", "id"], ascending=[False, False, True]).reset_index(drop=True)
     return df if k is None else df.head(k)

@@ -104,7 +104,8 @@ def test_group_similarity_matches_reference(method: str) -> None:
 
 
 def test_connectors_ranks_the_broker(store: EmbeddedGraphStore) -> None:
-    """The only organisation joining two otherwise separate clusters has the highest betweenness."""
+    """The only organisation joining two otherwise separate clusters has the highest betweenness; ``kinds``
+    ranks only organisations of those kinds."""
     nodes = [org("u-1"), org("u-2"), org("hub", "ngo")] + [org(f"p{i}", "business") for i in range(4)]
     edges = [Edge("i1", Rel.OWNED_BY, "u-1"), Edge("i1", Rel.INVOLVES, "p0"), Edge("i1", Rel.INVOLVES, "p1"),
              Edge("i1", Rel.INVOLVES, "hub"), Edge("i2", Rel.OWNED_BY, "u-2"), Edge("i2", Rel.INVOLVES, "p2"),
@@ -114,6 +115,8 @@ def test_connectors_ranks_the_broker(store: EmbeddedGraphStore) -> None:
     assert df.iloc[0]["id"] == "hub"
     assert df.iloc[0]["units_reached"] == 2 and df.iloc[0]["initiatives"] == 2
     assert len(df) == 3
+    outside = connectors(store, k=None, kinds="business")
+    assert set(outside["kind"]) == {"business"} and len(outside) == 4
 
 
 @pytest.fixture
