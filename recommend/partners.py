@@ -119,7 +119,7 @@ class _Evidence:
     similar_in: dict[str, list[tuple[str, float]]] = field(default_factory=lambda: defaultdict(list))
     topic_in: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # (co-partner of a known partner, initiative) pairs through which a candidate is in their network
-    network: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    network: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -418,6 +418,7 @@ class PartnerRecommender:
                         ev.topic_in[partner][topic] += 1
 
         second: defaultdict[str, float] = defaultdict(float)
+        network = ev.network  # (co-partner, initiative) pairs for the reasons: the first three of each
         total = sum(copartner.values()) or 1
         self._prefetch("initiatives", [p for p, _ in copartner.most_common(15)])
         self._prefetch("partners", [i for p, _ in copartner.most_common(15) for i in self._initiatives_of(p)])
@@ -428,8 +429,11 @@ class PartnerRecommender:
                 for other in self._partners_of(ini):
                     if other not in known and other != partner:
                         second[other] += n / total
-                        if len(ev.network[other]) < 3:
-                            ev.network[other].append((partner, ini))
+                        via = network.get(other)
+                        if via is None:
+                            network[other] = [(partner, ini)]
+                        elif len(via) < 3:
+                            via.append((partner, ini))
 
         dense: dict[str, float] = {}
         if vec is not None:
