@@ -23,24 +23,26 @@ class RateLimiter:
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
+    def _recent(self, key: str, now: float) -> tuple[deque[float], float]:
+        """The key's events within the window (older ones dropped) and the seconds to wait before the
+        next is allowed (0: now); call with the lock held."""
+        events = self._events[key]
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        return events, (max(events[0] + self.window - now, 0.001) if len(events) >= self.limit else 0.0)
+
     def wait(self, key: str, now: float | None = None) -> float:
         """Seconds to wait before the next event for ``key`` is allowed (0: now); records nothing."""
-        now = time.monotonic() if now is None else now
         with self._lock:
-            events = self._events[key]
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            return max(events[0] + self.window - now, 0.001) if len(events) >= self.limit else 0.0
+            return self._recent(key, time.monotonic() if now is None else now)[1]
 
     def hit(self, key: str, now: float | None = None) -> float:
         """Record an event; returns 0 when it is allowed, else the seconds to wait (nothing is recorded)."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            events = self._events[key]
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return max(events[0] + self.window - now, 0.001)
+            events, wait = self._recent(key, now)
+            if wait:
+                return wait
             events.append(now)
             if len(self._events) > 10_000:  # forget idle clients
                 for k in [k for k, v in self._events.items() if not v]:

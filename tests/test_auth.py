@@ -69,6 +69,14 @@ def test_rate_limiter_allows_the_limit_per_window_and_key() -> None:
     assert r.hit("a", now=10.5) == 0.0
 
 
+def test_asking_how_long_to_wait_records_nothing() -> None:
+    """wait() says how long until the next event is allowed without counting one (a refused idea is asked
+    about, only an accepted one is counted)."""
+    r = RateLimiter(1, 10.0)
+    assert [r.wait("a", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert r.hit("a", now=1.0) == 0.0 and r.wait("a", now=2.0) == pytest.approx(9.0)
+
+
 def test_cli_token_create_list_revoke(tmp_path: Path) -> None:
     """`kominn token create` prints the token once; list shows it without the secret; revoke ends it."""
     runner = CliRunner()
