@@ -120,7 +120,7 @@ class Recommender:
         item = self.store.get(item_id)
         if item is None:
             raise NotFoundError(f"no item with id '{item_id}'")
-        text = node_text(item)
+        text = node_text(item) or item.title  # a topic has only its name
         vector = item.embedding if item.embedding is not None else self._embed_query(text)
         owner = next((n.id for _, n in self.store.neighbours(item.id, Rel.OWNED_BY)), None)
         return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=owner, query_item=item)

@@ -145,3 +145,13 @@ def test_an_answer_says_when_nothing_matches_closely(rec: Recommender, query: st
     result = rec.similar_to_text(query, k=5)
     assert result.items
     assert any(n.startswith(WEAK_NOTE) for n in result.notes) == weak
+
+
+def test_a_topic_id_searches_with_the_topic_name(rec: Recommender, demo_store: EmbeddedGraphStore) -> None:
+    """`similar topic:sensorer` finds the initiatives about sensors (a topic node has no text of its own but
+    its name), not the nearest of nothing."""
+    result = rec.similar("topic:sensorer", k=3)
+    assert not result.notes
+    for item in result.items:
+        tagged = {n.id for _, n in demo_store.neighbours(item.id, Rel.TAGGED)}
+        assert "topic:sensorer" in tagged or "sensor" in item.title.lower()
