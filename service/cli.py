@@ -286,9 +286,7 @@ def stats(data_dir: DataDir = None) -> None:
     from graph.schema import Rel
 
     settings = _settings(data_dir)
-    store = settings.build_store()
-    try:
-        store.open()
+    with opened_store(settings) as store:
         typer.echo(f"Store: {settings.describe_store()}")
         typer.echo(f"Embedding model: {store.get_meta('embedding_model') or '-'}")
         for label in Label:
@@ -297,10 +295,6 @@ def stats(data_dir: DataDir = None) -> None:
             n = store.count_edges(rel)
             if n:
                 typer.echo(f"  {rel.value:<14} {n:>7}")
-    except KomInnError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
 
 
 @app.command()

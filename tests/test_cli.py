@@ -184,10 +184,11 @@ def test_a_mistyped_id_is_searched_as_text_with_a_note_saying_so(tmp_path: Path,
 
 
 def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Path) -> None:
-    """A search on a data folder that holds no store says where it looked (and creates nothing there),
+    """A search (or stats) on a data folder that holds no store says where it looked (and creates nothing there),
     instead of answering "nothing found"; `token list` with no tokens says how to make one."""
     missing = tmp_path / "kominn-dta"
-    for args in (["similar", "biogass"], ["partners", "biogass"], ["reuse", "ini-001"], ["check-idea", "biogass"]):
+    for args in (["similar", "biogass"], ["partners", "biogass"], ["reuse", "ini-001"], ["check-idea", "biogass"],
+                 ["stats"]):
         result = runner.invoke(app, [*args, "--data-dir", str(missing)])
         assert result.exit_code == 1 and f"There is no store at {missing / 'kominn.sqlite'}" in result.output
     assert not missing.exists()
