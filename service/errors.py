@@ -54,11 +54,13 @@ def install(app: FastAPI) -> None:
     async def not_found(request: Request, exc: NotFoundError) -> Response:
         return _respond(request, 404, "not_found", str(exc))
 
-    @app.exception_handler(ValidationError)
-    async def invalid(request: Request, exc: ValidationError) -> Response:
-        problems = [{"field": p.field, "message": p.message} for p in exc.problems]
+    def _invalid(request: Request, problems: list[dict]) -> Response:
         return _respond(request, 422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
                         problems)
+
+    @app.exception_handler(ValidationError)
+    async def invalid(request: Request, exc: ValidationError) -> Response:
+        return _invalid(request, [{"field": p.field, "message": p.message} for p in exc.problems])
 
     @app.exception_handler(ConflictError)
     async def conflict(request: Request, exc: ConflictError) -> Response:
@@ -79,9 +81,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [_request_problem(err) for err in exc.errors()]
-        return _respond(request, 422, "invalid_input", "; ".join(f"{p['field']}: {p['message']}" for p in problems),
-                        problems)
+        return _invalid(request, [_request_problem(err) for err in exc.errors()])
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

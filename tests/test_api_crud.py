@@ -372,6 +372,9 @@ def test_page_errors_are_pages_in_the_page_language(api: Api) -> None:
     r = api.get("/web/nope")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert "Fant ikke siden" in r.text and "/web/nope" in r.text
+    for url in ("/web/initiatives/ini-nope", "/web/graph/ini-nope"):  # an unknown item: the same page
+        r = api.get(url)
+        assert r.status_code == 404 and "Fant ikke siden" in r.text and "ini-nope" in r.text
     assert "Fant ingen enhet med id" in api.get("/web/", params={"q": "biogass", "unit": "nope"}).text
     assert "Fant ingen tiltak med id" in api.get("/web/partners", params={"initiative": "nope"}).text
     r = api.get("/web/graph/ini-001", params={"depth": "abc"})

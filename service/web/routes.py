@@ -148,7 +148,7 @@ def initiative_page(request: Request, item_id: str) -> HTMLResponse:
     try:
         node = items.get_item(store, Label.INITIATIVE, item_id)
     except NotFoundError:
-        return render(request, "notfound.html", status_code=404, what=item_id)
+        return error_page(request, 404, item_id)
     item = items.public_item(store, node)
     props = public_props(node.props)
     similar = state.recommender.similar_to_item(item_id, k=5, cross_silo=True)
@@ -225,7 +225,7 @@ def graph_page(request: Request, item_id: str, depth: int = 1) -> HTMLResponse:
     try:
         graph = explore.neighbourhood(state.store, item_id, depth=depth)
     except NotFoundError:
-        return render(request, "notfound.html", status_code=404, what=item_id)
+        return error_page(request, 404, item_id)
     center = next(n for n in graph["nodes"] if n["id"] == item_id)
     lang = _lang(request)
     for edge in graph["edges"]:  # the relationship as the tooltip says it, in the page language
