@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +39,6 @@ from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
 from ingest.records import OWNED_RELS, Parsed, a_label, parse
-
-if TYPE_CHECKING:
-    from ingest.table import Mapping
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
@@ -166,22 +163,18 @@ def _read_files(paths: list[Path], kind: str | None, encoding: str | None, probl
                 lost: dict[str, int | None]) -> list[Record]:
     records: list[Record] = []
     for path, k in discover(paths, kind):
-        records += read_whole(path, functools.partial(_read_one, path, k, encoding), problems, lost)
+        records += read_whole(path, functools.partial(read, path, k, encoding=encoding), problems, lost)
     return records
 
 
-def _read_one(path: Path, kind: str, encoding: str | None, found: list[Problem]) -> Iterable[Record]:
-    return read(path, kind, encoding=encoding, problems=found)
-
-
-def read_whole(path: Path, rows: Callable[[list[Problem]], Iterable[Record]], problems: list[Problem],
+def read_whole(path: Path, rows: Callable[..., Iterable[Record]], problems: list[Problem],
                lost: dict[str, int | None]) -> list[Record]:
     """Every record of one file, or none: a problem that spoils the file (ValidationError from the
     reader) skips it whole; its reasons and a line saying how many rows were lost go to ``problems``,
     and ``lost`` maps the file to that number (None where it cannot be counted)."""
     found: list[Problem] = []
     try:
-        records = list(rows(found))
+        records = list(rows(problems=found))
     except ValidationError as e:
         n = count_rows(path)
         unit = {".jsonl": "line", ".json": "item"}.get(suffix(path), "row")
@@ -575,10 +568,12 @@ def ingest(
     if fmt == "files":
         records = _read_files(path_list, kind, encoding, problems, lost)
     elif fmt == "table":
+        from ingest.table import read_table
+
         assert table_mapping is not None
         records = []
         for p in path_list:
-            records += read_whole(p, functools.partial(_read_table, p, table_mapping, encoding), problems, lost)
+            records += read_whole(p, functools.partial(read_table, p, table_mapping, encoding=encoding), problems, lost)
     else:
         from ingest.adapters import records_for
 
@@ -628,12 +623,6 @@ def ingest(
         "problems": [[p.file, p.row, p.field, p.message] for p in summary.problems[:KEPT_PROBLEMS]]}))
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
-
-
-def _read_table(path: Path, mapping: Mapping, encoding: str | None, found: list[Problem]) -> Iterable[Record]:
-    from ingest.table import read_table
-
-    return read_table(path, mapping, encoding=encoding, problems=found)
 
 
 KEPT_PROBLEMS = 50  # problems of a run remembered for an unchanged re-run to show again

@@ -38,7 +38,7 @@ from typing import Any
 
 from graph.errors import Problem, ValidationError
 from graph.text import normalise
-from ingest.readers import KINDS, Record, read_csv_rows, read_xlsx_rows, required_columns
+from ingest.readers import KINDS, Record, read_csv_rows, read_xlsx_rows, required_columns, suffix
 
 
 def _slug(text: str) -> str:
@@ -149,9 +149,9 @@ def read_table(path: Path, mapping: Mapping, *, encoding: str | None = None,
                problems: list[Problem] | None = None) -> Iterator[Record]:
     """Records of a CSV or .xlsx table through a mapping. A source column the mapping names but the table
     lacks raises ValidationError naming each such column once: the table is read whole or not at all."""
-    if path.suffix.lower() == ".xlsx":
+    if suffix(path) == ".xlsx":
         rows = read_xlsx_rows(path, mapping.kind, sheet=mapping.sheet, problems=problems, check_header=False)
-    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+    elif suffix(path) in (".csv", ".txt", ".tsv"):
         rows = read_csv_rows(path, mapping.kind, encoding=encoding or mapping.encoding, problems=problems,
                              separator=mapping.separator, check_header=False)
     else:
@@ -170,7 +170,7 @@ def read_table(path: Path, mapping: Mapping, *, encoding: str | None = None,
 
 
 def _header_of(path: Path, mapping: Mapping, encoding: str | None) -> set[str]:
-    if path.suffix.lower() == ".xlsx":
+    if suffix(path) == ".xlsx":
         import openpyxl
 
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
