@@ -168,11 +168,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _same_site(request: Request) -> bool:
-    """Whether the request's Origin (or, without one, its Referer) names this host."""
+    """Whether the request's Origin (or, without one, its Referer) names this host, or the public address
+    set in ``KOMINN_PUBLIC_URL`` (behind a reverse proxy that rewrites the host)."""
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         return False
-    return urlsplit(source).netloc == request.url.netloc
+    hosts = {request.url.netloc.lower()}
+    public = request.app.state.settings.public_url
+    if public:
+        hosts.add(urlsplit(public).netloc.lower())
+    return urlsplit(source).netloc.lower() in hosts
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API token made with `kominn token create --role ...`")

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     read_requires_token: bool = Field(False, description="Reading public data needs a reader token")
     idea_rate_limit: int = Field(10, ge=1, le=100_000, description="Public idea submissions per address per window")
     idea_rate_window_s: float = Field(3600.0, gt=0, description="The rate limit's window in seconds")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/]+/?$",
+        description="The address browsers use for the pages (https://kominn.example.no), when a reverse proxy "
+                    "serves them under another host than the one the service sees; the sign-in cookie's "
+                    "writes are accepted from it")
 
     @property
     def embedded_path(self) -> Path:

@@ -289,6 +289,29 @@ def test_a_cross_site_form_cannot_use_the_admin_cookie(api: Api) -> None:
         api.client.cookies.clear()
 
 
+def test_behind_a_proxy_the_public_url_counts_as_this_site(
+    demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """With KOMINN_PUBLIC_URL set, a cookie write from the address browsers see (a reverse proxy's host,
+    not the service's own) goes through, while another site is still refused."""
+    for api in _make(demo_store, real_embedder, tmp_path / "data", public_url="https://kominn.example.no"):
+        api.client.cookies.update({"kominn_token": api.tokens["admin"]})
+        r = api.client.post("/ideas/idea-009/hide", headers={"Origin": "https://evil.example.no"})
+        _error(r, 401, "unauthorized")
+        r = api.client.post("/ideas/idea-009/hide", headers={"Referer": "https://KOMINN.example.no/web/ideas"})
+        assert r.status_code == 200 and r.json()["properties"]["status"] == "hidden"
+        api.client.cookies.clear()
+
+
+def test_a_public_url_that_is_not_an_address_is_refused() -> None:
+    """KOMINN_PUBLIC_URL must be a bare http(s) address; a path or a missing scheme is a settings error."""
+    from pydantic import ValidationError
+
+    for bad in ("kominn.example.no", "https://kominn.example.no/web/", "ftp://kominn.example.no"):
+        with pytest.raises(ValidationError, match="public_url"):
+            Settings(public_url=bad)
+
+
 def test_an_item_others_link_to_cannot_be_deleted(api: Api) -> None:
     """Deleting a unit that still owns initiatives is refused (409, naming the links), so no initiative is
     left without its owner; once nothing links to it, it can be deleted."""
