@@ -65,6 +65,7 @@ class IngestSummary:
     """What an ingest run did."""
 
     read: int = 0
+    rows: int = 0  # source rows the records came from, where a row gave several records (else 0)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -585,6 +586,8 @@ def ingest(
     # not strict here: under --strict, write_parsed raises with these and the link problems together
     parsed = parse_records(records, problems, strict=False, skipped=skipped, warnings=warnings, refused=refused)
     summary = IngestSummary(files=[str(p) for p in paths], skipped_files=lost)
+    rows = len({(r.file, r.row) for r in records})
+    summary.rows = rows if rows != len(records) else 0
     summary.problems = skipped
     store.set_meta(state_key, "{}")  # a run that does not finish leaves no claim that the files are in
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,

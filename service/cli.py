@@ -97,7 +97,10 @@ def _print_summary(summary: IngestSummary) -> None:
     if summary.files_unchanged:
         typer.echo(f"The files are unchanged since the last completed ingest (which read {summary.last_read} "
                    "row(s)), so nothing was read now (use --recheck to compare row by row).")
-    line = (f"read {summary.read}, created {summary.created}, updated {summary.updated}, "
+    read = f"{summary.read}"
+    if summary.rows:  # a source's row gave several records (a report, its agency and its ministry)
+        read = f"{summary.read} record(s) from {summary.rows} row(s)"
+    line = (f"read {read}, created {summary.created}, updated {summary.updated}, "
             f"unchanged {summary.unchanged}, skipped {summary.skipped}, embedded {summary.embedded}, "
             f"edges written {summary.edges_written}, edges removed {summary.edges_removed}")
     if summary.skipped_files:

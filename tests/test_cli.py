@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
 import os
 import re
@@ -20,7 +22,7 @@ from typer.testing import CliRunner
 from graph.embedded import EmbeddedGraphStore
 from recommend.partners import MODEL_META_KEY, PartnerModel
 from service.cli import app
-from tests.conftest import TEST_DATA
+from tests.conftest import SHARED_DATA, TEST_DATA
 
 runner = CliRunner()
 COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
@@ -81,6 +83,22 @@ def test_ingest_skips_bad_rows_by_default_and_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output  # written, but not everything: scripts can tell
     assert "skipped 3" in result.output and "row 3, field 'title'" in result.output
     assert str(report) in result.output and "row" in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_source_ingest_says_how_many_rows_gave_its_records(tmp_path: Path) -> None:
+    """A Tidstyver row gives a report, its agency and its ministry: the summary counts both the records it
+    read and the rows they came from, so the count can be checked against the file."""
+    source = SHARED_DATA / "difi_tidstyver_2014" / "items.csv"
+    folder = tmp_path / "tidstyver"
+    folder.mkdir()
+    with source.open(encoding="utf-8", newline="") as fh, (folder / "items.csv").open("w", encoding="utf-8",
+                                                                                        newline="") as out:
+        csv.writer(out).writerows(itertools.islice(csv.reader(fh), 13))  # the header and 12 rows
+    result = runner.invoke(app, ["ingest", str(folder), "--format", "tidstyver", "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    found = re.search(r"read (\d+) record\(s\) from 12 row\(s\)", result.output)
+    assert found and int(found.group(1)) > 12, result.output
 
 
 def _free_port() -> int:
