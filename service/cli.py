@@ -26,6 +26,7 @@ app = typer.Typer(
     help="KomInn: find, link and reuse innovation work. Settings come from KOMINN_* environment variables.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: flags without a '<bool>' value, one option per line, no boxes
 )
 
 
@@ -393,7 +394,7 @@ def copy_store(
 
 
 token_app = typer.Typer(help="API tokens for the roles reader, editor and admin (stored hashed).",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(token_app, name="token")
 
 

@@ -35,9 +35,10 @@ def test_the_expected_commands_exist() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    """Each command prints a description and its options with --help."""
+    """Each command prints a description and its options with --help; a flag shows no value to give."""
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
+    assert "<bool>" not in result.output and "--help" in result.output
     assert len(get_command(app).commands[command].help or "") > 20  # type: ignore[attr-defined]
     assert "Usage" in result.output
 
