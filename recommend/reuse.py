@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Rel, node_text
-from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, Recommender
+from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender
 from recommend.types import Reason, Recommendation, SimilarResult
 
-RESULTS_BONUS = 0.08
-SAME_NEED_BONUS = 0.12
+RESULTS_BONUS = 0.08  # added to the score of a completed initiative that recorded its results
+SAME_NEED_BONUS = 0.12  # added, for an initiative's reuse, to one that addressed one of its needs
 # Text-score threshold above which an existing idea or initiative is shown as a possible duplicate.
 # Calibrated on three sets, each judged on our own split:
 # - the demo data's planted duplicates and idea -> initiative links (recommend.reuse.calibrate_threshold,
@@ -27,60 +27,81 @@ DUPLICATE_THRESHOLD = 0.40
 def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60) -> SimilarResult:
     """Completed initiatives of other units or organisations that address a similar need.
 
-    Those with recorded results, and those addressing the very same need, rank higher; each carries
-    its reasons (what it achieved, the shared need, the matching terms, its owner).
+    For a need, the initiatives that addressed that very need come first (however their text compares),
+    then the rest by the similar search's score; for an initiative, sharing one of its needs (often broad
+    ones) adds a bonus. Recorded results add a bonus. Others whose text barely matches
+    (a text score under ``WEAK_MATCH``) are left out, and a note says how many. Each carries its
+    reasons: what it achieved, the shared need, the matching terms, who completed it and when.
     """
     if not 1 <= k <= MAX_K:
         raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
     store = recommender.store
     item = store.get(item_id)
     if item is None or item.label not in (Label.NEED, Label.INITIATIVE):
-        raise NotFoundError(f"no need or initiative with id '{item_id}'")
-    own = {n.id for _, n in store.neighbours(item_id, Rel.OWNED_BY)}
+        what = f"'{item_id}' is {_a(item.label.value.lower())}, not a need or an initiative" if item is not None \
+            else f"no need or initiative with id '{item_id}'"
+        raise NotFoundError(what)
+    owners = {n.id: n.title for _, n in store.neighbours(item_id, Rel.OWNED_BY)}
+    own = set(owners)
     needs = {item_id} if item.label == Label.NEED else {n.id for _, n in store.neighbours(item_id, Rel.ADDRESSES)}
     direct: set[str] = set()
     for need in needs:
         direct |= {n.id for _, n in store.neighbours(need, Rel.ADDRESSES, Direction.IN) if n.label == Label.INITIATIVE}
+    direct.discard(item_id)
 
-    base = recommender.similar_to_text(node_text(item), k=pool, labels=(Label.INITIATIVE,), exclude_ids={item_id},
-                                       exclude_owners=own)
-    found = {r.id: r for r in base.items}
-    for extra in store.get_many(sorted(direct - set(found) - {item_id})):
-        extra_owners = {n.id for _, n in store.neighbours(extra.id, Rel.OWNED_BY)}
-        if extra_owners & own:
-            continue
-        found[extra.id] = Recommendation(extra.id, extra.label.value, extra.title, 0.0, {"dense": 0.0, "lexical": 0.0})
-
-    ranked: list[Recommendation] = []
-    nodes = {n.id: n for n in store.get_many(sorted(found))}
-    for rid, rec in found.items():
-        node = nodes.get(rid)
+    text = node_text(item)
+    base = recommender.similar_to_text(text, k=pool, labels=(Label.INITIATIVE,), exclude_ids={item_id},
+                                       exclude_owners=own, include_ids=direct)
+    weights = recommender.weights.for_text(text)
+    ranked: list[tuple[bool, Recommendation]] = []
+    weak = 0
+    nodes = {n.id: n for n in store.get_many([r.id for r in base.items])}
+    for rec in base.items:
+        node = nodes.get(rec.id)
         if node is None or node.props.get("status") != "completed":
             continue
+        shared = sorted(needs & {n.id for _, n in store.neighbours(rec.id, Rel.ADDRESSES)})
+        text_score = weights.dense * rec.parts.get("dense", 0.0) + weights.lexical * rec.parts.get("lexical", 0.0)
+        if not shared and text_score < WEAK_MATCH:
+            weak += 1
+            continue
         score = rec.score
+        tier = bool(shared) and item.label == Label.NEED
+        if shared and not tier:
+            score += SAME_NEED_BONUS
         reasons = [r for r in rec.reasons if r.kind != "owner"]
         if node.props.get("results"):
             score += RESULTS_BONUS
             reasons.insert(0, Reason("results", "Recorded results: " + _shorten(node.props["results"])))
-        shared = sorted(needs & {n.id for _, n in store.neighbours(rid, Rel.ADDRESSES)})
         if shared:
-            score += SAME_NEED_BONUS
             names = {n.id: n.title for n in store.get_many(shared)}
             reasons.insert(0, Reason("need", "Addresses the same need: " + ", ".join(names.values()),
                                      tuple({"id": s, "name": names[s]} for s in shared)))
-        owner = rec.owner or _owner(recommender, rid)
+        owner = rec.owner or _owner(recommender, rec.id)
         if owner:
             when = node.props.get("end_date")
-            reasons.append(Reason("owner", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
+            reasons.append(Reason("completed", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
                                   ({"id": owner["id"], "name": owner["name"]},)))
         parts = {**rec.parts, "results_bonus": RESULTS_BONUS if node.props.get("results") else 0.0,
-                 "same_need_bonus": SAME_NEED_BONUS if shared else 0.0}
-        ranked.append(Recommendation(rid, node.label.value, node.title, round(score, 4), parts, reasons, owner,
-                                     "completed"))
-    ranked.sort(key=lambda r: (-r.score, r.id))
-    notes = ["only completed initiatives of other units or organisations are shown"]
-    return SimilarResult(query=item.title, query_id=item.id, items=ranked[:k], cross_silo=bool(own),
-                         excluded_owner=base.excluded_owner, notes=notes)
+                 "same_need_bonus": SAME_NEED_BONUS if shared and not tier else 0.0}
+        ranked.append((tier, Recommendation(rec.id, node.label.value, node.title, round(score, 4), parts,
+                                                    reasons, owner, "completed")))
+    ranked.sort(key=lambda t: (not t[0], -t[1].score, t[1].id))
+    excluded = None
+    if own:
+        first = sorted(own)[0]
+        excluded = {"id": first, "name": owners[first]}
+        notes = [f"only completed initiatives of other units than {owners[first]} are shown"]
+    else:
+        notes = ["only completed initiatives are shown"]
+    if item.label == Label.NEED:
+        notes.append("those that addressed this need come first")
+    notes += base.notes
+    if weak:
+        notes.append(f"{weak} completed initiative(s) whose text barely matches (a text score under "
+                     f"{WEAK_MATCH:.2f}) were left out")
+    return SimilarResult(query=item.title, query_id=item.id, items=[r for _, r in ranked[:k]], cross_silo=bool(own),
+                         excluded_owner=excluded, notes=notes)
 
 
 def check_idea(
@@ -149,3 +170,7 @@ def _owner(recommender: Recommender, item_id: str) -> dict[str, str] | None:
 def _shorten(text: str, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word

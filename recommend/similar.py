@@ -137,11 +137,14 @@ class Recommender:
         exclude_ids: Iterable[str] = (),
         use_topics: bool = True,
         vector: np.ndarray | None = None,
+        include_ids: Iterable[str] = (),
     ) -> SimilarResult:
         """Items similar to a free text (``vector``: its query embedding, when the caller has it).
 
         ``exclude_owners`` leaves out items owned by those organisations (a whole ministry's
-        agencies, say); ``exclude_ids`` leaves out given items.
+        agencies, say); ``exclude_ids`` leaves out given items. ``include_ids`` are scored and returned
+        after the first ``k`` even when they rank lower (reuse wants the initiatives that addressed a
+        need, however their text compares).
         With ``use_topics=False`` the score is the text score alone, on an absolute scale that a
         threshold can be set on (the duplicate check does that)."""
         text = text.strip()
@@ -153,7 +156,8 @@ class Recommender:
             raise NotFoundError(f"no unit with id '{unit}'")
         vector = self._embed_query(text) if vector is None else vector
         return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=unit,
-                            exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids), use_topics=use_topics)
+                            exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids), use_topics=use_topics,
+                            include=set(include_ids))
 
     def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.encode([text], kind="query")[0]
@@ -171,6 +175,7 @@ class Recommender:
         exclude_owners: set[str] | None = None,
         exclude_ids: set[str] | None = None,
         use_topics: bool = True,
+        include: set[str] | None = None,
     ) -> SimilarResult:
         store, w = self.store, self.weights.for_text(text)
         notes: list[str] = []
@@ -194,7 +199,8 @@ class Recommender:
         dense = dict(store.vector_topk(vector, pool, labels=labels, exclude=exclude))
         found_lexically = store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL) \
             if np.any(lex_q) else []
-        candidates = (set(dense) | {i for i, _ in found_lexically}) - exclude
+        include = set(include or ()) - exclude
+        candidates = (set(dense) | {i for i, _ in found_lexically} | include) - exclude
         lexical: dict[str, float] = {}  # the 4,096-bucket search only finds candidates; their score is exact
         self._fill(text, vector, candidates, dense, lexical)
 
@@ -233,8 +239,9 @@ class Recommender:
         def parts_of(cid: str) -> dict[str, float]:
             parts = {"dense": round(max(dense.get(cid, 0.0), 0.0), 4),
                      "lexical": round(max(lexical.get(cid, 0.0), 0.0), 4)}
-            if topic_scores is not None:
-                parts["topic"] = round(topic_scores.get(cid, 0.0), 4)
+            if topic_scores is not None:  # the score is text + topic
+                parts["text"] = round(w.text * (texts[cid] - low) / span, 4)
+                parts["topic"] = round(w.topic * topic_scores.get(cid, 0.0), 4)
             return parts
 
         # Fetch nodes only for the head of the ranking, a chunk at a time, skipping hidden ideas.
@@ -248,9 +255,16 @@ class Recommender:
                     head.append((score, node, parts_of(cid)))
             if len(head) == k:
                 break
+        missing = include - {node.id for _, node, _ in head}
+        if missing:  # scored above, wherever they rank; those of a banned owner are gone from scored
+            ranked_at = {cid: score for score, cid in scored if cid in missing}
+            found = {n.id: n for n in store.get_many(sorted(ranked_at))}
+            for cid in sorted(ranked_at, key=lambda c: (-ranked_at[c], c)):
+                if cid in found and not self._hidden(found[cid]):
+                    head.append((ranked_at[cid], found[cid], parts_of(cid)))
         best = max((texts[node.id] for _, node, _ in head), default=1.0)
         if best < WEAK_MATCH:
-            notes.append(f"{WEAK_NOTE} (the best text score is {best:.2f}, under {WEAK_MATCH:.2f}): "
+            notes.append(f"{WEAK_NOTE} (the best text score is {best:.3f}, under {WEAK_MATCH:.2f}): "
                          "these are only the nearest items")
         contexts = self._contexts([node.id for _, node, _ in head])
         mine = self._contexts([query_item.id]).get(query_item.id, {}) if query_item is not None else None

@@ -107,3 +107,40 @@ def test_reuse_for_a_need_finds_initiatives_that_addressed_it(rec: Recommender, 
             assert any(r.kind == "need" for r in item.reasons)
             return
     pytest.fail("the demo data has no need addressed by a completed initiative")
+
+
+def test_reuse_for_a_need_puts_the_initiatives_that_addressed_it_first(
+    rec: Recommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """Asking for a need's reuse candidates, every completed initiative that addressed that very need
+    comes before those that only resemble it, each scored by its text like the rest (not a made-up 0)."""
+    checked = 0
+    for need in demo_store.iter_nodes(Label.NEED):
+        done = {n.id for _, n in demo_store.neighbours(need.id, Rel.ADDRESSES, Direction.IN)
+                if n.label == Label.INITIATIVE and n.props.get("status") == "completed"}
+        if not done:
+            continue
+        ids = [i.id for i in reuse(rec, need.id, k=100).items]
+        assert set(ids[: len(done)]) == done, need.id
+        for item in reuse(rec, need.id, k=len(done)).items:
+            assert item.parts["dense"] > 0 and item.parts["text"] >= 0 and item.score > 0
+        checked += 1
+    assert checked >= 3
+
+
+def test_reuse_for_an_initiative_names_the_unit_it_left_out(rec: Recommender, demo_store: EmbeddedGraphStore) -> None:
+    """The answer says whose initiatives were left out (the asking initiative's unit), as similar does."""
+    result = reuse(rec, "ini-001", k=5)
+    owner = next(n for _, n in demo_store.neighbours("ini-001", Rel.OWNED_BY))
+    assert result.excluded_owner == {"id": owner.id, "name": owner.title}
+    assert any(owner.title in note for note in result.notes)
+
+
+def test_reuse_of_an_item_of_another_kind_says_what_it_is(rec: Recommender) -> None:
+    """Asking reuse for an idea or an organisation names what the id is, not just 'not found'."""
+    from graph.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="'idea-001' is an idea, not a need or an initiative"):
+        reuse(rec, "idea-001")
+    with pytest.raises(NotFoundError, match="no need or initiative with id 'nope'"):
+        reuse(rec, "nope")
