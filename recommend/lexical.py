@@ -4,28 +4,65 @@
 ['biogassanlegg', 'matavfallet']
 >>> matching_terms("ensomhet blant eldre", "Eldre og ensomhet: besøksvenner")
 ['ensomhet', 'eldre']
+>>> matching_terms("antall besøkende gikk ned med 20 prosent", "Besøkende gikk opp 5 prosent")
+['besøkende']
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+
+from graph.lexical import lexical_matrix
 from graph.text import content_words
 
 STEM = 6  # a query word of at least this length also matches words that start with its first STEM letters
 
+# Words that say nothing about what two texts share, though they are content words to the lexical search
+# (which keeps them: its vectors are stored, and it weighs them down by their frequency anyway). Only the
+# reason leaves them out: figures and quantities, common verbs, time and place fillers.
+GENERIC = frozenset(
+    """prosent antall andel blant via løpet sammen faste fast stedet tiden tid gang ganger år året årene
+    uke uken uker dag dagen dager måned måneder kommer gikk går gjør gjort gjorde fikk tatt tar tok
+    bruke brukt brukes står sto stod satt sette ligger lagt laget lage ble andre annen annet hele helt
+    godt gode god bedre best større mindre flere første siste tre fire fem seks ti hundre tusen rundt
+    cirka omtrent også del deler delen""".split()
+)
 
-def matching_terms(query: str, text: str, limit: int = 5) -> list[str]:
+
+def matching_terms(query: str, text: str, limit: int = 5,
+                   rarity: Callable[[str], float] | None = None) -> list[str]:
     """Words of ``text`` that the query shares: whole words first, then words sharing a six-letter
-    stem with a query word (inflections, compounds), longer words before shorter ones."""
-    mine = set(content_words(text))
+    stem with a query word (inflections, compounds); within each, the rarer first by ``rarity`` (see
+    :func:`rarity_from_idf`), else the longer. Generic words (figures, common verbs) are left out."""
+    mine = {w for w in content_words(text) if w not in GENERIC and not w.isdigit()}
     by_stem: dict[str, list[str]] = {}
     for other in mine:
         if len(other) >= STEM:
             by_stem.setdefault(other[:STEM], []).append(other)
-    asked = set(content_words(query))
+    asked = {w for w in content_words(query) if w not in GENERIC}
     found: dict[str, int] = {w: 2 for w in asked & mine}
     for w in asked - mine:
         if len(w) >= STEM:
             for other in by_stem.get(w[:STEM], ()):
                 found.setdefault(other, 1)
-    ranked = sorted(found, key=lambda t: (-found[t], -len(t), t))
+    weight = {t: rarity(t) for t in found} if rarity is not None else {}
+    ranked = sorted(found, key=lambda t: (-found[t], -weight.get(t, 0.0), -len(t), t))
     return ranked[:limit]
+
+
+def rarity_from_idf(idf: np.ndarray | None) -> Callable[[str], float] | None:
+    """How rare a word is in the store: the mean inverse document frequency of its character grams
+    (``GraphStore.lexical_idf``), so "reiseregning" ranks above "kommunen" among the matching terms."""
+    if idf is None or not np.any(idf):
+        return None
+    cache: dict[str, float] = {}
+
+    def rarity(word: str) -> float:
+        if word not in cache:
+            row = lexical_matrix([word])
+            cache[word] = float(np.mean(idf[row.indices])) if row.nnz else 0.0
+        return cache[word]
+
+    return rarity

@@ -19,7 +19,7 @@ from graph.schema import Direction, Label, Node, Rel, node_text
 from graph.store import LEXICAL, GraphStore
 from graph.text import reads_as_english
 from ingest.embedder import Embedder
-from recommend.lexical import matching_terms
+from recommend.lexical import matching_terms, rarity_from_idf
 from recommend.types import Reason, Recommendation, SimilarResult
 
 SEARCHABLE = (Label.INITIATIVE, Label.IDEA, Label.NEED)
@@ -32,6 +32,10 @@ TOPIC_CANDIDATES = 200  # items added from the predicted topics
 # nothing on ("hello world", "pizza med ananas", "fotball", markup) score 0.04 to 0.08.
 WEAK_MATCH = 0.10
 WEAK_NOTE = "nothing matches closely"  # how the note on such an answer begins
+# The embedding similarity from which "Similar in meaning" is given as a reason. The default model puts
+# most Norwegian texts near each other: of the demo's initiative pairs, 67 % reach 0.50 and 1.7 % reach
+# 0.70, while its eight planted twins (the same project in two units) score 0.75 to 0.84.
+MEANING_REASON = 0.70
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,8 @@ class Recommender:
             banned_owners.add(excluded_owner["id"])
         pool = max(self.candidates, 5 * k)
 
-        lex_q = weighted_query(lexical_vector(text), store.lexical_idf())
+        idf = store.lexical_idf()
+        lex_q = weighted_query(lexical_vector(text), idf)
         dense = dict(store.vector_topk(vector, pool, labels=labels, exclude=exclude))
         found_lexically = store.vector_topk(lex_q, pool, labels=labels, exclude=exclude, space=LEXICAL) \
             if np.any(lex_q) else []
@@ -268,7 +273,8 @@ class Recommender:
                          "these are only the nearest items")
         contexts = self._contexts([node.id for _, node, _ in head])
         mine = self._contexts([query_item.id]).get(query_item.id, {}) if query_item is not None else None
-        items = [self._explain(node, score, parts, text, contexts.get(node.id, {}), mine, predicted)
+        rarity = rarity_from_idf(idf)
+        items = [self._explain(node, score, parts, text, contexts.get(node.id, {}), mine, predicted, rarity)
                  for score, node, parts in head]
         return SimilarResult(
             query=text if query_item is None else query_item.title,
@@ -341,13 +347,14 @@ class Recommender:
         theirs: Context,
         mine: Context | None,
         predicted: dict[str, float],
+        rarity: Callable[[str], float] | None = None,
     ) -> Recommendation:
         reasons: list[Reason] = []
-        terms = matching_terms(query_text, node_text(node))
+        terms = matching_terms(query_text, node_text(node), rarity=rarity)
         if terms:
             reasons.append(Reason("text", "Matching terms: " + ", ".join(terms),
                                   tuple({"term": t} for t in terms)))
-        if parts.get("dense", 0.0) >= 0.5:
+        if parts.get("dense", 0.0) >= MEANING_REASON:
             reasons.append(Reason("text", f"Similar in meaning (embedding similarity {parts['dense']:.2f})"))
         if mine is not None:
             for rel, kind, sentence in _CONTEXT:

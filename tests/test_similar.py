@@ -155,3 +155,18 @@ def test_a_topic_id_searches_with_the_topic_name(rec: Recommender, demo_store: E
     for item in result.items:
         tagged = {n.id for _, n in demo_store.neighbours(item.id, Rel.TAGGED)}
         assert "topic:sensorer" in tagged or "sensor" in item.title.lower()
+
+
+def test_matching_terms_put_the_store_s_rare_words_first_and_leave_out_filler(demo_store: EmbeddedGraphStore) -> None:
+    """A word few texts of the store use ranks before one most of them use, and figures and filler words
+    ('prosent', 'gikk') are never given as what two texts share."""
+    from recommend.lexical import matching_terms, rarity_from_idf
+
+    rarity = rarity_from_idf(demo_store.lexical_idf())
+    assert rarity is not None
+    query = "Kommunen bruker sensorer på nattestid, og besøkene gikk ned med 40 prosent"
+    text = "Sensorer varsler nattpatruljen; kommunen sparte tid, og antall besøk gikk ned 30 prosent"
+    terms = matching_terms(query, text, rarity=rarity)
+    assert terms[:2] == ["sensorer", "kommunen"], terms
+    assert rarity("sensorer") > rarity("kommunen")
+    assert not {"prosent", "gikk", "antall", "40"} & set(terms)
