@@ -26,7 +26,7 @@ import numpy as np
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
 from graph.store import GraphStore
-from recommend.similar import MAX_K, Recommender
+from recommend.similar import MAX_K, Recommender, with_article
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -72,12 +72,19 @@ DEFAULT_WEIGHTS = {"copartner": 1.0, "copartner_similar": 1.5, "similar_sum": 2.
 SIMILAR_POOL = 30
 DENSE_POOL = 300  # initiatives nearest in embedding space, used as features only (not as candidates)
 # The neighbour lists the features read, by the cache key's kind.
-_NEIGHBOURS = {"initiatives": (Rel.INVOLVES, Direction.IN), "partners": (Rel.INVOLVES, Direction.OUT),
-               "tagged": (Rel.TAGGED, Direction.IN)}
+# An organisation is a member of an initiative it is involved in or owns (a unit owning its project works on
+# it, though only the partners have INVOLVES edges in the demo and in most municipal data; a CORDIS
+# coordinator has both).
+_NEIGHBOURS = {"initiatives": ((Rel.INVOLVES, Rel.OWNED_BY), Direction.IN),
+               "partners": ((Rel.INVOLVES, Rel.OWNED_BY), Direction.OUT),
+               "tagged": ((Rel.TAGGED,), Direction.IN)}
 MAX_FAMILY_TOPICS = 2000  # call topics read per call family
 SPECIFIC_TOPIC_MAX = 60  # a topic with more initiatives than this counts as broad
 MODEL_META_KEY = "partner_model"
 MAX_CANDIDATES = 600
+# From this similar-search score (0 to 2: the scaled text score plus the topic overlap) a similar initiative
+# is said to resemble the query; below it, it is only among the nearest.
+RESEMBLES = 0.5
 # Weight of the logistic regression added to the trees. Chosen on a split the reported figures do not
 # use (kominn eval t3 --seed 2: trees alone 0.286 / 0.436, with half the regression 0.295 / 0.447).
 BLEND = 0.5
@@ -246,11 +253,13 @@ class PartnerRecommender:
         missing = [i for i in dict.fromkeys(node_ids) if (kind, i) not in self._cache]
         if not missing:
             return
-        rel, direction = _NEIGHBOURS[kind]
-        found = self.store.neighbours_many(missing, rel, direction)
-        for node_id in missing:
-            self._cache[(kind, node_id)] = [n.id for _, n in found.get(node_id, ())
-                                            if kind != "tagged" or n.label == Label.INITIATIVE]
+        rels, direction = _NEIGHBOURS[kind]
+        lists: dict[str, list[str]] = {node_id: [] for node_id in missing}
+        for rel in rels:
+            for node_id, links in self.store.neighbours_many(missing, rel, direction).items():
+                lists[node_id] += [n.id for _, n in links if kind == "partners" or n.label == Label.INITIATIVE]
+        for node_id, ids in lists.items():
+            self._cache[(kind, node_id)] = list(dict.fromkeys(ids))
 
     def _initiatives_of(self, org: str) -> list[str]:
         return self._ids("initiatives", org)
@@ -314,9 +323,16 @@ class PartnerRecommender:
                      else PartnerQuery(query, list(known)))
         if not query.text.strip() and not query.known:
             raise ValidationError([Problem("query", None, "text", "describe the project or name a known partner")])
-        missing = [o for o in query.known if self.store.get(o) is None]
+        found = {n.id: n for n in self.store.get_many(list(query.known))}
+        missing = [o for o in query.known if o not in found]
         if missing:
-            raise NotFoundError(f"unknown organisation id(s): {', '.join(missing[:5])}")
+            raise ValidationError([Problem("query", None, "known",
+                                           f"unknown organisation id(s): {', '.join(missing[:5])}")])
+        others = [f"'{o}' is {with_article(found[o].label.value.lower())}" for o in query.known
+                  if found[o].label != Label.ORGANISATION]
+        if others:
+            raise ValidationError([Problem("query", None, "known", "known partners are organisations; "
+                                           + ", ".join(others[:5]))])
         wanted = set(kinds) if kinds is not None else None
         if wanted is not None and not wanted <= set(ORG_KINDS):
             raise ValidationError([Problem("query", None, "kind", f"kinds must be among {', '.join(ORG_KINDS)}")])
@@ -324,6 +340,10 @@ class PartnerRecommender:
         if not ids:
             return []
         scores = self.model.score(x)
+        if self.model.trained_on:  # the model's log-odds as a number in [0, 1]
+            shown = 0.5 * (1.0 + np.tanh(scores / 2))
+        else:  # the prior weights' sums mean nothing absolute: relative to this query's best candidate
+            shown = np.maximum(scores, 0.0) / max(float(scores.max()), 1e-12)
         order = np.argsort(-scores, kind="stable")
         nodes = {n.id: n for n in self.store.get_many([ids[i] for i in order[: 5 * k + 50]])}
         out: list[Recommendation] = []
@@ -333,7 +353,7 @@ class PartnerRecommender:
                 continue
             if wanted is not None and node.props.get("kind") not in wanted:
                 continue
-            out.append(self._explain(node, float(scores[i]), x[i], evidence))
+            out.append(self._explain(node, float(shown[i]), x[i], evidence))
             if len(out) == k:
                 break
         return out
@@ -349,17 +369,17 @@ class PartnerRecommender:
         known_projects: set[str] = set()
         self._prefetch("initiatives", q.known)
         self._prefetch("partners", [i for org in q.known for i in self._initiatives_of(org)])
-        for org in q.known:
-            for ini in self._initiatives_of(org):
-                if ini in skip:
-                    continue
-                known_projects.add(ini)
-                members = self._partners_of(ini)
-                for partner in members:
-                    if partner not in known:
-                        copartner[partner] += 1
-                        copartner_small[partner] += 1.0 / max(len(members) - 1, 1)
-                        ev.shared_with[partner].append(ini)
+        # each initiative once, however many known partners are in it
+        for ini in dict.fromkeys(i for org in q.known for i in self._initiatives_of(org)):
+            if ini in skip:
+                continue
+            known_projects.add(ini)
+            members = self._partners_of(ini)
+            for partner in members:
+                if partner not in known:
+                    copartner[partner] += 1
+                    copartner_small[partner] += 1.0 / max(len(members) - 1, 1)
+                    ev.shared_with[partner].append(ini)
 
         sims: dict[str, float] = {}
         vec = self.recommender.embedder.encode([q.text], kind="query")[0] if q.text.strip() else None
@@ -521,21 +541,25 @@ class PartnerRecommender:
         shared = ev.shared_with.get(node.id, [])
         if shared:
             names = [titles.get(i, i) for i in shared[:2]]
-            more = f" and {len(shared) - 2} more" if len(shared) > 2 else ""
-            reasons.append(Reason("partner", f"Worked with your partners on {' and '.join(names)}{more}",
+            listed = f"{', '.join(names)} and {len(shared) - 2} more" if len(shared) > 2 else " and ".join(names)
+            reasons.append(Reason("partner", f"Worked with your partners on {listed}",
                                   tuple({"id": i, "name": titles.get(i, i)} for i in shared[:3])))
         similar = sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
         if similar:
             names = [titles.get(i, i) for i, _ in similar[:2]]
-            verb = "resemble" if len(names) > 1 else "resembles"
-            reasons.append(Reason("similar", f"Partner in {' and '.join(names)}, which {verb} this",
+            if similar[0][1] >= RESEMBLES:
+                verb = "resemble" if len(names) > 1 else "resembles"
+                said = f"Partner in {' and '.join(names)}, which {verb} this"
+            else:  # among the nearest by text, but not close
+                said = f"Partner in {' and '.join(names)}, among the initiatives nearest to this"
+            reasons.append(Reason("similar", said,
                                   tuple({"id": i, "name": titles.get(i, i), "similarity": f"{s:.2f}"}
                                         for i, s in similar[:3])))
         topics = ev.topic_in.get(node.id)
         if topics:
             topic_nodes = {n.id: n.title for n in self.store.get_many(list(topics))}
             reasons.append(Reason("topic", "Active on the same topic: " + ", ".join(
-                f"{topic_nodes.get(t, t)} ({c})" for t, c in topics.most_common(2)),
+                f"{topic_nodes.get(t, t)} ({c} initiative{'s' if c > 1 else ''})" for t, c in topics.most_common(2)),
                 tuple({"id": t, "name": topic_nodes.get(t, t)} for t in topics)))
         if network and not shared:
             reasons.append(Reason("network", "In your partners' network: " + ", ".join(
@@ -544,8 +568,7 @@ class PartnerRecommender:
                       for p, i in network)))
         parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)
                  if v and not f.startswith("kind_") and not f.endswith("_relative")}
-        likelihood = 0.5 * (1.0 + math.tanh(score / 2))  # the model's log-odds as a number in [0, 1]
-        return Recommendation(node.id, node.label.value, node.title, round(likelihood, 4), parts, reasons,
+        return Recommendation(node.id, node.label.value, node.title, round(score, 4), parts, reasons,
                               None, node.props.get("kind"))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Rel, node_text
-from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender
+from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender, with_article
 from recommend.types import Reason, Recommendation, SimilarResult
 
 RESULTS_BONUS = 0.08  # added to the score of a completed initiative that recorded its results
@@ -38,8 +38,8 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
     store = recommender.store
     item = store.get(item_id)
     if item is None or item.label not in (Label.NEED, Label.INITIATIVE):
-        what = f"'{item_id}' is {_a(item.label.value.lower())}, not a need or an initiative" if item is not None \
-            else f"no need or initiative with id '{item_id}'"
+        what = f"no need or initiative with id '{item_id}'" if item is None else \
+            f"'{item_id}' is {with_article(item.label.value.lower())}, not a need or an initiative"
         raise NotFoundError(what)
     owners = {n.id: n.title for _, n in store.neighbours(item_id, Rel.OWNED_BY)}
     own = set(owners)
@@ -171,6 +171,3 @@ def _shorten(text: str, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
-
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word

@@ -82,6 +82,11 @@ _CONTEXT = (
 Context = dict[Rel, dict[str, str]]  # relationship -> other end id -> its title
 
 
+def with_article(word: str) -> str:
+    """'an idea', 'a need'."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 class Recommender:
     """Recommendations over one store and one embedder.
 
@@ -156,8 +161,12 @@ class Recommender:
             raise ValidationError([Problem("query", None, "q", "the query text is empty")])
         if len(text) > MAX_QUERY_CHARS:
             raise ValidationError([Problem("query", None, "q", f"at most {MAX_QUERY_CHARS} characters")])
-        if unit is not None and self.store.get(unit) is None:
-            raise NotFoundError(f"no unit with id '{unit}'")
+        if unit is not None:
+            found = self.store.get(unit)
+            if found is None or found.label != Label.ORGANISATION:
+                said = f"no unit has the id '{unit}'" if found is None else \
+                    f"'{unit}' is {with_article(found.label.value.lower())}, not a unit"
+                raise ValidationError([Problem("query", None, "unit", said)])
         vector = self._embed_query(text) if vector is None else vector
         return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=unit,
                             exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids), use_topics=use_topics,

@@ -61,17 +61,24 @@ def opened_store(settings: Settings) -> Iterator[GraphStore]:
         store.open()
         yield store
     except ValidationError as e:
-        raise _fail(_problems_text(e)) from None
+        query = all(p.file == "query" for p in e.problems)
+        raise _fail(_problems_text(e), 2 if query else 1) from None
     except KomInnError as e:
         raise _fail(str(e)) from None
     finally:
         store.close()
 
 
+# The command-line option behind each field a recommender can refuse.
+_OPTION_OF = {"known": "--known", "kind": "--kind", "k": "-k", "unit": "--unit", "label": "--label"}
+
+
 def _problems_text(e: ValidationError) -> str:
-    """A refused query as a person reads it: the messages alone (a file's problems keep file, row, field)."""
+    """A refused query as a person reads it: each message with the option it is about (a file's problems
+    keep file, row, field)."""
     if all(p.file == "query" for p in e.problems):
-        return "; ".join(p.message for p in e.problems)
+        return "; ".join(f"{_OPTION_OF[p.field]}: {p.message}" if p.field in _OPTION_OF else p.message
+                         for p in e.problems)
     return str(e)
 
 

@@ -25,10 +25,14 @@ def partners_command(
     from graph.schema import Label
     from recommend.partners import PartnerRecommender
     from recommend.similar import Recommender
-    from service.cli import _print_items, _settings, opened_store, unknown_id_note
+    from service.cli import _fail, _print_items, _settings, opened_store, unknown_id_note
 
     settings = _settings(data_dir)
     with opened_store(settings) as store:
+        asked = store.get(query) if len(query) <= 128 else None
+        if asked is not None and asked.label == Label.ORGANISATION:
+            raise _fail(f"'{query}' is an organisation: name it with --known and describe the project, e.g. "
+                        f"kominn partners \"what the project does\" --known {query}", 2)
         notes = [n for n in [unknown_id_note(store, query)] if n]
         recommender = PartnerRecommender(store, Recommender(store, settings.build_embedder()))
         items = recommender.partners(query, known=known or [], k=k, kinds=kind or None)

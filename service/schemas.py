@@ -231,7 +231,8 @@ class IdeaReceipt(BaseModel):
 
 
 class PartnerRequest(BaseModel):
-    text: QueryText = Field(..., description="The project, described")
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_QUERY_CHARS)] = Field(
+        "", description="The project, described (may be left out when known partners are given)")
     known: list[ItemId] = Field([], max_length=50, description="Organisations already involved")
     k: int = Field(10, ge=1, le=MAX_K)
     kind: list[Literal[ORG_KINDS]] | None = Field(None, description="Only these kinds")  # type: ignore[valid-type]

@@ -381,12 +381,27 @@ def test_partners_for_an_initiative_and_for_text(api: Api) -> None:
     r = api.post("/partners", {"text": "biogass fra matavfall til bussene", "k": 3, "kind": ["business"]})
     assert r.status_code == 200 and r.json()["count"] == 3
     assert all(x["status"] == "business" for x in r.json()["data"])
-    _error(api.post("/partners", {"text": "x", "known": ["org-nowhere"]}), 404, "not_found")
+    wrong = _error(api.post("/partners", {"text": "x", "known": ["org-nowhere"]}), 422, "invalid_input")
+    assert wrong["problems"][0]["field"] == "known" and "org-nowhere" in wrong["problems"][0]["message"]
+    wrong = _error(api.post("/partners", {"text": "x", "known": ["ini-001"]}), 422, "invalid_input")
+    assert "'ini-001' is an initiative" in wrong["problems"][0]["message"]
     _error(api.post("/partners", {"text": "", "k": 3}), 422, "invalid_input")
     assert _error(api.post("/partners", {"text": "   "}), 422, "invalid_input")["problems"][0]["field"] == "text"
+    r = api.post("/partners", {"known": ["unit-helse"], "k": 3})  # known partners alone are enough
+    assert r.status_code == 200 and r.json()["count"] == 3
     for text in ("ini-001", "need-001"):  # the text of POST /partners is a description, never an id
         r = api.post("/partners", {"text": text, "k": 3})
         assert r.status_code == 200 and r.json()["query_id"] is None
+
+
+def test_a_similar_search_s_unit_must_be_a_unit(api: Api) -> None:
+    """POST /similar with cross_silo names the field when its unit is unknown or is not an organisation
+    (it answered as if an initiative were a unit before)."""
+    for unit, said in (("ini-001", "'ini-001' is an initiative, not a unit"), ("unit-nope", "no unit has the id")):
+        wrong = _error(api.post("/similar", {"text": "biogass", "unit": unit, "cross_silo": True}), 422,
+                       "invalid_input")
+        assert wrong["problems"][0]["field"] == "unit" and said in wrong["problems"][0]["message"]
+    assert api.post("/similar", {"text": "biogass", "unit": "unit-helse", "cross_silo": True}).status_code == 200
 
 
 def test_page_errors_are_pages_in_the_page_language(api: Api) -> None:

@@ -185,6 +185,23 @@ def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_p
 
 
 @pytest.mark.slow
+def test_partners_name_the_option_that_is_wrong(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn partners` given an organisation id as the query points to --known; an unknown --known or
+    --kind names that option; each is a usage error (exit 2), not a failure of the store."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    org = runner.invoke(app, ["partners", "unit-helse", "--data-dir", str(data)])
+    assert org.exit_code == 2 and "is an organisation" in org.output and "--known unit-helse" in org.output
+    known = runner.invoke(app, ["partners", "Biogass", "--known", "nope", "--data-dir", str(data)])
+    assert known.exit_code == 2 and "--known: unknown organisation id(s): nope" in known.output, known.output
+    kind = runner.invoke(app, ["partners", "Biogass", "--kind", "bogus", "--data-dir", str(data)])
+    assert kind.exit_code == 2 and "--kind:" in kind.output, kind.output
+    wrong = runner.invoke(app, ["partners", "Biogass", "--known", "ini-001", "--data-dir", str(data)])
+    assert wrong.exit_code == 2 and "'ini-001' is an initiative" in wrong.output, wrong.output
+
+
+@pytest.mark.slow
 def test_a_mistyped_id_is_searched_as_text_with_a_note_saying_so(tmp_path: Path, demo_db: Path) -> None:
     """`kominn similar` and `kominn partners` given something that looks like an id but names no item say
     so (it was searched as text); a real id or a description gets no such note."""

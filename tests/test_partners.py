@@ -55,11 +55,18 @@ def test_a_store_as_small_as_the_demo_keeps_the_prior_weights(demo_store: Embedd
 
 
 def _involved(store: EmbeddedGraphStore, initiative: str) -> set[str]:
-    return {n.id for _, n in store.neighbours(initiative, Rel.INVOLVES, Direction.OUT)}
+    """The members of an initiative: its partners and its owner."""
+    return {n.id for _, n in store.neighbours(initiative, Rel.INVOLVES, Direction.OUT)} | \
+        {n.id for _, n in store.neighbours(initiative, Rel.OWNED_BY)}
+
+
+def _initiatives_of(store: EmbeddedGraphStore, org: str) -> set[str]:
+    return {n.id for _, n in store.neighbours(org, Rel.INVOLVES, Direction.IN)} | \
+        {n.id for _, n in store.neighbours(org, Rel.OWNED_BY, Direction.IN) if n.label == Label.INITIATIVE}
 
 
 def _known(store: EmbeddedGraphStore, initiative: str) -> set[str]:
-    return _involved(store, initiative) | {n.id for _, n in store.neighbours(initiative, Rel.OWNED_BY)}
+    return _involved(store, initiative)
 
 
 def test_every_partner_suggestion_has_reasons_and_every_reason_is_true(
@@ -77,7 +84,8 @@ def test_every_partner_suggestion_has_reasons_and_every_reason_is_true(
             assert item.reasons, f"{item.id} suggested for {ini} without a reason"
             for reason in item.reasons:
                 refs = reason.items
-                if reason.kind == "partner":  # shared initiatives with a known partner, not this one
+                if reason.kind == "partner":  # shared initiatives with a known partner, not this one, each once
+                    assert len({ref["id"] for ref in refs}) == len(refs), reason.text
                     for ref in refs:
                         assert ref["id"] != ini
                         assert item.id in _involved(demo_store, ref["id"])
@@ -88,11 +96,11 @@ def test_every_partner_suggestion_has_reasons_and_every_reason_is_true(
                 elif reason.kind == "topic":  # a partner in an initiative tagged with each topic named
                     for ref in refs:
                         tagged = {n.id for _, n in demo_store.neighbours(ref["id"], Rel.TAGGED, Direction.IN)}
-                        assert tagged & {n.id for _, n in demo_store.neighbours(item.id, Rel.INVOLVES, Direction.IN)}
+                        assert tagged & _initiatives_of(demo_store, item.id)
                 elif reason.kind == "network":  # worked with X on C, and X worked with a known partner
                     for ref in refs:
                         assert {item.id, ref["with"]} <= _involved(demo_store, ref["id"])
-                        theirs = {n.id for _, n in demo_store.neighbours(ref["with"], Rel.INVOLVES, Direction.IN)}
+                        theirs = _initiatives_of(demo_store, ref["with"])
                         assert any(_involved(demo_store, other) & known for other in theirs - {ini})
                 else:
                     pytest.fail(f"unexpected reason kind {reason.kind}")
@@ -110,3 +118,32 @@ def test_partners_for_a_description_filter_by_kind_and_skip_the_known(
     assert "org-vikstrand-energi" not in {r.id for r in found}
     assert all(0.0 <= r.score <= 1.0 for r in found)
     assert [r.score for r in found] == sorted((r.score for r in found), reverse=True)
+
+
+def test_the_owning_unit_counts_as_a_partner_and_units_can_be_suggested(
+    partners: PartnerRecommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """A unit owns its initiatives without an INVOLVES edge: naming it as the known partner of a description
+    brings in the partners of its own initiatives, and an internal unit that runs similar work can be
+    suggested (the design names units as partners too)."""
+    text = "Velferdsteknologi for hjemmeboende eldre"
+    with_unit = partners.partners(text, known=["unit-helse"], k=10)
+    without = partners.partners(text, k=10)
+    assert [r.id for r in with_unit] != [r.id for r in without]
+    worked = [r for r in with_unit if any(x.kind == "partner" for x in r.reasons)]
+    assert worked, "no suggestion says it worked with the unit's initiatives"
+    own = _initiatives_of(demo_store, "unit-helse")
+    for r in worked:
+        refs = next(x for x in r.reasons if x.kind == "partner").items
+        assert {ref["id"] for ref in refs} <= own
+    units = partners.partners("ini-001", k=5, kinds=["unit"])
+    assert units and all(demo_store.get(u.id).props["kind"] == "unit" for u in units)  # type: ignore[union-attr]
+
+
+def test_prior_weight_scores_are_relative_to_the_best_candidate(demo_store: EmbeddedGraphStore,
+                                                                 real_embedder: SentenceTransformerEmbedder) -> None:
+    """Without a learned model the scores say how each candidate compares with the best one (which scores 1),
+    instead of all sitting near 1."""
+    prior = PartnerRecommender(demo_store, Recommender(demo_store, real_embedder), PartnerModel.default())
+    found = prior.partners("ini-044", k=10)
+    assert found[0].score == 1.0 and found[-1].score < 0.9

@@ -422,10 +422,13 @@ def reason_text(lang: str, kind: str, text: str) -> str:
     for en, nb in _REASON_NB:
         if text.startswith(en):
             rest = text[len(en):]
+            if kind == "topic":
+                rest = re.sub(r" \((\d+) initiatives?\)", r" (\1 tiltak)", rest)
             if kind == "network":
                 rest = rest.replace(" (on ", " (på ")
             if kind in ("partner", "similar"):
                 rest = re.sub(r", which resembles? this$", ", som ligner på dette", rest)
+                rest = re.sub(r", among the initiatives nearest to this$", ", blant tiltakene som ligner mest", rest)
                 rest = re.sub(r" and (\d+) more$", r" og \1 til", rest).replace(" and ", " og ")
             return nb + rest
     return text
