@@ -164,7 +164,7 @@ class Recommender:
         if unit is not None:
             found = self.store.get(unit)
             if found is None or found.label != Label.ORGANISATION:
-                said = f"no unit has the id '{unit}'" if found is None else \
+                said = f"no unit with id '{unit}'" if found is None else \
                     f"'{unit}' is {with_article(found.label.value.lower())}, not a unit"
                 raise ValidationError([Problem("query", None, "unit", said)])
         vector = self._embed_query(text) if vector is None else vector

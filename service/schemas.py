@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
+from graph.text import strip_html
 from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
@@ -160,12 +161,18 @@ else:
     OrganisationCreate, OrganisationUpdate = _models("organisations", Label.ORGANISATION, "Organisation")
 
 
+def _plain_text(value: object) -> object:
+    """A submitted text as it will be stored: HTML tags removed, no spaces at its ends."""
+    return strip_html(value).strip() if isinstance(value, str) else value
+
+
 class IdeaSubmit(BaseModel):
     """A new idea from anyone: no token needed (rate-limited). Contact details are never shown publicly."""
 
     model_config = {"extra": "forbid"}
-    title: str = Field(..., min_length=3, max_length=300)
-    text: str = Field(..., min_length=10, max_length=20_000)
+    # the lengths count what is stored: the text without its HTML tags and surrounding spaces
+    title: Annotated[str, BeforeValidator(_plain_text)] = Field(..., min_length=3, max_length=300)
+    text: Annotated[str, BeforeValidator(_plain_text)] = Field(..., min_length=10, max_length=20_000)
     submitter_kind: Literal[SUBMITTER_KINDS] = "citizen"  # type: ignore[valid-type]
     contact: str | None = Field(None, max_length=300, description="Name, e-mail or phone; shown to admins only")
     needs: list[ItemId] = Field([], max_length=20)

@@ -216,6 +216,57 @@ def test_reads_can_require_a_reader_token(demo_store: EmbeddedGraphStore, real_e
         assert "kominn_token" in page.text
 
 
+def test_anyone_can_send_an_idea_from_the_pages_of_a_closed_instance(
+    demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """With read_requires_token, the idea form still opens and takes an idea without a token (as the API
+    does); its sender is led to the idea's page and sees the case number there, but nothing of the store, and
+    someone else without a token cannot open that page."""
+    for api in _make(demo_store, real_embedder, tmp_path / "d", read_requires_token=True):
+        assert api.get("/web/ideas/new").status_code == 200
+        form = {"title": "Lysløype i Lia", "text": "Det trengs lys i løypa i Lia om vinteren, for alle som går."}
+        sent = api.client.post("/web/ideas/new", data=form, follow_redirects=False)
+        assert sent.status_code == 303 and sent.headers["location"].startswith("/web/ideas/idea-")
+        page = api.get(sent.headers["location"])
+        assert page.status_code == 200 and "Takk! Innspillet er mottatt" in page.text
+        assert 'id="similar-h"' not in page.text
+        api.client.cookies.clear()
+        assert api.get(sent.headers["location"]).status_code == 401
+        assert 'id="similar-h"' in api.get(sent.headers["location"], role="reader").text
+
+
+def test_the_idea_form_counts_what_is_stored(api: Api) -> None:
+    """A title that is only markup or spaces is too short once its tags are gone (not stored as an empty or
+    one-letter title), and the message names the field in Norwegian."""
+    for title in ("<i>x</i>", "   "):
+        r = api.client.post("/web/ideas/new", data={"title": title, "text": "Et innspill med nok tekst i seg."})
+        assert r.status_code == 422 and "Overskrift: må ha minst 3 tegn" in r.text, r.text
+    r = api.post("/ideas", {"title": "<b>ok</b>", "text": "Et innspill med nok tekst i seg."})
+    _error(r, 422, "invalid_input")
+
+
+def test_the_search_page_shows_only_results_with_a_reason(api: Api) -> None:
+    """Every result on the search page says why it is there (a matching term, meaning, a topic): the rest of
+    the list is not padded out with items that only have an owner, and the page says how many it left out."""
+    page = api.get("/web/", params={"q": "biogass av matavfall"}).text
+    cards = page.split('<li class="card">')[1:]
+    assert cards and all('class="reason reason-' in card for card in cards)
+    assert 'id="passed"' in page
+    empty = api.get("/web/", params={"q": "  "})
+    assert "Søketeksten er tom" in empty.text
+
+
+def test_the_overview_lists_statuses_in_the_order_of_an_initiative_s_life(api: Api) -> None:
+    """Statuses read idé, planlagt, pågår, fullført, stanset (not the alphabet of the English keys), and
+    dates on Norwegian pages read 01.03.2019."""
+    page = api.get("/web/overview").text
+    block = page.split('id="by-status"')[1].split("</ul>")[0]
+    names = re.findall(r'class="bar-name">([^<]+)<', block)
+    order = ["idé", "planlagt", "pågår", "fullført", "stanset"]
+    assert names == [n for n in order if n in names] and len(names) >= 3
+    assert re.search(r"<dd>\d\d\.\d\d\.\d{4}</dd>", api.get("/web/initiatives/ini-001").text)
+
+
 @pytest.mark.parametrize("url", ["/initiatives/nope", "/ideas/nope", "/needs/nope", "/organisations/nope",
                                  "/initiatives/nope/partners", "/graph/nope", "/needs/nope/reuse",
                                  "/initiatives/need-001"])
@@ -397,7 +448,7 @@ def test_partners_for_an_initiative_and_for_text(api: Api) -> None:
 def test_a_similar_search_s_unit_must_be_a_unit(api: Api) -> None:
     """POST /similar with cross_silo names the field when its unit is unknown or is not an organisation
     (it answered as if an initiative were a unit before)."""
-    for unit, said in (("ini-001", "'ini-001' is an initiative, not a unit"), ("unit-nope", "no unit has the id")):
+    for unit, said in (("ini-001", "'ini-001' is an initiative, not a unit"), ("unit-nope", "no unit with id")):
         wrong = _error(api.post("/similar", {"text": "biogass", "unit": unit, "cross_silo": True}), 422,
                        "invalid_input")
         assert wrong["problems"][0]["field"] == "unit" and said in wrong["problems"][0]["message"]
@@ -426,10 +477,10 @@ def test_page_errors_are_pages_in_the_page_language(api: Api) -> None:
 
 
 def test_norwegian_pages_write_decimal_commas_and_name_relationships(api: Api) -> None:
-    """On the Norwegian pages a score reads "Treff 1,49" (as the reasons' "likhet 0,78" do), and the graph's
+    """On the Norwegian pages a score reads "Poeng 1,49" (as the reasons' "likhet 0,78" do), and the graph's
     edges carry their relationship in the page language ("eies av", "owned by") for the tooltips."""
     page = api.get("/web/", params={"q": "biogass av matavfall"}).text
-    assert re.search(r"Treff \d,\d\d", page) and not re.search(r"Treff \d\.\d\d", page)
+    assert re.search(r"Poeng \d,\d\d", page) and not re.search(r"Poeng \d\.\d\d", page)
     data = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>',
                      api.get("/web/graph/ini-001").text, re.S)
     assert data is not None

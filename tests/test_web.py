@@ -157,7 +157,8 @@ def test_partner_finder_ranks_organisations_of_a_kind(page) -> None:  # type: ig
 
 
 def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) -> None:  # type: ignore[no-untyped-def]
-    """While someone types an idea, the similar existing idea appears; submitting gives a receipt."""
+    """While someone types an idea, the similar existing idea appears; submitting leads to the idea's own page
+    with its case number and what resembles it, and reloading that page does not send the idea again."""
     page.goto("/web/ideas/new")
     assert _labelled(page) == []
     page.get_by_label("Overskrift").fill("Sensorer i stedet for nattbesøk")
@@ -172,11 +173,16 @@ def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) ->
     shot(page, "idea-live-phone")
     page.get_by_label("Kontaktinformasjon (valgfritt)").fill("Test Testesen, test@example.no")
     page.get_by_role("button", name="Send inn").click()
-    page.wait_for_url("**/web/ideas/new")
-    assert page.locator("#receipt-id").inner_text().startswith("idea-")
+    page.wait_for_url("**/web/ideas/idea-*")
+    case = page.locator("#receipt-id").inner_text()
+    assert case.startswith("idea-") and page.url.endswith("/web/ideas/" + case)
     assert "Sensorer i stedet for nattbesøk hos eldre" in page.locator("main").inner_text()
     assert "test@example.no" not in page.content()
     shot(page, "idea-receipt")
+    count = page.request.get("/ideas?limit=1").json()["count"]
+    page.reload()
+    assert page.locator("#receipt-id").inner_text() == case
+    assert page.request.get("/ideas?limit=1").json()["count"] == count
 
 
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]

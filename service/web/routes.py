@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -15,10 +16,10 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
 from graph.errors import KomInnError, NotFoundError, ValidationError
-from graph.schema import INITIATIVE_STATUS, ORG_KINDS, SUBMITTER_KINDS, Direction, Label, Rel, public_props
+from graph.schema import INITIATIVE_STATUS, ORG_KINDS, SUBMITTER_KINDS, Direction, Label, Rel, node_text, public_props
 from recommend.partners import PartnerQuery
-from recommend.reuse import reuse
-from recommend.similar import WEAK_NOTE
+from recommend.reuse import check_idea, reuse
+from recommend.similar import HIDDEN_IDEA_STATUS, WEAK_NOTE
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import check_idea_limit, count_idea
@@ -37,11 +38,13 @@ def _lang(request: Request) -> str:
     return lang_of(request.query_params.get("lang") or request.cookies.get("kominn_lang"))
 
 
-def _state(request: Request) -> Any:
+def _state(request: Request, *, public: bool = False) -> Any:
+    """The app's state for a page; with ``read_requires_token`` only readers get it, unless the page is
+    ``public`` (the idea form: anyone may submit an idea, as through the API)."""
     state = request.app.state
     if getattr(state, "store", None) is None:
         raise KomInnError("the store is not open")
-    if state.settings.read_requires_token:
+    if state.settings.read_requires_token and not public:
         header = request.headers.get("authorization", "")
         bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=header[7:].strip()) \
             if header.lower().startswith("bearer ") else None
@@ -61,6 +64,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         t=lambda key, **v: translate(lang, key, **v),
         reason=lambda r: reason_text(lang, r["kind"], r["text"]),
         num=lambda x: f"{x:.2f}".replace(".", ",") if lang == "nb" else f"{x:.2f}",
+        day=lambda d: _day(d, lang),
         switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
         path=request.url.path,
     )
@@ -68,6 +72,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     if request.query_params.get("lang") in LANGS:
         response.set_cookie("kominn_lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+def _day(value: Any, lang: str) -> str:
+    """A date as the page's readers write it: 23.11.2026 in bokmål, 2026-11-23 in English (other text as it is)."""
+    text = str(value or "")
+    if lang == "nb" and len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
+        return f"{text[8:]}.{text[5:7]}.{text[:4]}"
+    return text
 
 
 def _message(request: Request, error: Exception) -> str:
@@ -94,6 +106,23 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
                   message=message_text(lang, message))
 
 
+def _with_reasons(found: list[Any], limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The first ``limit`` results that give a reason beyond their owner, as dicts, and how many others
+    were passed over (they only fill the list: nothing in them matches)."""
+    shown: list[dict[str, Any]] = []
+    passed = 0
+    for r in found:
+        if not any(x.kind != "owner" for x in r.reasons):
+            passed += 1
+        elif len(shown) < limit:
+            shown.append(r.as_dict())
+    return shown, passed
+
+
+def _is_weak(notes: list[str]) -> bool:
+    return any(n.startswith(WEAK_NOTE) for n in notes)
+
+
 def _quote(query: dict[str, str]) -> dict[str, str]:
     return {quote_plus(k): quote_plus(v) for k, v in query.items()}
 
@@ -115,6 +144,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
     results: list[dict[str, Any]] | None = None
     error = None
     weak = False
+    passed = 0
     q = q.strip()[:2000]
     if q:
         try:
@@ -122,23 +152,19 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
             found = state.recommender.similar_to_text(q, k=100, cross_silo=cross, unit=unit or None)
             allowed = {n.id for _, n in store.neighbours(focus_area, Rel.SUPPORTS, Direction.IN)} if focus_area \
                 else None
-            weak = any(n.startswith(WEAK_NOTE) for n in found.notes)
-            results = []
-            for r in found.items:
-                if status and r.status != status:
-                    continue
-                if allowed is not None and r.id not in allowed:
-                    continue
-                if unit and not other_units and (r.owner or {}).get("id") != unit:
-                    continue
-                results.append(r.as_dict())
-                if len(results) == PAGE_K:
-                    break
+            weak = _is_weak(found.notes)
+            kept = [r for r in found.items
+                    if (not status or r.status == status) and (allowed is None or r.id in allowed)
+                    and (not unit or other_units or (r.owner or {}).get("id") == unit)]
+            results, passed = _with_reasons(kept, PAGE_K)
         except (ValidationError, NotFoundError) as e:
             error = _message(request, e)
+    elif "q" in request.query_params:  # the form was sent with nothing in it
+        error = translate(_lang(request), "message.empty_query")
     return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area, weak=weak,
                   other_units=bool(other_units), results=results, error=error, statuses=INITIATIVE_STATUS,
-                  units=_units(store), focus_areas=_focus_areas(store))
+                  units=_units(store), focus_areas=_focus_areas(store), passed=passed,
+                  unit_ignored=bool(other_units and not unit))
 
 
 @router.get("/initiatives/{item_id}", response_class=HTMLResponse)
@@ -147,16 +173,17 @@ def initiative_page(request: Request, item_id: str) -> HTMLResponse:
     store = state.store
     try:
         node = items.get_item(store, Label.INITIATIVE, item_id)
-    except NotFoundError:
-        return error_page(request, 404, item_id)
+    except NotFoundError as e:
+        return error_page(request, 404, str(e))
     item = items.public_item(store, node)
     props = public_props(node.props)
-    similar = state.recommender.similar_to_item(item_id, k=5, cross_silo=True)
+    similar = state.recommender.similar_to_item(item_id, k=10, cross_silo=True)
     partners = state.partners.partners(item_id, k=5)
-    reusable = reuse(state.recommender, item_id, k=5)
+    reusable = reuse(state.recommender, item_id, k=10)
     return render(request, "initiative.html", item=item, props=props, fields=SHOWN_FIELDS,
-                  similar=[r.as_dict() for r in similar.items], partners=[r.as_dict() for r in partners],
-                  reusable=[r.as_dict() for r in reusable.items])
+                  similar=_with_reasons(similar.items, 5)[0], similar_weak=_is_weak(similar.notes),
+                  partners=[r.as_dict() for r in partners],
+                  reusable=_with_reasons(reusable.items, 5)[0], reuse_weak=_is_weak(reusable.notes))
 
 
 @router.get("/partners", response_class=HTMLResponse)
@@ -167,28 +194,34 @@ def partners_page(request: Request, text: str = "", initiative: str = "", kind: 
     error = None
     text = text.strip()[:5000]
     asked = bool(text or initiative)
+    weak = False
     if asked:
         try:
             kinds = [kind] if kind in ORG_KINDS else None
             # an initiative picked wins: its text, owner and partners are known
             query = state.partners.query_for(initiative) if initiative else PartnerQuery(text)
             results = [r.as_dict() for r in state.partners.partners(query, k=15, kinds=kinds)]
+            if not initiative:  # a description that nothing resembles gives only loose suggestions
+                weak = _is_weak(state.recommender.similar_to_text(text, k=1).notes)
         except (ValidationError, NotFoundError) as e:
             error = _message(request, e)
+    elif "text" in request.query_params or "initiative" in request.query_params:  # sent empty
+        error = translate(_lang(request), "partners.need_input")
     initiatives = sorted(store.iter_nodes(Label.INITIATIVE), key=lambda n: n.title)
     return render(request, "partners.html", text=text, initiative=initiative, kind=kind, kinds=ORG_KINDS,
-                  initiatives=initiatives, results=results, error=error, asked=asked)
+                  initiatives=initiatives, results=results, error=error, asked=asked, weak=weak,
+                  text_ignored=bool(text and initiative))
 
 
 @router.get("/ideas/new", response_class=HTMLResponse)
 def idea_page(request: Request) -> HTMLResponse:
-    _state(request)
+    _state(request, public=True)
     return render(request, "idea.html", form={}, errors=[], kinds=SUBMITTER_KINDS)
 
 
-@router.post("/ideas/new", response_class=HTMLResponse)
-async def idea_submit(request: Request) -> HTMLResponse:
-    state = _state(request)
+@router.post("/ideas/new", response_model=None)
+async def idea_submit(request: Request) -> Response:
+    state = _state(request, public=True)
     form = {k: str(v) for k, v in (await request.form()).items()}
     errors: list[str] = []
     try:
@@ -205,13 +238,58 @@ async def idea_submit(request: Request) -> HTMLResponse:
             errors = [translate(_lang(request), "errors.rate")]
     if not errors:
         try:
-            receipt = await _run(submit_idea, state.store, state.recommender.embedder, state.recommender, body)
+            receipt = await _run(functools.partial(submit_idea, show_similar=False), state.store,
+                                 state.recommender.embedder, state.recommender, body)
         except ValidationError as e:
             errors = [_message(request, e)]
     if errors:
         return render(request, "idea.html", status_code=422, form=form, errors=errors, kinds=SUBMITTER_KINDS)
     count_idea(request)
-    return render(request, "receipt.html", receipt=receipt.model_dump())
+    # to the idea's page, so that reloading it does not send the idea again; the cookie lets its sender
+    # see it there where the pages need a reader token
+    asked = request.query_params.get("lang")
+    done = RedirectResponse(f"/web/ideas/{quote_plus(receipt.id)}" + (f"?lang={asked}" if asked in LANGS else ""),
+                            status_code=303)
+    done.set_cookie(RECEIPT_COOKIE, receipt.id, max_age=3600, httponly=True, samesite="lax", path="/web/ideas")
+    return done
+
+
+RECEIPT_COOKIE = "kominn_receipt"
+
+
+@router.get("/ideas/{idea_id}", response_class=HTMLResponse)
+def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
+    """An idea as its sender sees it after sending it: the case number, the title, when it came, its status,
+    and what already exists that resembles it. Hidden ideas are for admins only; where the pages need a
+    reader token, the sender (by the cookie of the submission) sees their own idea without the search."""
+    state = _state(request, public=True)
+    reader = _role(request) >= Role.READER or not state.settings.read_requires_token
+    mine = request.cookies.get(RECEIPT_COOKIE) == idea_id
+    if not reader and not mine:
+        _state(request)  # answers 401, as every page that needs a token
+    try:
+        node = items.get_item(state.store, Label.IDEA, idea_id)
+    except NotFoundError as e:
+        return error_page(request, 404, str(e))
+    if node.props.get("status") in HIDDEN_IDEA_STATUS and _role(request) < Role.ADMIN and not mine:
+        return error_page(request, 404, f"no idea with id '{idea_id}'")
+    similar: list[dict[str, Any]] = []
+    if reader:
+        found = check_idea(state.recommender, node_text(node), exclude_ids=[idea_id])
+        similar = [r.as_dict() for r in found.items]
+    receipt = {"id": node.id, "title": node.title, "created": node.props.get("created"),
+               "status": node.props.get("status") or "new", "similar": similar}
+    return render(request, "receipt.html", receipt=receipt, mine=mine, reader=reader)
+
+
+def _role(request: Request) -> Role:
+    header = request.headers.get("authorization", "")
+    bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=header[7:].strip()) \
+        if header.lower().startswith("bearer ") else None
+    try:
+        return get_principal(request, bearer).role
+    except HTTPException:
+        return Role.ANONYMOUS
 
 
 async def _run(fn: Any, *args: Any) -> Any:
@@ -233,10 +311,19 @@ def graph_page(request: Request, item_id: str, depth: int = 1) -> HTMLResponse:
     return render(request, "graph.html", graph=graph, center=center, depth=depth)
 
 
+# The order the overview lists values in: the life of an initiative, not the alphabet of the English keys.
+_ORDER = {"status": INITIATIVE_STATUS, "scale": ("improvement", "radical"), "mode": ("first", "copy", "share")}
+
+
+def _in_order(counts: dict[str, int], kind: str) -> list[str]:
+    known = [k for k in _ORDER.get(kind, ()) if k in counts]
+    return known + sorted(k for k in counts if k not in known)
+
+
 @router.get("/overview", response_class=HTMLResponse)
 def overview_page(request: Request) -> HTMLResponse:
     state = _state(request)
-    return render(request, "overview.html", o=explore.overview(state.store))
+    return render(request, "overview.html", o=explore.overview(state.store), in_order=_in_order)
 
 
 def install(app: FastAPI) -> None:

@@ -38,7 +38,9 @@
         h.textContent = item.title;
       }
       head.appendChild(h);
-      head.appendChild(el("span", "score", d.score + " " + item.score.toFixed(2)));
+      var shown = item.score.toFixed(2);
+      if (document.documentElement.lang === "nb") shown = shown.replace(".", ",");
+      head.appendChild(el("span", "score", d.score + " " + shown));
       card.appendChild(head);
       var meta = el("p", "meta");
       meta.appendChild(el("span", "badge", item.label === "Idea" ? d.labelIdea : d.labelInitiative));
