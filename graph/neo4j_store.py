@@ -156,6 +156,34 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
+# The most a batch of rows may weigh in one Bolt message. Servers cap a message (ArcadeDB at 16 MiB), and a
+# node row carries its lexical vector (4,096 numbers) and embedding, about 40 kB as Bolt floats: 500 rows
+# were 20 MB. Half the cap leaves room for the rest of the message.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+LEXICAL_INDEX_SINCE = (5, 18)  # the first Neo4j that indexes 4,096-number vectors (the lexical ones)
+
+
+def _row_bytes(row: dict[str, Any]) -> int:
+    """About what a node row weighs in Bolt: 9 bytes a float, the text of the properties, some overhead."""
+    floats = sum(len(row.get(k) or ()) for k in ("embedding", "lexical"))
+    return 9 * floats + len(str(row.get("props", ""))) + 64
+
+
+def _sized_chunks(rows: list[dict[str, Any]], size: int, max_bytes: int = MAX_MESSAGE_BYTES) -> Iterator[list[Any]]:
+    """Chunks of at most ``size`` rows that also stay under ``max_bytes`` (one row at least)."""
+    chunk: list[dict[str, Any]] = []
+    weight = 0
+    for row in rows:
+        w = _row_bytes(row)
+        if chunk and (len(chunk) >= size or weight + w > max_bytes):
+            yield chunk
+            chunk, weight = [], 0
+        chunk.append(row)
+        weight += w
+    if chunk:
+        yield chunk
+
+
 class Neo4jGraphStore:
     """GraphStore on a Neo4j 5 server (or anything speaking Bolt and Neo4j 5 Cypher, like ArcadeDB).
 
@@ -226,16 +254,21 @@ class Neo4jGraphStore:
         return self.uri + (f" (database '{self.database}')" if self.database else "")
 
     def _translate(self, e: Exception, doing: str) -> KomInnError:
+        # A refused login or a missing database will not fix itself: a configuration error (a service stops
+        # at start); a server that cannot be reached may come back (the service starts and retries).
         if isinstance(e, AuthError):
             user = self._auth[0] if self._auth else "?"
-            return StoreUnavailableError(
+            return ConfigurationError(
                 f"Neo4j at {self._where()} refused the credentials of user '{user}' "
                 f"(check KOMINN_NEO4J_USER and KOMINN_NEO4J_PASSWORD): {e.message or e}")
         if isinstance(e, ServiceUnavailable | SessionExpired | OSError):
-            return StoreUnavailableError(f"cannot reach Neo4j at {self._where()} while {doing}: {e}")
+            return StoreUnavailableError(f"cannot reach Neo4j at {self._where()} while {doing} "
+                                         f"(check KOMINN_NEO4J_URI, and that the server runs): {e}")
         if isinstance(e, ClientError) and e.code and "DatabaseNotFound" in e.code:
-            return StoreUnavailableError(
+            return ConfigurationError(
                 f"Neo4j at {self.uri} has no database '{self.database}' (check KOMINN_NEO4J_DATABASE): {e.message}")
+        if isinstance(e, neo4j.exceptions.ConfigurationError):
+            return ConfigurationError(f"the Neo4j address {self.uri} cannot be used (check KOMINN_NEO4J_URI): {e}")
         message = getattr(e, "message", None) or str(e)
         return KomInnError(f"Neo4j at {self._where()} failed while {doing}: {message}")
 
@@ -253,10 +286,10 @@ class Neo4jGraphStore:
             if self._open:
                 return
             try:
-                if self._driver is None:
-                    self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
-                driver = self._driver
                 with self._guard("connecting"):
+                    if self._driver is None:
+                        self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
+                    driver = self._driver
                     driver.verify_connectivity()
                     with driver.session(database=self.database) as session:
                         session.run(cypher.PING).consume()
@@ -271,11 +304,15 @@ class Neo4jGraphStore:
                     self._driver = None
                 raise
             self._caps, self._vectors, self._open = caps, vectors, True
-            with self._guard("creating the lexical vector indexes"):
-                self._ensure_lexical_indexes(driver, caps)
-            for lab, info in list(vectors.items()):  # indexes that can be made now but were not before
-                if info.index is None and caps.vector_ddl is not None:
-                    self._ensure_vector_index(lab, info.dimensions)
+            try:
+                with self._guard("creating the lexical vector indexes"):
+                    self._ensure_lexical_indexes(driver, caps)
+                for lab, info in list(vectors.items()):  # indexes that can be made now but were not before
+                    if info.index is None and caps.vector_ddl is not None:
+                        self._ensure_vector_index(lab, info.dimensions)
+            except BaseException:  # not left half open: the next call tries the whole opening again
+                self.close()
+                raise
 
     def _backfill_lexical(self, driver: neo4j.Driver) -> bool:
         """Give the nodes written before lexical vectors existed (or under another version of
@@ -290,8 +327,8 @@ class Neo4jGraphStore:
                 nodes = [n for n in (_node(r, with_embedding=False) for r in recs) if n is not None]
                 rows = [{"id": n.id, "lexical": v} for n, v in zip(nodes, _lexical_lists(nodes), strict=True)
                         if v is not None]
-                if rows:
-                    driver.execute_query(cypher.set_lexical(lab), rows=rows, database_=self.database)
+                for chunk in _sized_chunks(rows, self.batch_size):
+                    driver.execute_query(cypher.set_lexical(lab), rows=chunk, database_=self.database)
                 if len(recs) < self.batch_size:
                     break
                 after = recs[-1]["id"]
@@ -303,9 +340,11 @@ class Neo4jGraphStore:
         """A vector index on ``_lexical`` for every label with text, where the server can make one
         (the lexical top-k then asks the index instead of scanning every node)."""
         existing = migrations.vector_indexes(driver, self.database, cypher.LEXICAL)
+        # Neo4j indexes vectors of up to 2,048 numbers before 5.18 and 4,096 from then on
+        can_make = caps.vector_ddl is not None and (caps.flavour != "neo4j" or caps.version >= LEXICAL_INDEX_SINCE)
         for lab in TEXT_FIELDS:
             index = existing.get(lab)
-            if index is None and caps.vector_ddl is not None:
+            if index is None and can_make:
                 index = migrations.create_vector_index(driver, self.database, caps, lab, LEXICAL_DIM,
                                                        arcadedb_http=self.arcadedb_http, auth=self._auth,
                                                        prop=cypher.LEXICAL)
@@ -371,7 +410,9 @@ class Neo4jGraphStore:
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], Any], doing: str) -> Any:
         driver = self._ensure_open()
-        with self._guard(doing), driver.session(database=self.database) as session:
+        # the bookmarks of execute_query, which the reads use: on a cluster a read then sees this write
+        with self._guard(doing), driver.session(database=self.database,
+                                                bookmark_manager=driver.execute_query_bookmark_manager) as session:
             return session.execute_write(work)
 
     def _labels_of(self, tx: neo4j.ManagedTransaction, ids: Iterable[str]) -> dict[str, Label]:
@@ -453,7 +494,7 @@ class Neo4jGraphStore:
                             moved.append((rec["src"], Rel(rec["rel"]), rec["dst"], rec["props"]))
                     tx.run(cypher.delete_nodes(), ids=changed).consume()
             for lab, lab_rows in rows.items():
-                for chunk in _chunks(lab_rows, self.batch_size):
+                for chunk in _sized_chunks(lab_rows, self.batch_size):
                     tx.run(cypher.merge_nodes(lab), rows=chunk).consume()
             self._write_edges(tx, moved + new_edges, batch_labels)
             tx.run(cypher.bump_revision(), epoch=uuid.uuid4().hex).consume()

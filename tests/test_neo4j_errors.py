@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from graph.embedded import EmbeddedGraphStore
-from graph.errors import StoreUnavailableError
+from graph.errors import ConfigurationError, StoreUnavailableError
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Edge, Label, Node, Rel
 from ingest.testing import HashingEmbedder
@@ -28,9 +28,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_wrong_password_names_the_uri_and_the_cause(arcadedb: ArcadeServer) -> None:
-    """A wrong password fails at open with an error naming the server and the refused credentials."""
+    """A wrong password fails at open with an error naming the server and the refused credentials; it is a
+    configuration error (waiting will not fix it), not an outage."""
     store = Neo4jGraphStore.from_uri(arcadedb.bolt_uri, arcadedb.user, "not-the-password", database="kominn")
-    with pytest.raises(StoreUnavailableError) as info:
+    with pytest.raises(ConfigurationError) as info:
         store.open()
     message = str(info.value)
     assert arcadedb.bolt_uri in message and "credentials" in message and "KOMINN_NEO4J_PASSWORD" in message
@@ -51,10 +52,37 @@ def test_server_down_names_the_uri_and_the_cause() -> None:
 
 
 def test_unknown_database_is_named(arcadedb: ArcadeServer) -> None:
-    """A database that does not exist is named in the error."""
+    """A database that does not exist is named in the error, with the setting to fix."""
     store = Neo4jGraphStore.from_uri(arcadedb.bolt_uri, arcadedb.user, arcadedb.password, database="nosuchdb")
-    with pytest.raises(StoreUnavailableError, match="nosuchdb"):
+    with pytest.raises(ConfigurationError, match=r"nosuchdb.*KOMINN_NEO4J_DATABASE"):
         store.open()
+
+
+def test_a_uri_that_is_not_a_bolt_address_is_refused_by_name() -> None:
+    """KOMINN_NEO4J_URI without a scheme, or with http://, is a settings error naming the variable's field,
+    not a traceback from deep in the driver."""
+    for bad in ("127.0.0.1:7687", "http://127.0.0.1:7474", "bolt://host:7687/db x"):
+        with pytest.raises(pydantic.ValidationError, match="uri"):
+            Neo4jSettings(uri=bad)
+    for good in ("bolt://127.0.0.1:7687", "neo4j+s://xxxx.databases.neo4j.io", "bolt+ssc://db.example.no:7687"):
+        assert Neo4jSettings(uri=good).uri == good
+
+
+def test_a_write_bigger_than_a_bolt_message_is_split(arcadedb: ArcadeServer) -> None:
+    """600 nodes with text (each carrying a 4,096-number lexical vector) in one upsert at the default batch
+    size weigh over ArcadeDB's 16 MiB message limit in one UNWIND; the store splits them by size and writes
+    all of them."""
+    from graph.neo4j_store import MAX_MESSAGE_BYTES, _row_bytes
+
+    store = Neo4jGraphStore.from_uri(arcadedb.bolt_uri, arcadedb.user, arcadedb.password, database="kominn")
+    with store:
+        nodes = [Node(f"big-{i:04d}", Label.NEED, {"title": f"Behov nummer {i}",
+                                                    "description": f"Tekst om behov {i}, med mange ord i seg"})
+                 for i in range(600)]
+        assert 500 * _row_bytes({"lexical": [0.0] * 4096, "props": ""}) > 2 * MAX_MESSAGE_BYTES
+        store.upsert(nodes)
+        assert sum(1 for n in store.iter_nodes(Label.NEED) if n.id.startswith("big-")) == 600
+        store.delete([n.id for n in nodes])
 
 
 @pytest.fixture
