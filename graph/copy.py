@@ -17,13 +17,18 @@ CopySummary(nodes=2, edges=1)
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from graph.store import GraphStore
 
 # Store settings that travel with the graph (what ingest records about the embeddings).
-META_KEYS = ("embedding_model", "embedding_dimension")
+# Settings kept in the store that go with the graph: the embedding model, the learned partner weights, and
+# what each ingest source delivered (for a later --sync) and still owes (similar lists due).
+META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", "ingest:sources", "ingest:pending")
+SOURCE_KEY = "ingest:sources"  # a JSON list of source keys, each with its "ingest:members:<key>"
 
 Progress = Callable[[str, int], None]  # (what, how many more) after each batch
 
@@ -67,7 +72,10 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
         dst.upsert(edges=batch)
         edges += len(batch)
         progress("edges", len(batch))
-    for key in META_KEYS:
+    keys = list(META_KEYS)
+    with contextlib.suppress(ValueError):  # no readable list of sources: their member lists stay behind
+        keys += [f"ingest:members:{k}" for k in json.loads(src.get_meta(SOURCE_KEY) or "[]")]
+    for key in keys:
         value = src.get_meta(key)
         if value is not None:
             dst.set_meta(key, value)

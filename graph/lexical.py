@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from graph.text import content_words
 
 LEXICAL_DIM = 4096
-LEXICAL_VERSION = f"char-3-5-hashed-{LEXICAL_DIM}-v1"  # recorded by stores; bump when the function changes
+LEXICAL_VERSION = f"char-3-5-hashed-{LEXICAL_DIM}-v2"  # recorded by stores; bump when the function changes
 
 
 def _prepare(text: str) -> str:

@@ -265,10 +265,12 @@ def _t3(method: str, recall: float, mrr: float) -> list[tuple[str, str, float]]:
 # EVALUATION.md's figures to beat, measured by the organisers on the hidden slice; the methods that
 # recommend.references runs on the same queries carry the same names.
 BASELINES = {
-    "t1": [("random", "ndcg@10", 0.215), ("TF-IDF words", "ndcg@10", 0.339),
+    "t1": [("random", "ndcg@10", 0.215), ("Decidim's rule on pg_trgm (threshold 0.25)", "ndcg@10", 0.275),
+           ("pg_trgm similarity, ranked, no threshold", "ndcg@10", 0.334), ("TF-IDF words", "ndcg@10", 0.339),
            (refs.T1_DENSE, "ndcg@10", 0.346), (refs.T1_CHAR, "ndcg@10", 0.380), (refs.T1_SUM, "ndcg@10", 0.387),
            ("target", "ndcg@10", 0.45)],
-    "t2": [(refs.T2_CHAR, "ndcg@10", 0.167), (refs.T2_DENSE, "ndcg@10", 0.235), ("target", "ndcg@10", 0.30)],
+    "t2": [("TF-IDF words", "ndcg@10", 0.160), (refs.T2_CHAR, "ndcg@10", 0.167), (refs.T2_DENSE, "ndcg@10", 0.235),
+           ("target", "ndcg@10", 0.30)],
     "t3": [*_t3(refs.T3_POPULAR, 0.063, 0.135), *_t3(refs.T3_TOPIC, 0.085, 0.164),
            *_t3(refs.T3_COPARTNERS, 0.204, 0.300), *_t3(refs.T3_SIMILAR, 0.196, 0.288),
            *_t3(refs.T3_SUM, 0.242, 0.343), *_t3("target", 0.35, 0.45)],
@@ -383,17 +385,20 @@ def eval_t3(
         pq = PartnerQuery(f"{q['title']}\n{q['topic_description']}", [PIC_PREFIX + coordinator],
                           [t for t in topics if store.get(t) is not None], CORDIS_PREFIX + q["project_id"])
         t0 = time.perf_counter()
-        ranked = [r.id.removeprefix(PIC_PREFIX) for r in partner_rec.partners(pq, k=100)]
+        found = partner_rec.partners(pq, k=100)
         times.append(time.perf_counter() - t0)
+        ranked = [r.id.removeprefix(PIC_PREFIX) for r in found]
         seen = set(ranked) | {coordinator}
         full = ranked + [o for o in by_popularity if o not in seen]
+        # the recommender's own scores; the popularity filler after them scores 0 (it is not the recommender's)
+        scores = [r.score for r in found] + [0.0] * (len(full) - len(found))
         recalls.append(recall_at_k(full, set(targets), k))
         rrs.append(reciprocal_rank(full, set(targets)))
         top = set(full[:k])
         for activity in sorted(set(targets.values())):
             group = {o for o, a in targets.items() if a == activity}
             per_type[activity].append(len(group & top) / len(group))
-        run.extend((q["project_id"], r, o, 1.0 / r) for r, o in enumerate(full[:100], 1))
+        run.extend((q["project_id"], r, o, scores[r - 1]) for r, o in enumerate(full[:100], 1))
         if reference is not None:
             for method, ranked in reference.rank(q, coordinator).items():
                 ref_scores[method]["recall@20"].append(recall_at_k(ranked, set(targets), k))

@@ -216,6 +216,7 @@ def ingest(
         raise _fail(f"Nothing was written. {_os_error(e)}") from None
     finally:
         store.close()
+    typer.echo(f"Into {settings.describe_store()}:")
     _print_summary(summary)
     if not summary.complete:
         raise typer.Exit(3)
@@ -382,6 +383,9 @@ def copy_store(
     settings = _settings(data_dir)
     src = settings.model_copy(update={"store": source})
     dst = settings.model_copy(update={"store": target})
+    if source == "embedded" and not src.embedded_path.exists():  # opening it would make an empty one
+        raise _fail(f"There is no store at {src.embedded_path} to copy from: give the right --data-dir or "
+                    "KOMINN_DATA_DIR.")
     src_store, dst_store = src.build_store(), dst.build_store()
     try:
         src_store.open()

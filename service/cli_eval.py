@@ -74,6 +74,8 @@ def eval_command(
         raise _fail(f"unknown task '{task}': use t1, t2 or t3", 2)
     if (queries is None) == (holdout_fraction is None):
         raise _fail("give either --queries DIR or --holdout-fraction F (with --seed S)", 2)
+    if run is not None and run.is_dir():  # found before the scoring, not after it
+        raise _fail(f"--run {run} is a folder: give a file name, e.g. {run / (task + '.run')}", 2)
     settings = _settings(data_dir)
     try:
         key = ev.TASKS[task][2]
@@ -108,8 +110,10 @@ def eval_command(
             store.close()  # type: ignore[attr-defined]
     except KomInnError as e:
         raise _fail(str(e)) from None
-    if run is not None:
+    if run is not None:  # a missing folder is made (a folder given as the file was refused at the start)
+        run.parent.mkdir(parents=True, exist_ok=True)
         result.write_run(run)
+        typer.echo(f"every query's ranking: {run}", err=True)
     typer.echo(ev.format_table(result))
     if as_json:
         typer.echo(json.dumps(result.summary(), ensure_ascii=False))

@@ -50,6 +50,7 @@ def test_ingest_similar_stats_export(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", str(TEST_DATA / "small"), *data_dir])
     assert result.exit_code == 0, result.output
     assert "created 14" in result.output  # 11 rows and 3 topics
+    assert f"Into embedded store at {tmp_path / 'd' / 'kominn.sqlite'}" in result.output  # says where it wrote
 
     again = runner.invoke(app, ["ingest", str(TEST_DATA / "small"), *data_dir])
     assert "embedded 0" in again.output and "unchanged 14" in again.output

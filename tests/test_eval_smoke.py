@@ -126,7 +126,8 @@ def _slice(dataset: str, dst: Path, items: int, keep: Callable[[str], bool]) -> 
                                                ("t3", "cordis_h2020")])
 def test_queries_given_as_a_folder_score_like_the_same_split(tmp_path: Path, task: str, dataset: str) -> None:
     """With --queries DIR (as on the hidden slice, whose T3 consortia are only in that folder) each task
-    scores the same queries and gets the same figures as the same split made by --holdout-fraction."""
+    scores the same queries and gets the same figures as the same split made by --holdout-fraction; its run
+    file goes into a folder made for it, with each query's own scores, best first."""
     from recommend.evaluation import in_holdout
 
     def held(item_id: str) -> bool:
@@ -139,9 +140,18 @@ def test_queries_given_as_a_folder_score_like_the_same_split(tmp_path: Path, tas
     common = ["--json", "--data-dir", str(tmp_path / "d")]
     split = runner.invoke(app, ["eval", task, "--corpus", str(both), "--holdout-fraction", "0.15", "--seed", "1",
                                 *common])
-    given = runner.invoke(app, ["eval", task, "--corpus", str(corpus), "--queries", str(queries), *common])
+    run = tmp_path / "runs" / f"{task}.tsv"  # a folder that does not exist yet: it is made
+    given = runner.invoke(app, ["eval", task, "--corpus", str(corpus), "--queries", str(queries), "--run", str(run),
+                                *common])
     assert split.exit_code == 0, split.output
     assert given.exit_code == 0, given.output
+    rows = [line.split("\t") for line in run.read_text(encoding="utf-8").splitlines()]
+    by_query: dict[str, list[float]] = {}
+    for qid, _, _, score in rows:
+        by_query.setdefault(qid, []).append(float(score))
+    # each query's scores are the recommender's own, best first (T3's were 1/rank before)
+    assert all(scores == sorted(scores, reverse=True) for scores in by_query.values())
+    assert any(scores[1] != scores[0] / 2 for scores in by_query.values() if len(scores) > 1)
     a = json.loads(split.stdout.strip().splitlines()[-1])
     b = json.loads(given.stdout.strip().splitlines()[-1])
     metric = "ndcg@10" if task != "t3" else "recall@20"

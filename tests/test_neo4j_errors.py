@@ -122,7 +122,8 @@ def test_health_is_503_while_the_server_is_down_and_recovers(restartable: Arcade
 
 def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied."""
+    """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied, with the learned
+    partner weights and what each ingest source delivered; a missing source store is named, not made."""
     from service.cli import app
 
     database = "copycli"
@@ -136,7 +137,13 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
         with EmbeddedGraphStore(first / "kominn.sqlite") as s:
             s.upsert([Node("t1", Label.TOPIC, {"name": "energi"}), Node("t2", Label.TOPIC, {"name": "vann"})],
                      [Edge("t1", Rel.SIMILAR_TO, "t2", {"score": 0.5})])
+            s.set_meta("partner_model", '{"learned": true}')  # what a store keeps beside its graph
+            s.set_meta("ingest:sources", '["files:abc"]')
+            s.set_meta("ingest:members:files:abc", '["t1", "t2"]')
         runner = CliRunner()
+        missing = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(tmp_path / "x")])
+        assert missing.exit_code == 1 and "There is no store at" in missing.output
+        assert not (tmp_path / "x" / "kominn.sqlite").exists()
         out = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(first)])
         assert out.exit_code == 0, out.output
         assert "copied 2 nodes and 1 edges" in out.output and arcadedb.bolt_uri in out.output
@@ -145,6 +152,9 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
         with EmbeddedGraphStore(second / "kominn.sqlite") as s:
             assert s.get("t1").props == {"name": "energi"}
             assert [e.props for e in s.iter_edges()] == [{"score": 0.5}]
+            # the learned partner weights and the sources' member lists (for --sync) came along both ways
+            assert s.get_meta("partner_model") == '{"learned": true}'
+            assert s.get_meta("ingest:members:files:abc") == '["t1", "t2"]'
         bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
         assert bad.exit_code == 2
     finally:

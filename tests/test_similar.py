@@ -170,3 +170,27 @@ def test_matching_terms_put_the_store_s_rare_words_first_and_leave_out_filler(de
     assert terms[:2] == ["sensorer", "kommunen"], terms
     assert rarity("sensorer") > rarity("kommunen")
     assert not {"prosent", "gikk", "antall", "40"} & set(terms)
+
+
+def test_a_search_that_names_a_topic_finds_what_is_tagged_with_it(rec: Recommender,
+                                                                  demo_store: EmbeddedGraphStore) -> None:
+    """'ensomhet' is only a tag on the demo's initiatives about loneliness (their texts never use the word):
+    a search for it puts them first, says they carry the tag it names, and does not claim nothing matches."""
+    tagged = {n.id for _, n in demo_store.neighbours("topic:ensomhet", Rel.TAGGED, Direction.IN)
+              if n.label == Label.INITIATIVE}
+    assert len(tagged) >= 2
+    result = rec.similar("ensomhet", k=5)
+    top = [i.id for i in result.items[: len(tagged)]]
+    assert set(top) == tagged, top
+    for item in result.items:
+        named = [r for r in item.reasons if r.kind == "named_topic"]
+        assert bool(named) == (item.id in tagged)
+        for reason in named:
+            assert {ref["id"] for ref in reason.items} == {"topic:ensomhet"}
+    assert not any(n.startswith(WEAK_NOTE) for n in result.notes)
+
+
+def test_invisible_characters_in_pasted_text_do_not_split_words(rec: Recommender) -> None:
+    """A zero-width space or soft hyphen pasted into a word ('hunde\u200bpark') finds what the plain word finds."""
+    plain = [i.id for i in rec.similar("hundepark med gjerde", k=5).items]
+    assert [i.id for i in rec.similar("hunde\u200bpark med gjer\u00adde", k=5).items] == plain

@@ -100,7 +100,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "idea.receipt.none": "Vi fant ikke noe som ligner – innspillet ditt er nytt.",
         "idea.another": "Send inn et nytt innspill",
         "errors.title": "Noe må rettes",
-        "errors.rate": "Du har sendt mange innspill på kort tid. Prøv igjen senere.",
+        "errors.rate": "Du har sendt mange innspill på kort tid. Prøv igjen om {minutes} minutter.",
         "graph.title": "Graf",
         "graph.intro": "Naboskapet til {name}. Klikk på et punkt (eller velg det med Tab og trykk Enter) for å se dets naboskap. Rull eller bruk knappene for å zoome, dra for å flytte.",
         "graph.depth": "Avstand",
@@ -132,6 +132,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "rel.SAME_AS": "kan være den samme som",
         "error.401": "Disse sidene krever innlogging",
         "error.401.hint": "Legg et lesetoken i informasjonskapselen kominn_token (spør en administrator).",
+        "error.401.idea": "Du kan likevel sende inn et innspill uten å logge inn",
         "error.403": "Du har ikke tilgang",
         "error.422": "Forespørselen kan ikke brukes",
         "error.429": "For mange forespørsler",
@@ -276,7 +277,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "idea.receipt.none": "We found nothing similar – your idea is new.",
         "idea.another": "Submit another idea",
         "errors.title": "Please correct",
-        "errors.rate": "You have submitted many ideas in a short time. Please try again later.",
+        "errors.rate": "You have submitted many ideas in a short time. Please try again in {minutes} minutes.",
         "graph.title": "Graph",
         "graph.intro": "The neighbourhood of {name}. Click a point (or reach it with Tab and press Enter) to see its neighbourhood. Scroll or use the buttons to zoom, drag to move.",
         "graph.depth": "Distance",
@@ -308,6 +309,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "rel.SAME_AS": "may be the same as",
         "error.401": "These pages need you to sign in",
         "error.401.hint": "Put a reader token in the kominn_token cookie (ask an administrator).",
+        "error.401.idea": "You can still submit an idea without signing in",
         "error.403": "You do not have access",
         "error.422": "The request cannot be used",
         "error.429": "Too many requests",
@@ -386,6 +388,7 @@ _REASON_NB: tuple[tuple[str, str], ...] = (
     ("Active on the same topic: ", "Aktiv på samme tema: "),
     ("In your partners' network: ", "I partnernes nettverk: "),
     ("Tagged with topics common among the closest matches: ", "Har temaer som går igjen blant de nærmeste treffene: "),
+    ("Tagged with what the search names: ", "Har temaet du søkte på: "),
 )
 _DENSE = re.compile(r"^Similar in meaning \(embedding similarity ([0-9.]+)\)$")
 

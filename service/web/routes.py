@@ -231,11 +231,13 @@ async def idea_submit(request: Request) -> Response:
         lang = _lang(request)
         errors = [form_error(lang, translate(lang, "idea.field." + str(err["loc"][0])), dict(err))
                   for err in e.errors()]
+    status = 422
     if not errors:
         try:
             check_idea_limit(request)
-        except HTTPException:
-            errors = [translate(_lang(request), "errors.rate")]
+        except HTTPException as e:
+            wait = int((e.headers or {}).get("Retry-After", "60"))
+            errors, status = [translate(_lang(request), "errors.rate", minutes=max(1, -(-wait // 60)))], 429
     if not errors:
         try:
             receipt = await _run(functools.partial(submit_idea, show_similar=False), state.store,
@@ -243,7 +245,7 @@ async def idea_submit(request: Request) -> Response:
         except ValidationError as e:
             errors = [_message(request, e)]
     if errors:
-        return render(request, "idea.html", status_code=422, form=form, errors=errors, kinds=SUBMITTER_KINDS)
+        return render(request, "idea.html", status_code=status, form=form, errors=errors, kinds=SUBMITTER_KINDS)
     count_idea(request)
     # to the idea's page, so that reloading it does not send the idea again; the cookie lets its sender
     # see it there where the pages need a reader token
@@ -297,18 +299,18 @@ async def _run(fn: Any, *args: Any) -> Any:
 
 
 @router.get("/graph/{item_id}", response_class=HTMLResponse)
-def graph_page(request: Request, item_id: str, depth: int = 1) -> HTMLResponse:
+def graph_page(request: Request, item_id: str, depth: str = "1") -> HTMLResponse:
     state = _state(request)
-    depth = 2 if depth >= 2 else 1
+    steps = 2 if depth.strip() == "2" else 1  # the page offers 1 and 2; anything else shows 1
     try:
-        graph = explore.neighbourhood(state.store, item_id, depth=depth)
-    except NotFoundError:
-        return error_page(request, 404, item_id)
+        graph = explore.neighbourhood(state.store, item_id, depth=steps)
+    except NotFoundError as e:
+        return error_page(request, 404, str(e))
     center = next(n for n in graph["nodes"] if n["id"] == item_id)
     lang = _lang(request)
     for edge in graph["edges"]:  # the relationship as the tooltip says it, in the page language
         edge["label"] = translate(lang, f"rel.{edge['rel']}")
-    return render(request, "graph.html", graph=graph, center=center, depth=depth)
+    return render(request, "graph.html", graph=graph, center=center, depth=steps)
 
 
 # The order the overview lists values in: the life of an initiative, not the alphabet of the English keys.

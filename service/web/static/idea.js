@@ -30,13 +30,9 @@
       var card = el("li", "card");
       var head = el("div", "card-head");
       var h = el("h3");
-      if (item.label === "Initiative") {
-        var a = el("a", null, item.title);
-        a.href = "/web/initiatives/" + encodeURIComponent(item.id);
-        h.appendChild(a);
-      } else {
-        h.textContent = item.title;
-      }
+      var a = el("a", null, item.title);
+      a.href = (item.label === "Initiative" ? "/web/initiatives/" : "/web/ideas/") + encodeURIComponent(item.id);
+      h.appendChild(a);
       head.appendChild(h);
       var shown = item.score.toFixed(2);
       if (document.documentElement.lang === "nb") shown = shown.replace(".", ",");
