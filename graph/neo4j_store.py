@@ -241,8 +241,10 @@ class Neo4jGraphStore:
         **driver_config: Any,
     ) -> Neo4jGraphStore:
         """A store that makes its own driver (on open) for ``uri``; extra keywords go to the driver."""
-        config = {"connection_timeout": 10.0, "connection_acquisition_timeout": 20.0,
-                  "max_transaction_retry_time": 15.0, **driver_config}
+        # retries of transient errors stop after 5 s: a request of the service waits no longer than that
+        # before it answers 503 while the server is down (15 s made every page hang)
+        config = {"connection_timeout": 5.0, "connection_acquisition_timeout": 10.0,
+                  "max_transaction_retry_time": 5.0, **driver_config}
         return cls(None, database=database, batch_size=batch_size, uri=uri, auth=(user, password),
                    driver_config=config, arcadedb_http=arcadedb_http)
 

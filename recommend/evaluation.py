@@ -353,11 +353,10 @@ def eval_t3(
 
     recommender = Recommender(store, embedder)
     partner_rec = PartnerRecommender(store, recommender)
-    bar = progress("T3 training", 1)
-    model = fit_partner_model(partner_rec, max_queries=train_queries)
+    bar = progress("T3 training queries", train_queries)  # then the trees are fitted (seconds)
+    model = fit_partner_model(partner_rec, max_queries=train_queries, progress=bar.update)
     store.set_meta(MODEL_META_KEY, model.to_json())
     partner_rec = PartnerRecommender(store, recommender, model)
-    bar.update()
     bar.close()
 
     recalls: list[float] = []

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -52,17 +53,20 @@ def matching_terms(query: str, text: str, limit: int = 5,
     return ranked[:limit]
 
 
+@functools.lru_cache(maxsize=100_000)
+def _buckets(word: str) -> np.ndarray:
+    """The lexical buckets of a word's character grams (the same words recur in reasons: kept)."""
+    return lexical_matrix([word]).indices.copy()
+
+
 def rarity_from_idf(idf: np.ndarray | None) -> Callable[[str], float] | None:
     """How rare a word is in the store: the mean inverse document frequency of its character grams
     (``GraphStore.lexical_idf``), so "reiseregning" ranks above "kommunen" among the matching terms."""
     if idf is None or not np.any(idf):
         return None
-    cache: dict[str, float] = {}
 
     def rarity(word: str) -> float:
-        if word not in cache:
-            row = lexical_matrix([word])
-            cache[word] = float(np.mean(idf[row.indices])) if row.nnz else 0.0
-        return cache[word]
+        buckets = _buckets(word)
+        return float(np.mean(idf[buckets])) if buckets.size else 0.0
 
     return rarity

@@ -17,7 +17,7 @@ import json
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -581,6 +581,7 @@ def fit_partner_model(
     boosted: bool = True,
     blend: float = BLEND,
     min_queries: int = MIN_TRAINING,
+    progress: Callable[[int], None] | None = None,
 ) -> PartnerModel:
     """Learn feature weights from the store's own initiatives: for each sampled initiative with an owner
     and partners, its partners are hidden and must be found again from its text, topics and owner.
@@ -620,6 +621,8 @@ def fit_partner_model(
         xs.append(x[keep])
         ys.append(labels[keep])
         used += 1
+        if progress is not None:  # one more training query (of at most max_queries)
+            progress(1)
     if used < max(min_queries, 10):
         prior = PartnerModel.default()
         prior.usable = used
@@ -642,12 +645,13 @@ def fit_partner_model(
 
 
 def learn_and_store(store: GraphStore, recommender: Recommender, *, max_queries: int = 800,
-                    seed: int = 0, min_queries: int = MIN_TRAINING) -> PartnerModel:
+                    seed: int = 0, min_queries: int = MIN_TRAINING,
+                    progress: Callable[[int], None] | None = None) -> PartnerModel:
     """Learn the partner weights from the store's own initiatives (:func:`fit_partner_model`) and keep
     them in the store, where every PartnerRecommender on it finds them. With fewer than ``min_queries``
     usable initiatives nothing is kept and the prior weights stay (``trained_on`` is 0)."""
     model = fit_partner_model(PartnerRecommender(store, recommender), max_queries=max_queries, seed=seed,
-                              min_queries=min_queries)
+                              min_queries=min_queries, progress=progress)
     if model.trained_on:
         store.set_meta(MODEL_META_KEY, model.to_json())
     return model

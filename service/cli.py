@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
 from tqdm import tqdm
@@ -31,19 +31,29 @@ app = typer.Typer(
 
 
 class _Bar(Progress):
+    showing: ClassVar[set[_Bar]] = set()  # bars not closed yet: a failure closes them before its message
+
     def __init__(self, desc: str, total: int) -> None:
         # tqdm shows the rate and the time left (ETA) once it knows the total
         self.bar = tqdm(total=total, desc=desc, unit="item", disable=total == 0, file=sys.stderr,
                         dynamic_ncols=True, mininterval=0.5)
+        _Bar.showing.add(self)
 
     def update(self, n: int = 1) -> None:
         self.bar.update(n)
 
     def close(self) -> None:
         self.bar.close()
+        _Bar.showing.discard(self)
+
+    @classmethod
+    def close_all(cls) -> None:
+        for bar in list(cls.showing):
+            bar.close()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
+    _Bar.close_all()  # the message goes below the bars, not onto a bar's line
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
 

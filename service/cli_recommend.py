@@ -109,7 +109,7 @@ def learn_partners_command(
     recommendations use simple prior weights (exit code 1 says that the prior weights stay)."""
     from recommend.partners import learn_and_store
     from recommend.similar import Recommender
-    from service.cli import _fail, _settings, opened_store, partner_weights_line
+    from service.cli import _Bar, _fail, _settings, opened_store, partner_weights_line
 
     if queries < min_initiatives:
         raise _fail(f"--queries ({queries}) is below --min-initiatives ({min_initiatives}): nothing could be learned",
@@ -117,8 +117,10 @@ def learn_partners_command(
     settings = _settings(data_dir)
     with opened_store(settings) as store:
         typer.echo(f"learning partner weights from up to {queries} initiatives in {settings.describe_store()} ...")
+        bar = _Bar("training queries", queries)
         model = learn_and_store(store, Recommender(store, settings.build_embedder()), max_queries=queries, seed=seed,
-                                min_queries=min_initiatives)
+                                min_queries=min_initiatives, progress=bar.update)
+        bar.close()
     if not model.trained_on:
         raise _fail(partner_weights_line(model, min_initiatives), 1)
     typer.echo(partner_weights_line(model, min_initiatives))

@@ -68,7 +68,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StoreUnavailableError)
     async def unavailable(request: Request, exc: StoreUnavailableError) -> Response:
-        return _respond(request, 503, "store_unavailable", str(exc))
+        # where the store is (address, database, user) is for the operator's log and /health, not for callers
+        log.warning("store unavailable: %s", exc)
+        return _respond(request, 503, "store_unavailable",
+                        "the store cannot be reached just now; try again shortly (the service's log says why)")
 
     @app.exception_handler(ConfigurationError)
     async def misconfigured(request: Request, exc: ConfigurationError) -> Response:

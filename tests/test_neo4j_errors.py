@@ -101,13 +101,17 @@ def _neo4j_settings(server: ArcadeServer, tmp_path: Path) -> Settings:
 
 
 def test_health_is_503_while_the_server_is_down_and_recovers(restartable: ArcadeServer, tmp_path: Path) -> None:
-    """The service starts with the server down, /health says 503 naming it, and recovers by itself."""
+    """The service starts with the server down, /health says 503 naming it (for the operator), an API call is
+    503 without the server's address, and the service recovers by itself."""
     restartable.stop()
     app = create_app(_neo4j_settings(restartable, tmp_path), embedder=HashingEmbedder())
     with TestClient(app) as client:
         down = client.get("/health")
         assert down.status_code == 503
         assert down.json()["status"] == "unavailable" and restartable.bolt_uri in down.json()["detail"]
+        search = client.get("/search", params={"q": "biogass"})  # a caller learns it is down, not where it is
+        assert search.status_code == 503 and search.json()["error"]["code"] == "store_unavailable"
+        assert restartable.bolt_uri not in search.text and restartable.user not in search.text
 
         restartable.start()
         up = client.get("/health")
