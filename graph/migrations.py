@@ -226,4 +226,5 @@ def arcadedb_sql(base_url: str, database: str | None, auth: tuple[str, str] | No
         detail = e.read().decode(errors="replace")[:300]
         raise ConfigurationError(f"ArcadeDB at {base_url} refused '{command}': HTTP {e.code} {detail}") from e
     except (urllib.error.URLError, OSError) as e:
-        raise ConfigurationError(f"cannot reach ArcadeDB's HTTP API at {base_url}: {e}") from e
+        raise ConfigurationError(f"cannot reach ArcadeDB's HTTP API at {base_url} "
+                                 f"(check KOMINN_NEO4J_ARCADEDB_HTTP): {e}") from e

@@ -79,12 +79,20 @@ def _read_csv(path: Path, columns: Iterable[str], why: str, *, header_only: bool
     """The rows of ``path`` once its header has every one of ``columns`` (none with ``header_only``)."""
     if not path.exists():
         raise ValidationError([Problem(str(path), None, None, f"{why} needs {path.name} in this folder")])
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValidationError([Problem(str(path), 1, c, f"{why} needs the column '{c}'") for c in missing])
-        return [] if header_only else list(reader)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None:
+                raise ValidationError([Problem(str(path), None, None, f"{why} needs {path.name}, and it is empty")])
+            missing = [c for c in columns if c not in reader.fieldnames]
+            if missing:
+                raise ValidationError([Problem(str(path), 1, None, f"{why} needs the column(s) "
+                                               + ", ".join(f"'{c}'" for c in missing)
+                                               + f"; the file has: {', '.join(reader.fieldnames[:12])}")])
+            return [] if header_only else list(reader)
+    except UnicodeDecodeError as e:
+        raise ValidationError([Problem(str(path), None, None, f"is not UTF-8 text ({e.reason} at byte {e.start}): "
+                                       "save it as UTF-8, as the data sets of ../shared/data are")]) from None
 
 
 def read_rows(folder: Path, task: str) -> list[dict[str, str]]:
@@ -95,6 +103,14 @@ def read_rows(folder: Path, task: str) -> list[dict[str, str]]:
 def check_participants(folder: Path) -> None:
     """Fail now, naming the file and column, if ``folder`` has no usable ``participants.csv``."""
     _read_csv(folder / "participants.csv", COLUMNS["participants.csv"], "t3", header_only=True)
+
+
+def check_cordis_corpus(folder: Path, task: str) -> None:
+    """Fail now, before anything is ingested, if a CORDIS corpus folder lacks a file its ingest reads."""
+    _read_csv(folder / "participants.csv", ("project_id", "organisation_id", "role", "name"), task,
+              header_only=True)
+    _read_csv(folder / "organisations.csv", ("organisation_id", "name", "activity_type", "country",
+                                             "no_org_number", "no_municipality"), task, header_only=True)
 
 
 def read_participants(folder: Path) -> dict[str, list[dict[str, str]]]:

@@ -414,8 +414,9 @@ class Recommender:
             reasons.append(Reason("named_topic", "Tagged with what the search names: "
                                   + ", ".join(topics[t] for t in said),
                                   tuple({"id": t, "name": topics[t]} for t in said)))
+        both = set(mine.get(Rel.TAGGED, {})) if mine is not None else set()  # said already: "Both are tagged"
         if predicted and parts.get("topic", 0.0) > 0:
-            likely = sorted((t for t in topics if t in predicted and t not in said),
+            likely = sorted((t for t in topics if t in predicted and t not in said and t not in both),
                             key=lambda t: (-predicted[t], t))[:3]
             if likely:
                 reasons.append(Reason("predicted_topic", "Tagged with topics common among the closest matches: "

@@ -91,7 +91,9 @@ def eval_command(
         if not corpus_rows or not query_rows:
             raise _fail(f"{len(corpus_rows)} corpus items and {len(query_rows)} queries: "
                         "both need at least one (check the folders and --holdout-fraction)", 2)
-        if task == "t3":  # the consortia are read before anything is ingested, so a missing file fails fast
+        if task in ("t2", "t3"):  # the files are checked before anything is ingested, so a missing one fails fast
+            ev.check_cordis_corpus(corpus, task)
+        if task == "t3":
             ev.check_participants(corpus)
             if queries is not None:
                 ev.check_participants(queries)

@@ -171,3 +171,33 @@ def test_t3_without_the_queries_consortia_names_the_missing_file(tmp_path: Path)
     assert result.exit_code != 0
     assert f"{queries / 'participants.csv'}: t3 needs participants.csv" in result.output
     assert not (tmp_path / "d" / "eval").exists()  # nothing was ingested
+
+
+def test_eval_names_a_queries_file_it_cannot_read_and_a_run_path_that_is_a_folder(tmp_path: Path) -> None:
+    """A queries file in latin-1, or an empty one, is named with what is wrong (not a traceback, not a list
+    of every missing column); a CORDIS corpus without organisations.csv fails before anything is ingested;
+    --run naming a folder is refused at once, not after the scoring."""
+    corpus = SHARED_DATA / "difi_tidstyver_2014"
+    latin = tmp_path / "latin"
+    latin.mkdir()
+    (latin / "items.csv").write_bytes("id,title\n1,Søknad\n".encode("latin-1"))
+    out = runner.invoke(app, ["eval", "t1", "--corpus", str(corpus), "--queries", str(latin),
+                              "--data-dir", str(tmp_path / "d")])
+    assert out.exit_code == 1 and "is not UTF-8 text" in out.output and "Traceback" not in out.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "items.csv").write_text("", encoding="utf-8")
+    out = runner.invoke(app, ["eval", "t1", "--corpus", str(corpus), "--queries", str(empty),
+                              "--data-dir", str(tmp_path / "d")])
+    assert out.exit_code == 1 and "it is empty" in out.output and out.output.count("needs") == 1
+    no_orgs = tmp_path / "cordis"
+    no_orgs.mkdir()
+    for name in ("projects.csv", "participants.csv"):
+        (no_orgs / name).write_bytes((SHARED_DATA / "cordis_h2020" / name).read_bytes())
+    out = runner.invoke(app, ["eval", "t2", "--corpus", str(no_orgs), "--holdout-fraction", "0.1",
+                              "--data-dir", str(tmp_path / "d")])
+    assert out.exit_code == 1 and "organisations.csv" in out.output
+    assert not (tmp_path / "d" / "eval").exists()  # nothing was ingested
+    out = runner.invoke(app, ["eval", "t1", "--corpus", str(corpus), "--holdout-fraction", "0.1",
+                              "--run", str(tmp_path), "--data-dir", str(tmp_path / "d")])
+    assert out.exit_code == 2 and "is a folder" in out.output
