@@ -237,10 +237,12 @@ def test_anyone_can_send_an_idea_from_the_pages_of_a_closed_instance(
 
 def test_the_idea_form_counts_what_is_stored(api: Api) -> None:
     """A title that is only markup or spaces is too short once its tags are gone (not stored as an empty or
-    one-letter title), and the message names the field in Norwegian."""
+    one-letter title); the message names the field in Norwegian, and only that field is marked invalid."""
     for title in ("<i>x</i>", "   "):
         r = api.client.post("/web/ideas/new", data={"title": title, "text": "Et innspill med nok tekst i seg."})
         assert r.status_code == 422 and "Overskrift: må ha minst 3 tegn" in r.text, r.text
+        assert re.search(r'id="title"[^>]*aria-invalid="true"', r.text)  # the field is marked for screen readers
+        assert not re.search(r'id="text"[^>]*aria-invalid', r.text)
     r = api.post("/ideas", {"title": "<b>ok</b>", "text": "Et innspill med nok tekst i seg."})
     _error(r, 422, "invalid_input")
 

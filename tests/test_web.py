@@ -185,6 +185,20 @@ def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) ->
     assert page.request.get("/ideas?limit=1").json()["count"] == count
 
 
+def test_a_refused_idea_form_takes_the_reader_to_what_to_fix(page) -> None:  # type: ignore[no-untyped-def]
+    """When the server refuses the form (here a title of markup only), the page opens with the keyboard focus
+    on the list of problems, and the field it names is marked invalid; what was written is kept."""
+    page.goto("/web/ideas/new")
+    page.evaluate("document.getElementById('idea-form').noValidate = true")  # past the browser's own checks
+    page.get_by_label("Overskrift").fill("<b>x</b>")
+    page.get_by_label("Beskriv innspillet").fill("Benker langs turstien rundt vannet, til glede for eldre.")
+    page.get_by_role("button", name="Send inn").click()
+    page.locator("#form-errors").wait_for()
+    assert page.evaluate("document.activeElement.id") == "form-errors"
+    assert page.get_by_label("Overskrift").get_attribute("aria-invalid") == "true"
+    assert "Benker langs turstien" in page.get_by_label("Beskriv innspillet").input_value()
+
+
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
     """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
     page.goto("/web/graph/ini-001")

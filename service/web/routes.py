@@ -216,7 +216,7 @@ def partners_page(request: Request, text: str = "", initiative: str = "", kind: 
 @router.get("/ideas/new", response_class=HTMLResponse)
 def idea_page(request: Request) -> HTMLResponse:
     _state(request, public=True)
-    return render(request, "idea.html", form={}, errors=[], kinds=SUBMITTER_KINDS)
+    return render(request, "idea.html", form={}, errors=[], kinds=SUBMITTER_KINDS, invalid=set())
 
 
 @router.post("/ideas/new", response_model=None)
@@ -224,6 +224,7 @@ async def idea_submit(request: Request) -> Response:
     state = _state(request, public=True)
     form = {k: str(v) for k, v in (await request.form()).items()}
     errors: list[str] = []
+    invalid: set[str] = set()  # the fields the errors are about, marked for screen readers
     try:
         body = IdeaSubmit(title=form.get("title", ""), text=form.get("text", ""),
                           submitter_kind=form.get("submitter_kind") or "citizen", contact=form.get("contact") or None)
@@ -231,6 +232,7 @@ async def idea_submit(request: Request) -> Response:
         lang = _lang(request)
         errors = [form_error(lang, translate(lang, "idea.field." + str(err["loc"][0])), dict(err))
                   for err in e.errors()]
+        invalid = {str(err["loc"][0]) for err in e.errors()}
     status = 422
     if not errors:
         try:
@@ -245,7 +247,8 @@ async def idea_submit(request: Request) -> Response:
         except ValidationError as e:
             errors = [_message(request, e)]
     if errors:
-        return render(request, "idea.html", status_code=status, form=form, errors=errors, kinds=SUBMITTER_KINDS)
+        return render(request, "idea.html", status_code=status, form=form, errors=errors, kinds=SUBMITTER_KINDS,
+                      invalid=invalid)
     count_idea(request)
     # to the idea's page, so that reloading it does not send the idea again; the cookie lets its sender
     # see it there where the pages need a reader token

@@ -4,6 +4,8 @@
   "use strict";
   var form = document.getElementById("idea-form");
   var live = document.getElementById("live");
+  var problems = document.getElementById("form-errors");
+  if (problems) problems.focus();  // after a refused form, start where it says what to fix
   if (!form || !live) return;
   var title = form.querySelector("#title");
   var text = form.querySelector("#text");
