@@ -84,7 +84,7 @@ def visible(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Unicode NFKC, HTML and invisible characters removed, lower case, single spaces."""
-    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", strip_html(text or "")))
+    text = unicodedata.normalize("NFKC", visible(strip_html(text or "")))
     return _SPACE.sub(" ", text.lower()).strip()
 
 

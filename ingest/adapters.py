@@ -42,6 +42,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^0-9a-zæøå]+", "-", normalise(text)).strip("-")[:100] or "unknown"
 
 
+# The columns the CORDIS adapter reads from participants.csv and organisations.csv.
+CORDIS_PARTICIPANT_COLUMNS = ("project_id", "organisation_id", "role", "name")
+CORDIS_ORGANISATION_COLUMNS = ("organisation_id", "name", "activity_type", "country", "no_org_number",
+                               "no_municipality")
+
+
 def _rows(path: Path, columns: Iterable[str], delimiter: str | None = ",") -> list[tuple[int, dict[str, str]]]:
     """The rows of a source's CSV file with their line numbers; every one of ``columns`` must be there."""
     if not path.exists():
@@ -102,7 +108,7 @@ def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True)
     projects = [(n, r) for n, r in _rows(folder / "projects.csv", project_columns) if keep(r["project_id"])]
     wanted = {r["project_id"] for _, r in projects}
     participants: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
-    for n, r in _rows(folder / "participants.csv", ("project_id", "organisation_id", "role", "name")):
+    for n, r in _rows(folder / "participants.csv", CORDIS_PARTICIPANT_COLUMNS):
         if r["project_id"] in wanted:
             participants[r["project_id"]].append((n, r))
     used = {r["organisation_id"] for rows in participants.values() for _, r in rows}
@@ -113,8 +119,7 @@ def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True)
         for _, r in rows:
             if r["name"]:
                 names.setdefault(r["organisation_id"], r["name"])
-    for n, r in _rows(org_file, ("organisation_id", "name", "activity_type", "country", "no_org_number",
-                                     "no_municipality")):
+    for n, r in _rows(org_file, CORDIS_ORGANISATION_COLUMNS):
         pic = r["organisation_id"]
         if pic not in used:
             continue

@@ -586,8 +586,9 @@ def ingest(
     # not strict here: under --strict, write_parsed raises with these and the link problems together
     parsed = parse_records(records, problems, strict=False, skipped=skipped, warnings=warnings, refused=refused)
     summary = IngestSummary(files=[str(p) for p in paths], skipped_files=lost)
-    rows = len({(r.file, r.row) for r in records})
-    summary.rows = rows if rows != len(records) else 0
+    if fmt in ROW_SOURCES:  # one report a row, plus its agency and ministry where they first appear
+        rows = len({(r.file, r.row) for r in records})
+        summary.rows = rows if rows != len(records) else 0
     summary.problems = skipped
     store.set_meta(state_key, "{}")  # a run that does not finish leaves no claim that the files are in
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
@@ -629,6 +630,9 @@ def ingest(
 
 
 KEPT_PROBLEMS = 50  # problems of a run remembered for an unchanged re-run to show again
+# Source formats in which every row of the file gives a record of its own (and some rows more than one), so
+# that "read N records from M rows" counts the file's rows. In the other sources a project spans rows.
+ROW_SOURCES = frozenset({"tidstyver"})
 
 
 def option_problems(*, fmt: str, kind: str | None, encoding: str | None, mapping: Path | None) -> list[Problem]:

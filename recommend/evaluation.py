@@ -107,10 +107,10 @@ def check_participants(folder: Path) -> None:
 
 def check_cordis_corpus(folder: Path, task: str) -> None:
     """Fail now, before anything is ingested, if a CORDIS corpus folder lacks a file its ingest reads."""
-    _read_csv(folder / "participants.csv", ("project_id", "organisation_id", "role", "name"), task,
-              header_only=True)
-    _read_csv(folder / "organisations.csv", ("organisation_id", "name", "activity_type", "country",
-                                             "no_org_number", "no_municipality"), task, header_only=True)
+    from ingest.adapters import CORDIS_ORGANISATION_COLUMNS, CORDIS_PARTICIPANT_COLUMNS
+
+    _read_csv(folder / "participants.csv", CORDIS_PARTICIPANT_COLUMNS, task, header_only=True)
+    _read_csv(folder / "organisations.csv", CORDIS_ORGANISATION_COLUMNS, task, header_only=True)
 
 
 def read_participants(folder: Path) -> dict[str, list[dict[str, str]]]:

@@ -24,7 +24,7 @@ STEM = 6  # a query word of at least this length also matches words that start w
 # (which keeps them: its vectors are stored, and it weighs them down by their frequency anyway). Only the
 # reason leaves them out: figures and quantities, common verbs, time and place fillers.
 GENERIC = frozenset(
-    """prosent antall andel blant via løpet sammen faste fast stedet tiden tid gang ganger år året årene
+    """prosent antall andel løpet sammen faste fast stedet tiden tid gang ganger år året årene
     uke uken uker dag dagen dager måned måneder kommer gikk går gjør gjort gjorde fikk tatt tar tok
     bruke brukt brukes står sto stod satt sette ligger lagt laget lage ble andre annen annet hele helt
     godt gode god bedre best større mindre flere første siste tre fire fem seks ti hundre tusen rundt

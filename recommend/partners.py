@@ -26,7 +26,8 @@ import numpy as np
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
 from graph.store import GraphStore
-from recommend.similar import MAX_K, Recommender, with_article
+from ingest.records import a_label
+from recommend.similar import MAX_K, Recommender
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -127,6 +128,7 @@ class _Evidence:
     topic_in: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # (co-partner of a known partner, initiative) pairs through which a candidate is in their network
     network: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # the similar search's notes
 
 
 @dataclass
@@ -309,11 +311,14 @@ class PartnerRecommender:
         known: Sequence[str] = (),
         k: int = 20,
         kinds: Iterable[str] | None = None,
+        notes: list[str] | None = None,
     ) -> list[Recommendation]:
         """Organisations to work with, best first. ``query`` is an initiative id, free text or a PartnerQuery
         (an empty text needs a known partner).
 
-        Known partners (and the owner) are never recommended; ``kinds`` keeps only those kinds.
+        Known partners (and the owner) are never recommended; ``kinds`` keeps only those kinds. A list given
+        as ``notes`` gets the notes of the similar search behind the answer (e.g. that nothing matches the
+        text closely).
         """
         if not 1 <= k <= MAX_K:
             raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
@@ -328,7 +333,7 @@ class PartnerRecommender:
         if missing:
             raise ValidationError([Problem("query", None, "known",
                                            f"unknown organisation id(s): {', '.join(missing[:5])}")])
-        others = [f"'{o}' is {with_article(found[o].label.value.lower())}" for o in query.known
+        others = [f"'{o}' is {a_label(found[o].label)}" for o in query.known
                   if found[o].label != Label.ORGANISATION]
         if others:
             raise ValidationError([Problem("query", None, "known", "known partners are organisations; "
@@ -337,6 +342,8 @@ class PartnerRecommender:
         if wanted is not None and not wanted <= set(ORG_KINDS):
             raise ValidationError([Problem("query", None, "kind", f"kinds must be among {', '.join(ORG_KINDS)}")])
         ids, x, evidence = self.features(query)
+        if notes is not None:
+            notes.extend(evidence.notes)
         if not ids:
             return []
         scores = self.model.score(x)
@@ -387,6 +394,7 @@ class PartnerRecommender:
             result = self.recommender.similar_to_text(q.text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
                                                       exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
+            ev.notes = result.notes
         similar_sum: defaultdict[str, float] = defaultdict(float)
         similar_rank: defaultdict[str, float] = defaultdict(float)
         similar_top: Counter[str] = Counter()

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Rel, node_text
-from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender, with_article
+from ingest.records import a_label
+from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender
 from recommend.types import Reason, Recommendation, SimilarResult
 
 RESULTS_BONUS = 0.08  # added to the score of a completed initiative that recorded its results
@@ -39,7 +40,7 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
     item = store.get(item_id)
     if item is None or item.label not in (Label.NEED, Label.INITIATIVE):
         what = f"no need or initiative with id '{item_id}'" if item is None else \
-            f"'{item_id}' is {with_article(item.label.value.lower())}, not a need or an initiative"
+            f"'{item_id}' is {a_label(item.label)}, not a need or an initiative"
         raise NotFoundError(what)
     owners = {n.id: n.title for _, n in store.neighbours(item_id, Rel.OWNED_BY)}
     own = set(owners)

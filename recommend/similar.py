@@ -19,6 +19,7 @@ from graph.schema import Direction, Label, Node, Rel, node_text
 from graph.store import LEXICAL, GraphStore
 from graph.text import STOPWORDS, content_words, reads_as_english, visible, words
 from ingest.embedder import Embedder
+from ingest.records import a_label, topic_id
 from recommend.lexical import matching_terms, rarity_from_idf
 from recommend.types import Reason, Recommendation, SimilarResult
 
@@ -87,11 +88,6 @@ _CONTEXT = (
 )
 
 Context = dict[Rel, dict[str, str]]  # relationship -> other end id -> its title
-
-
-def with_article(word: str) -> str:
-    """'an idea', 'a need'."""
-    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 class Recommender:
@@ -172,7 +168,7 @@ class Recommender:
             found = self.store.get(unit)
             if found is None or found.label != Label.ORGANISATION:
                 said = f"no unit with id '{unit}'" if found is None else \
-                    f"'{unit}' is {with_article(found.label.value.lower())}, not a unit"
+                    f"'{unit}' is {a_label(found.label)}, not a unit"
                 raise ValidationError([Problem("query", None, "unit", said)])
         vector = self._embed_query(text) if vector is None else vector
         return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=unit,
@@ -338,8 +334,10 @@ class Recommender:
         tokens = words(text)
         if not tokens or len(tokens) > NAMED_TOPIC_WORDS:
             return {}
-        ids = {"topic:" + "-".join(tokens[i : i + n]) for n in (1, 2, 3) for i in range(len(tokens) - n + 1)
+        ids = {topic_id(" ".join(tokens[i : i + n])) for n in (1, 2, 3) for i in range(len(tokens) - n + 1)
                if tokens[i] not in STOPWORDS and tokens[i + n - 1] not in STOPWORDS}
+        # a tag's own spelling where it has more than words ("kommune 3.0", "IKT/digitalisering")
+        ids.add(topic_id(text))
         return {n.id: n.title for n in self.store.get_many(sorted(ids)) if n.label == Label.TOPIC}
 
     def _predict_topics(

@@ -75,7 +75,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ConfigurationError)
     async def misconfigured(request: Request, exc: ConfigurationError) -> Response:
-        return _respond(request, 500, "configuration", str(exc))
+        log.error("configuration: %s", exc)  # the setting to fix, for the operator (callers see no addresses)
+        return _respond(request, 500, "configuration",
+                        "the service is not configured right; its operator finds the cause in the service's log")
 
     @app.exception_handler(KomInnError)
     async def other(request: Request, exc: KomInnError) -> Response:

@@ -37,7 +37,7 @@ class Neo4jSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KOMINN_NEO4J_", extra="ignore")
 
-    uri: str = Field("bolt://127.0.0.1:7687", pattern=r"^(bolt|neo4j)(\+s|\+ssc)?://[^\s/]+/?$",
+    uri: str = Field("bolt://127.0.0.1:7687", pattern=r"^(bolt|neo4j)(\+s|\+ssc)?://[^\s/?]+/?(\?\S*)?$",
                      description="bolt:// for one server, neo4j:// for a cluster or Aura (+s: TLS)")
     user: str = "neo4j"
     password: SecretStr = SecretStr("")

@@ -223,7 +223,9 @@ def test_anyone_can_send_an_idea_from_the_pages_of_a_closed_instance(
     does); its sender is led to the idea's page and sees the case number there, but nothing of the store, and
     someone else without a token cannot open that page."""
     for api in _make(demo_store, real_embedder, tmp_path / "d", read_requires_token=True):
-        assert api.get("/web/ideas/new").status_code == 200
+        form_page = api.get("/web/ideas/new")
+        assert form_page.status_code == 200 and 'id="live"' not in form_page.text  # the live check needs a reader
+        assert 'id="live"' in api.get("/web/ideas/new", role="reader").text
         form = {"title": "Lysløype i Lia", "text": "Det trengs lys i løypa i Lia om vinteren, for alle som går."}
         sent = api.client.post("/web/ideas/new", data=form, follow_redirects=False)
         assert sent.status_code == 303 and sent.headers["location"].startswith("/web/ideas/idea-")
@@ -233,6 +235,21 @@ def test_anyone_can_send_an_idea_from_the_pages_of_a_closed_instance(
         api.client.cookies.clear()
         assert api.get(sent.headers["location"]).status_code == 401
         assert 'id="similar-h"' in api.get(sent.headers["location"], role="reader").text
+        # a cookie naming another idea cannot be made up: it is signed by the service
+        api.client.cookies.set("kominn_receipt", "idea-001", path="/web/ideas")
+        assert api.get("/web/ideas/idea-001").status_code == 401
+        api.client.cookies.set("kominn_receipt", "idea-001.0123456789abcdef", path="/web/ideas")
+        assert api.get("/web/ideas/idea-001").status_code == 401
+        api.client.cookies.clear()
+
+
+def test_an_idea_page_shows_what_the_api_shows(api: Api) -> None:
+    """A merged idea has its page, as it has its API resource; a hidden one is for admins only."""
+    assert api.post("/ideas/idea-009/hide", {}, role="admin").status_code == 200
+    assert api.get("/web/ideas/idea-009").status_code == 404
+    assert api.get("/web/ideas/idea-009", role="admin").status_code == 200
+    merged = next(i for i in api.get("/ideas", params={"status": "merged", "limit": 5}, role="admin").json()["data"])
+    assert api.get(f"/web/ideas/{merged['id']}").status_code == 200
 
 
 def test_the_idea_form_counts_what_is_stored(api: Api) -> None:
@@ -510,6 +527,18 @@ def test_a_search_with_no_close_match_says_so(api: Api) -> None:
     assert 'id="weak-match"' not in api.get("/web/", params={"q": "biogass av matavfall"}).text
     notes = api.get("/search", params={"q": "pizza med ananas"}).json()["notes"]
     assert any(n.startswith("nothing matches closely") for n in notes)
+
+
+def test_the_partner_finder_says_when_its_suggestions_are_loose_or_its_input_is_empty(api: Api) -> None:
+    """A description nothing resembles still gets organisations, with a note that they are loose; a real
+    description gets none; an empty form asks for a description or an initiative; a description sent with
+    an initiative chosen is said to be unused."""
+    loose = api.get("/web/partners", params={"text": "pizza med ananas"}).text
+    assert 'id="weak-match"' in loose and 'id="results"' in loose
+    assert 'id="weak-match"' not in api.get("/web/partners", params={"text": "biogass av matavfall"}).text
+    assert "Skriv en beskrivelse eller velg et tiltak" in api.get("/web/partners", params={"text": " "}).text
+    both = api.get("/web/partners", params={"text": "biogass", "initiative": "ini-001"}).text
+    assert 'id="text-ignored"' in both
 
 
 def test_graph_and_overview(api: Api, demo_store: EmbeddedGraphStore) -> None:

@@ -64,7 +64,8 @@ def test_a_uri_that_is_not_a_bolt_address_is_refused_by_name() -> None:
     for bad in ("127.0.0.1:7687", "http://127.0.0.1:7474", "bolt://host:7687/db x"):
         with pytest.raises(pydantic.ValidationError, match="uri"):
             Neo4jSettings(uri=bad)
-    for good in ("bolt://127.0.0.1:7687", "neo4j+s://xxxx.databases.neo4j.io", "bolt+ssc://db.example.no:7687"):
+    for good in ("bolt://127.0.0.1:7687", "neo4j+s://xxxx.databases.neo4j.io", "bolt+ssc://db.example.no:7687",
+                 "neo4j://cluster.example.no:7687?policy=eu"):  # a routing context
         assert Neo4jSettings(uri=good).uri == good
 
 

@@ -122,8 +122,11 @@ def test_reuse_for_a_need_puts_the_initiatives_that_addressed_it_first(
             continue
         ids = [i.id for i in reuse(rec, need.id, k=100).items]
         assert set(ids[: len(done)]) == done, need.id
-        for item in reuse(rec, need.id, k=len(done)).items:
-            assert item.parts["dense"] > 0 and item.parts["text"] >= 0 and item.score > 0
+        for item in reuse(rec, need.id, k=len(done)).items:  # scored like the rest: the parts add up
+            parts = item.parts
+            assert parts["dense"] > 0 and item.score > 0
+            assert item.score == pytest.approx(sum(parts.get(p, 0.0) for p in (
+                "text", "topic", "named_topic", "results_bonus", "same_need_bonus")), abs=1e-3)
         checked += 1
     assert checked >= 3
 

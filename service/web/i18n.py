@@ -101,6 +101,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "idea.another": "Send inn et nytt innspill",
         "errors.title": "Noe må rettes",
         "errors.rate": "Du har sendt mange innspill på kort tid. Prøv igjen om {minutes} minutter.",
+        "errors.rate.one": "Du har sendt mange innspill på kort tid. Prøv igjen om et minutt.",
         "graph.title": "Graf",
         "graph.intro": "Naboskapet til {name}. Klikk på et punkt (eller velg det med Tab og trykk Enter) for å se dets naboskap. Rull eller bruk knappene for å zoome, dra for å flytte.",
         "graph.depth": "Avstand",
@@ -146,6 +147,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "form.invalid": "ugyldig verdi",
         "message.no_item": "Fant ingen {what} med id '{id}'",
         "message.empty_query": "Søketeksten er tom",
+        "message.not_a_unit": "'{id}' er ikke en enhet",
         "what.unit": "enhet",
         "what.initiative": "tiltak",
         "what.need": "behov",
@@ -278,6 +280,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "idea.another": "Submit another idea",
         "errors.title": "Please correct",
         "errors.rate": "You have submitted many ideas in a short time. Please try again in {minutes} minutes.",
+        "errors.rate.one": "You have submitted many ideas in a short time. Please try again in a minute.",
         "graph.title": "Graph",
         "graph.intro": "The neighbourhood of {name}. Click a point (or reach it with Tab and press Enter) to see its neighbourhood. Scroll or use the buttons to zoom, drag to move.",
         "graph.depth": "Distance",
@@ -323,6 +326,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "form.invalid": "invalid value",
         "message.no_item": "No {what} with id '{id}'",
         "message.empty_query": "The search text is empty",
+        "message.not_a_unit": "'{id}' is not a unit",
         "what.unit": "unit",
         "what.initiative": "initiative",
         "what.need": "need",
@@ -404,6 +408,8 @@ def translate(lang: str, key: str, **values: object) -> str:
 
 
 _NO_ITEM = re.compile(r"^no (unit|initiative|need|idea|organisation|item) with id '(.*)'$")
+_NOT_A_UNIT = re.compile(r"^'(.*)' is an? [a-z ]+, not a unit$")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def message_text(lang: str, message: str) -> str:
@@ -414,6 +420,9 @@ def message_text(lang: str, message: str) -> str:
         return translate(lang, "message.no_item", what=translate(lang, f"what.{m.group(1)}"), id=m.group(2))
     if message.endswith("the query text is empty"):
         return translate(lang, "message.empty_query")
+    m = _NOT_A_UNIT.match(message)
+    if m:
+        return translate(lang, "message.not_a_unit", id=m.group(1))
     return message
 
 
@@ -444,7 +453,7 @@ def reason_text(lang: str, kind: str, text: str) -> str:
         return f"Ligner i innhold (semantisk likhet {m.group(1).replace('.', ',')})"
     for en, nb in _REASON_NB:
         if text.startswith(en):
-            rest = text[len(en):]
+            rest = _ISO_DAY.sub(r"\3.\2.\1", text[len(en):])  # dates as on the rest of the page
             if kind == "topic":
                 rest = re.sub(r" \((\d+) initiatives?\)", r" (\1 tiltak)", rest)
             if kind == "network":

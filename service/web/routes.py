@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -16,10 +18,20 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
 from graph.errors import KomInnError, NotFoundError, ValidationError
-from graph.schema import INITIATIVE_STATUS, ORG_KINDS, SUBMITTER_KINDS, Direction, Label, Rel, node_text, public_props
+from graph.schema import (
+    FIELDS,
+    INITIATIVE_STATUS,
+    ORG_KINDS,
+    SUBMITTER_KINDS,
+    Direction,
+    Label,
+    Rel,
+    node_text,
+    public_props,
+)
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea, reuse
-from recommend.similar import HIDDEN_IDEA_STATUS, WEAK_NOTE
+from recommend.similar import WEAK_NOTE
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import check_idea_limit, count_idea
@@ -44,14 +56,22 @@ def _state(request: Request, *, public: bool = False) -> Any:
     state = request.app.state
     if getattr(state, "store", None) is None:
         raise KomInnError("the store is not open")
-    if state.settings.read_requires_token and not public:
-        header = request.headers.get("authorization", "")
-        bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=header[7:].strip()) \
-            if header.lower().startswith("bearer ") else None
-        principal = get_principal(request, bearer)
-        if principal.role < Role.READER:
-            raise HTTPException(401, "these pages need a reader token in the kominn_token cookie")
+    if state.settings.read_requires_token and not public and _role(request) < Role.READER:
+        raise HTTPException(401, "these pages need a reader token in the kominn_token cookie")
     return state
+
+
+def _role(request: Request) -> Role:
+    """The caller's role, from an ``Authorization: Bearer`` header or the ``kominn_token`` cookie (a token
+    that is not valid is refused with 401, as by the API)."""
+    header = request.headers.get("authorization", "")
+    bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=header[7:].strip()) \
+        if header.lower().startswith("bearer ") else None
+    return get_principal(request, bearer).role
+
+
+def _may_read(request: Request) -> bool:
+    return not request.app.state.settings.read_requires_token or _role(request) >= Role.READER
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -200,9 +220,9 @@ def partners_page(request: Request, text: str = "", initiative: str = "", kind: 
             kinds = [kind] if kind in ORG_KINDS else None
             # an initiative picked wins: its text, owner and partners are known
             query = state.partners.query_for(initiative) if initiative else PartnerQuery(text)
-            results = [r.as_dict() for r in state.partners.partners(query, k=15, kinds=kinds)]
-            if not initiative:  # a description that nothing resembles gives only loose suggestions
-                weak = _is_weak(state.recommender.similar_to_text(text, k=1).notes)
+            notes: list[str] = []
+            results = [r.as_dict() for r in state.partners.partners(query, k=15, kinds=kinds, notes=notes)]
+            weak = not initiative and _is_weak(notes)  # a description nothing resembles: loose suggestions
         except (ValidationError, NotFoundError) as e:
             error = _message(request, e)
     elif "text" in request.query_params or "initiative" in request.query_params:  # sent empty
@@ -216,7 +236,8 @@ def partners_page(request: Request, text: str = "", initiative: str = "", kind: 
 @router.get("/ideas/new", response_class=HTMLResponse)
 def idea_page(request: Request) -> HTMLResponse:
     _state(request, public=True)
-    return render(request, "idea.html", form={}, errors=[], kinds=SUBMITTER_KINDS, invalid=set())
+    return render(request, "idea.html", form={}, errors=[], kinds=SUBMITTER_KINDS, invalid=set(),
+                  reader=_may_read(request))
 
 
 @router.post("/ideas/new", response_model=None)
@@ -238,8 +259,9 @@ async def idea_submit(request: Request) -> Response:
         try:
             check_idea_limit(request)
         except HTTPException as e:
-            wait = int((e.headers or {}).get("Retry-After", "60"))
-            errors, status = [translate(_lang(request), "errors.rate", minutes=max(1, -(-wait // 60)))], 429
+            minutes = max(1, -(-int((e.headers or {}).get("Retry-After", "60")) // 60))
+            key = "errors.rate.one" if minutes == 1 else "errors.rate"
+            errors, status = [translate(_lang(request), key, minutes=minutes)], 429
     if not errors:
         try:
             receipt = await _run(functools.partial(submit_idea, show_similar=False), state.store,
@@ -248,36 +270,52 @@ async def idea_submit(request: Request) -> Response:
             errors = [_message(request, e)]
     if errors:
         return render(request, "idea.html", status_code=status, form=form, errors=errors, kinds=SUBMITTER_KINDS,
-                      invalid=invalid)
+                      invalid=invalid, reader=_may_read(request))
     count_idea(request)
     # to the idea's page, so that reloading it does not send the idea again; the cookie lets its sender
     # see it there where the pages need a reader token
     asked = request.query_params.get("lang")
     done = RedirectResponse(f"/web/ideas/{quote_plus(receipt.id)}" + (f"?lang={asked}" if asked in LANGS else ""),
                             status_code=303)
-    done.set_cookie(RECEIPT_COOKIE, receipt.id, max_age=3600, httponly=True, samesite="lax", path="/web/ideas")
+    done.set_cookie(RECEIPT_COOKIE, _receipt_mark(request, receipt.id), max_age=3600, httponly=True, samesite="lax",
+                    path="/web/ideas")
     return done
+
+
+async def _run(fn: Any, *args: Any) -> Any:
+    return await run_in_threadpool(fn, *args)
 
 
 RECEIPT_COOKIE = "kominn_receipt"
 
 
+def _receipt_mark(request: Request, idea_id: str) -> str:
+    """The receipt cookie's value for an idea: its id signed with this service's key (a cookie naming some
+    other idea cannot be made without it)."""
+    key: bytes = request.app.state.receipt_key
+    return f"{idea_id}.{hmac.new(key, idea_id.encode(), hashlib.sha256).hexdigest()}"
+
+
+def _is_sender(request: Request, idea_id: str) -> bool:
+    return hmac.compare_digest(request.cookies.get(RECEIPT_COOKIE, ""), _receipt_mark(request, idea_id))
+
+
 @router.get("/ideas/{idea_id}", response_class=HTMLResponse)
 def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
     """An idea as its sender sees it after sending it: the case number, the title, when it came, its status,
-    and what already exists that resembles it. Hidden ideas are for admins only; where the pages need a
-    reader token, the sender (by the cookie of the submission) sees their own idea without the search."""
+    and what already exists that resembles it. Hidden ideas are for admins only, as in the API; where the
+    pages need a reader token, the sender (by the signed cookie of the submission) sees their own idea,
+    without the search of the store."""
     state = _state(request, public=True)
-    reader = _role(request) >= Role.READER or not state.settings.read_requires_token
-    mine = request.cookies.get(RECEIPT_COOKIE) == idea_id
+    role = _role(request)
+    reader = role >= Role.READER or not state.settings.read_requires_token
+    mine = _is_sender(request, idea_id)
     if not reader and not mine:
-        _state(request)  # answers 401, as every page that needs a token
+        raise HTTPException(401, "these pages need a reader token in the kominn_token cookie")
     try:
-        node = items.get_item(state.store, Label.IDEA, idea_id)
+        node = items.get_item(state.store, Label.IDEA, idea_id, admin=role >= Role.ADMIN)
     except NotFoundError as e:
         return error_page(request, 404, str(e))
-    if node.props.get("status") in HIDDEN_IDEA_STATUS and _role(request) < Role.ADMIN and not mine:
-        return error_page(request, 404, f"no idea with id '{idea_id}'")
     similar: list[dict[str, Any]] = []
     if reader:
         found = check_idea(state.recommender, node_text(node), exclude_ids=[idea_id])
@@ -285,20 +323,6 @@ def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
     receipt = {"id": node.id, "title": node.title, "created": node.props.get("created"),
                "status": node.props.get("status") or "new", "similar": similar}
     return render(request, "receipt.html", receipt=receipt, mine=mine, reader=reader)
-
-
-def _role(request: Request) -> Role:
-    header = request.headers.get("authorization", "")
-    bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=header[7:].strip()) \
-        if header.lower().startswith("bearer ") else None
-    try:
-        return get_principal(request, bearer).role
-    except HTTPException:
-        return Role.ANONYMOUS
-
-
-async def _run(fn: Any, *args: Any) -> Any:
-    return await run_in_threadpool(fn, *args)
 
 
 @router.get("/graph/{item_id}", response_class=HTMLResponse)
@@ -317,7 +341,8 @@ def graph_page(request: Request, item_id: str, depth: str = "1") -> HTMLResponse
 
 
 # The order the overview lists values in: the life of an initiative, not the alphabet of the English keys.
-_ORDER = {"status": INITIATIVE_STATUS, "scale": ("improvement", "radical"), "mode": ("first", "copy", "share")}
+_ORDER = {"status": INITIATIVE_STATUS,
+          **{f.name: f.choices for f in FIELDS[Label.INITIATIVE] if f.name in ("scale", "mode") and f.choices}}
 
 
 def _in_order(counts: dict[str, int], kind: str) -> list[str]:
