@@ -37,12 +37,12 @@ def matching_terms(query: str, text: str, limit: int = 5,
     """Words of ``text`` that the query shares: whole words first, then words sharing a six-letter
     stem with a query word (inflections, compounds); within each, the rarer first by ``rarity`` (see
     :func:`rarity_from_idf`), else the longer. Generic words (figures, common verbs) are left out."""
-    mine = {w for w in content_words(text) if w not in GENERIC and not w.isdigit()}
+    mine = _telling_words(text)
     by_stem: dict[str, list[str]] = {}
     for other in mine:
         if len(other) >= STEM:
             by_stem.setdefault(other[:STEM], []).append(other)
-    asked = {w for w in content_words(query) if w not in GENERIC}
+    asked = _telling_words(query)
     found: dict[str, int] = {w: 2 for w in asked & mine}
     for w in asked - mine:
         if len(w) >= STEM:
@@ -51,6 +51,13 @@ def matching_terms(query: str, text: str, limit: int = 5,
     weight = {t: rarity(t) for t in found} if rarity is not None else {}
     ranked = sorted(found, key=lambda t: (-found[t], -weight.get(t, 0.0), -len(t), t))
     return ranked[:limit]
+
+
+@functools.lru_cache(maxsize=1024)
+def _telling_words(text: str) -> frozenset[str]:
+    """The content words of a text that can be a reason (no figures or filler); a search's own text is asked
+    for once per result, so the last ones are kept."""
+    return frozenset(w for w in content_words(text) if w not in GENERIC and not w.isdigit())
 
 
 @functools.lru_cache(maxsize=100_000)
