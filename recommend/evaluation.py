@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.errors import Problem, ValidationError
 from graph.schema import Label
@@ -142,6 +142,18 @@ def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+T = TypeVar("T")
+
+
+def _with_bar(progress: ProgressFactory, desc: str, total: int, work: Callable[[Callable[[int], None]], T]) -> T:
+    """Run ``work`` with a progress bar's update function, closing the bar after it."""
+    bar = progress(desc, total)
+    try:
+        return work(bar.update)
+    finally:
+        bar.close()
+
+
 def _latency(times: list[float]) -> dict[str, float]:
     return {"p50": round(1000 * _p(times, 0.5), 1), "p95": round(1000 * _p(times, 0.95), 1)}
 
@@ -169,7 +181,9 @@ def eval_t1(
     With ``references``, the reference methods are scored on the same queries."""
     started = time.perf_counter()
     queries = list(queries)
-    reference = refs.t1_references(corpus, recommender.embedder, k=k) if references else None
+    reference = _with_bar(progress, "references: encoding the corpus", len(corpus),
+                          lambda bar: refs.t1_references(corpus, recommender.embedder, k=k, progress=bar)) \
+        if references else None
     ref_scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     agencies_of: dict[str, set[str]] = defaultdict(set)
     for row in corpus:
@@ -215,7 +229,9 @@ def eval_t2(
     With ``references``, the reference methods are scored on the same queries."""
     started = time.perf_counter()
     queries = list(queries)
-    reference = refs.t2_references(corpus, recommender.embedder, k=k) if references else None
+    reference = _with_bar(progress, "references: encoding the corpus", len(corpus),
+                          lambda bar: refs.t2_references(corpus, recommender.embedder, k=k, progress=bar)) \
+        if references else None
     ref_scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     topic = {CORDIS_PREFIX + r["project_id"]: r["topic_code"] for r in corpus}
     per_topic: dict[str, int] = defaultdict(int)

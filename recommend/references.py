@@ -52,18 +52,27 @@ def _top(scores: np.ndarray, ids: Sequence[str], k: int, allowed: np.ndarray | N
     return [ids[i] for i in order if np.isfinite(s[i])]
 
 
+ENCODE_CHUNK = 256  # corpus texts encoded per step of the references' progress bar
+
+
 class TextReferences:
     """Character TF-IDF, MiniLM alone and their equal-weight sum over one corpus, for T1 and T2."""
 
     def __init__(self, corpus: Sequence[dict[str, str]], key: str, text: Callable[[dict[str, str]], str],
-                 embedder: Embedder) -> None:
+                 embedder: Embedder, progress: Callable[[int], None] | None = None) -> None:
         self.ids = [r[key] for r in corpus]
         self.text = text
         self.embedder = embedder
         texts = [text(r) for r in corpus]
         self.tfidf = _char_tfidf()
         self.matrix = self.tfidf.fit_transform(texts)
-        self.dense = embedder.encode(texts, kind="passage", batch_size=64)
+        parts = []
+        for start in range(0, len(texts), ENCODE_CHUNK):  # in chunks, so that a progress bar can move
+            chunk = texts[start:start + ENCODE_CHUNK]
+            parts.append(embedder.encode(chunk, kind="passage", batch_size=64))
+            if progress is not None:
+                progress(len(chunk))
+        self.dense = np.vstack(parts) if parts else np.zeros((0, embedder.dimension))
 
     def scores(self, row: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
         """Cosine of the query with every corpus item: character TF-IDF and MiniLM."""
@@ -73,9 +82,10 @@ class TextReferences:
         return lexical, dense
 
 
-def t1_references(corpus: Sequence[dict[str, str]], embedder: Embedder, *, k: int = 10) -> QueryRanker:
+def t1_references(corpus: Sequence[dict[str, str]], embedder: Embedder, *, k: int = 10,
+                  progress: Callable[[int], None] | None = None) -> QueryRanker:
     """For a T1 query row, each reference's top ``k`` reports of other ministries."""
-    refs = TextReferences(corpus, "id", lambda r: f"{r['title']}\n{r['problem_description']}", embedder)
+    refs = TextReferences(corpus, "id", lambda r: f"{r['title']}\n{r['problem_description']}", embedder, progress)
     ministries = np.array([r["ministry"] for r in corpus])
     ids = np.array(refs.ids)
 
@@ -88,9 +98,10 @@ def t1_references(corpus: Sequence[dict[str, str]], embedder: Embedder, *, k: in
     return rank
 
 
-def t2_references(corpus: Sequence[dict[str, str]], embedder: Embedder, *, k: int = 10) -> QueryRanker:
+def t2_references(corpus: Sequence[dict[str, str]], embedder: Embedder, *, k: int = 10,
+                  progress: Callable[[int], None] | None = None) -> QueryRanker:
     """For a T2 query row (its title only), each reference's top ``k`` projects."""
-    refs = TextReferences(corpus, "project_id", lambda r: r["title"], embedder)
+    refs = TextReferences(corpus, "project_id", lambda r: r["title"], embedder, progress)
     ids = np.array(refs.ids)
 
     def rank(q: dict[str, str]) -> dict[str, list[str]]:
