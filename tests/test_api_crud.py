@@ -274,6 +274,25 @@ def test_the_idea_form_says_when_to_try_again_after_too_many_ideas(api: Api) -> 
     assert r.status_code == 429 and "Prøv igjen om 60 minutter" in r.text and "Benker langs turstien" in r.text
 
 
+def test_every_initiative_can_be_browsed_without_a_search(api: Api) -> None:
+    """/web/initiatives lists every initiative a page at a time, with the same count as the API, filtered by
+    status, unit and focus area; the overview's bars lead to it filtered."""
+    total = api.get("/initiatives", params={"limit": 1}).json()["count"]
+    first = api.get("/web/initiatives").text
+    assert f"{total} tiltak" in first and first.count('<li class="card">') == 30 and 'rel="next"' in first
+    last = api.get("/web/initiatives", params={"page": str(-(-total // 30))}).text
+    assert last.count('<li class="card">') == total - 30 * (-(-total // 30) - 1) and 'rel="next"' not in last
+    helse = api.get("/initiatives", params={"owner": "unit-helse", "status": "completed", "limit": 100}).json()
+    page = api.get("/web/initiatives", params={"unit": "unit-helse", "status": "completed"}).text
+    assert f"{helse['count']} tiltak" in page
+    assert set(re.findall(r'href="/web/initiatives/(ini-\d+)"', page)) == {i["id"] for i in helse["data"]}
+    overview = api.get("/web/overview").text
+    assert 'href="/web/initiatives?unit=unit-helse"' in overview
+    assert 'href="/web/initiatives?status=completed"' in overview
+    assert "Ukjent status" in api.get("/web/initiatives", params={"status": "pirates"}).text
+    assert api.get("/web/initiatives", params={"page": "abc"}).status_code == 200  # a bad page number is page 1
+
+
 def test_the_search_page_shows_only_results_with_a_reason(api: Api) -> None:
     """Every result on the search page says why it is there (a matching term, meaning, a topic): the rest of
     the list is not padded out with items that only have an owner, and the page says how many it left out."""
@@ -290,7 +309,7 @@ def test_the_overview_lists_statuses_in_the_order_of_an_initiative_s_life(api: A
     dates on Norwegian pages read 01.03.2019."""
     page = api.get("/web/overview").text
     block = page.split('id="by-status"')[1].split("</ul>")[0]
-    names = re.findall(r'class="bar-name">([^<]+)<', block)
+    names = re.findall(r'class="bar-name"><a href="/web/initiatives\?status=\w+">([^<]+)<', block)
     order = ["idé", "planlagt", "pågår", "fullført", "stanset"]
     assert names == [n for n in order if n in names] and len(names) >= 3
     assert re.search(r"<dd>\d\d\.\d\d\.\d{4}</dd>", api.get("/web/initiatives/ini-001").text)

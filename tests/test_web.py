@@ -229,3 +229,18 @@ def test_overview_in_english_and_keyboard_use(page) -> None:  # type: ignore[no-
     page.set_viewport_size(PHONE)
     page.goto("/web/overview")
     shot(page, "overview-phone")
+
+
+def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # type: ignore[no-untyped-def]
+    """Clicking a unit's bar on the overview opens every initiative of that unit, each a link to its page."""
+    page.goto("/web/overview")
+    bar = page.locator("#by-unit li").first
+    name = bar.locator(".bar-name").inner_text()
+    count = int(bar.locator(".bar-count").inner_text())
+    bar.get_by_role("link", name=name).click()
+    page.wait_for_url("**/web/initiatives?unit=*")
+    assert page.locator("#initiatives > li").count() == min(count, 30)
+    assert page.locator("#unit option[selected]").inner_text() == name
+    shot(page, "initiatives-list")
+    page.locator("#initiatives a").first.click()
+    page.wait_for_url("**/web/initiatives/ini-*")

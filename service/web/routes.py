@@ -187,6 +187,40 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
                   unit_ignored=bool(other_units and not unit))
 
 
+LIST_PAGE = 30
+
+
+@router.get("/initiatives", response_class=HTMLResponse)
+def initiatives_page(request: Request, status: str = "", unit: str = "", focus_area: str = "",
+                     page: str = "1") -> HTMLResponse:
+    """Every initiative, a page at a time, filtered by status, owning unit and focus area: the overview's
+    bars lead here, for browsing without a search text."""
+    state = _state(request)
+    store = state.store
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    error = None
+    found: list[dict[str, Any]] = []
+    count = 0
+    if status and status not in INITIATIVE_STATUS:
+        error = translate(_lang(request), "list.bad_status")
+    else:
+        nodes, count = items.list_items(store, Label.INITIATIVE, props={"status": status or None},
+                                        linked=[(Rel.OWNED_BY, unit or None), (Rel.SUPPORTS, focus_area or None)],
+                                        offset=(number - 1) * LIST_PAGE, limit=LIST_PAGE)
+        found = [items.public_item(store, n) for n in nodes]
+    query = {k: v for k, v in {"status": status, "unit": unit, "focus_area": focus_area}.items() if v}
+    pages = max(1, -(-count // LIST_PAGE))
+
+    def link(to: int) -> str:
+        return "/web/initiatives?" + "&".join(f"{k}={v}" for k, v in _quote({**query, "page": str(to)}).items())
+
+    return render(request, "initiatives.html", found=found, count=count, status=status, unit=unit,
+                  focus_area=focus_area, statuses=INITIATIVE_STATUS, units=_units(store),
+                  focus_areas=_focus_areas(store), error=error, number=number, pages=pages,
+                  previous=link(number - 1) if number > 1 else None,
+                  following=link(number + 1) if number < pages else None)
+
+
 @router.get("/initiatives/{item_id}", response_class=HTMLResponse)
 def initiative_page(request: Request, item_id: str) -> HTMLResponse:
     state = _state(request)
