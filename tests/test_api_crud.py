@@ -538,6 +538,20 @@ def test_norwegian_pages_write_decimal_commas_and_name_relationships(api: Api) -
     assert data is not None and {e["label"] for e in json.loads(data.group(1))["edges"]} >= {"owned by"}
 
 
+def test_the_graph_page_names_its_edges_in_a_legend_and_in_words(api: Api) -> None:
+    """Each kind of edge drawn has a legend entry in the page language, and the list under the picture says
+    how each neighbour is linked to the item ("Digitalt nattilsyn … eies av denne"), for those who cannot
+    see the lines."""
+    page = api.get("/web/graph/ini-001").text
+    legend = page.split('id="edge-legend"')[1].split("</ul>")[0]
+    assert "eies av" in legend and "har med" in legend
+    owner = api.get("/initiatives/ini-001").json()["owner"]["name"]
+    title = api.get("/initiatives/ini-001").json()["title"]
+    items = page.split("<details")[1]
+    assert re.search(re.escape(owner) + r"</a> <span class=\"muted\">\([^)]*: " + re.escape(title) + " eies av denne",
+                     items)
+
+
 def test_a_search_with_no_close_match_says_so(api: Api) -> None:
     """Searching for something nobody has worked on shows the nearest items with a note that nothing
     matches closely (on the page and in the API's notes); a real match has no such note."""

@@ -369,9 +369,15 @@ def graph_page(request: Request, item_id: str, depth: str = "1") -> HTMLResponse
         return error_page(request, 404, str(e))
     center = next(n for n in graph["nodes"] if n["id"] == item_id)
     lang = _lang(request)
+    link: dict[str, str] = {}  # each neighbour's link to the centre, said in words (the picture's text)
     for edge in graph["edges"]:  # the relationship as the tooltip says it, in the page language
         edge["label"] = translate(lang, f"rel.{edge['rel']}")
-    return render(request, "graph.html", graph=graph, center=center, depth=steps)
+        if edge["source"] == item_id:  # "Digitalt nattilsyn eies av denne"
+            link.setdefault(edge["target"], f"{center['title']} {edge['label']} {translate(lang, 'graph.this')}")
+        elif edge["target"] == item_id:  # "ligner på Digitalt nattilsyn"
+            link.setdefault(edge["source"], f"{edge['label']} {center['title']}")
+    rels = sorted({e["rel"] for e in graph["edges"]})
+    return render(request, "graph.html", graph=graph, center=center, depth=steps, rels=rels, link=link)
 
 
 # The order the overview lists values in: the life of an initiative, not the alphabet of the English keys.

@@ -27,7 +27,7 @@
   data.edges.forEach(function (e) {
     var a = byId[e.source], b = byId[e.target];
     if (!a || !b) return;
-    var line = svgEl("line", { x1: px(a), y1: py(a), x2: px(b), y2: py(b), "class": "edge" });
+    var line = svgEl("line", { x1: px(a), y1: py(a), x2: px(b), y2: py(b), "class": "edge e-" + e.rel });
     var tip = svgEl("title", {});
     tip.textContent = a.title + " – " + (e.label || e.rel) + " – " + b.title;
     line.appendChild(tip);
