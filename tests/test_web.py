@@ -171,6 +171,10 @@ def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) ->
     shot(page, "idea-live-desktop")
     page.set_viewport_size(PHONE)
     shot(page, "idea-live-phone")
+    # on a phone the suggestions sit above the form, where the person typing sees them (not under "Send inn")
+    panel = page.locator("section.live").bounding_box()
+    button = page.get_by_role("button", name="Send inn").bounding_box()
+    assert panel is not None and button is not None and panel["y"] < button["y"]
     page.get_by_label("Kontaktinformasjon (valgfritt)").fill("Test Testesen, test@example.no")
     page.get_by_role("button", name="Send inn").click()
     page.wait_for_url("**/web/ideas/idea-*")
