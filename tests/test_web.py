@@ -211,6 +211,15 @@ def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  
     shot(page, "graph-desktop")
     page.get_by_role("button", name="Zoom inn").click()
     assert "scale(1.25)" in (page.locator("#graph svg > g").get_attribute("transform") or "")
+    page.set_viewport_size(PHONE)  # on a phone the labels are grown back to a readable size
+    page.reload()
+    page.locator("#graph svg .node").first.wait_for()
+    label = page.locator("#graph svg .node text").first.bounding_box()
+    assert label is not None and label["height"] >= 9, label
+    shot(page, "graph-phone")
+    page.set_viewport_size(DESKTOP)
+    page.reload()
+    page.locator("#graph svg .node").first.wait_for()
     page.locator("#graph svg .node[data-id='unit-helse']").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/web/graph/unit-helse*")

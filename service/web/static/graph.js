@@ -52,6 +52,18 @@
   });
   box.appendChild(svg);
 
+  // On a narrow screen the picture shrinks with its viewBox, and 12px labels with it (to about 4px on a phone):
+  // labels grow back to a readable size there, shortened so that they overlap less.
+  var shrink = W / Math.max(svg.getBoundingClientRect().width, 1);
+  if (shrink > 1.5) {
+    var grow = Math.min(shrink, 2.6);
+    svg.querySelectorAll(".node text").forEach(function (label) {
+      label.style.fontSize = (12 * grow) + "px";
+      var full = label.parentNode.getAttribute("aria-label") || label.textContent;
+      label.textContent = full.length > 24 ? full.slice(0, 22) + "…" : full;
+    });
+  }
+
   var scale = 1, tx = 0, ty = 0, dragging = false, moved = false, sx = 0, sy = 0;
   function apply() { view.setAttribute("transform", "translate(" + tx + " " + ty + ") scale(" + scale + ")"); }
   function zoom(f, cx, cy) {
