@@ -99,7 +99,9 @@ def _settings(data_dir: Path | None) -> Settings:
     try:
         settings = get_settings()
     except pydantic.ValidationError as e:
-        wrong = "; ".join(f"KOMINN_{'_'.join(str(x) for x in err['loc']).upper()}: {err['msg']}" for err in e.errors())
+        # a section's settings are checked by their own model, whose errors do not carry the section's name
+        prefix = {"Neo4jSettings": "KOMINN_NEO4J_", "ModelSettings": "KOMINN_MODEL_"}.get(e.title, "KOMINN_")
+        wrong = "; ".join(f"{prefix}{'_'.join(str(x) for x in err['loc']).upper()}: {err['msg']}" for err in e.errors())
         raise _fail(f"A setting is not valid: {wrong}", 2) from None
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})

@@ -5,11 +5,12 @@ Sections read their own prefix: ``KOMINN_NEO4J_URI``, ``KOMINN_MODEL_NAME`` and 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.embedded import EmbeddedGraphStore
@@ -32,17 +33,28 @@ class ModelSettings(BaseSettings):
     query_max_tokens: int = Field(DEFAULT_QUERY_MAX_TOKENS, ge=0, le=8192)
 
 
+_BOLT_URI = re.compile(r"^(bolt|neo4j)(\+s|\+ssc)?://[^\s/?]+/?(\?\S*)?$")
+
+
 class Neo4jSettings(BaseSettings):
     """Where the Neo4j server is, when ``KOMINN_STORE=neo4j``."""
 
     model_config = SettingsConfigDict(env_prefix="KOMINN_NEO4J_", extra="ignore")
 
-    uri: str = Field("bolt://127.0.0.1:7687", pattern=r"^(bolt|neo4j)(\+s|\+ssc)?://[^\s/?]+/?(\?\S*)?$",
+    uri: str = Field("bolt://127.0.0.1:7687",
                      description="bolt:// for one server, neo4j:// for a cluster or Aura (+s: TLS)")
     user: str = "neo4j"
     password: SecretStr = SecretStr("")
     database: str | None = None
     batch_size: int = Field(500, ge=1, le=50_000)
+    @field_validator("uri")
+    @classmethod
+    def _bolt_address(cls, value: str) -> str:
+        if not _BOLT_URI.match(value):
+            raise ValueError("must be a bolt:// or neo4j:// address, e.g. bolt://127.0.0.1:7687 "
+                             "(bolt+s:// or neo4j+s:// with TLS)")
+        return value
+
     arcadedb_http: str | None = Field(
         None, pattern=r"^https?://[^\s/]+(/\S*)?$",
         description="ArcadeDB only: its HTTP API address (http://host:2480), through which vector indexes "

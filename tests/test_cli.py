@@ -103,6 +103,22 @@ def test_a_source_ingest_says_how_many_rows_gave_its_records(tmp_path: Path) -> 
     assert found and int(found.group(1)) > 12, result.output
 
 
+def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad value in a section's variable (KOMINN_NEO4J_URI, KOMINN_MODEL_BATCH_SIZE) is named as the person set
+    it, with what to write instead, and is a usage error (exit 2), not a traceback."""
+    from service.settings import get_settings
+
+    for name, value, said in (("KOMINN_NEO4J_URI", "http://127.0.0.1:7474", "bolt://127.0.0.1:7687"),
+                              ("KOMINN_MODEL_BATCH_SIZE", "0", "greater than or equal to 1"),
+                              ("KOMINN_INGEST_BATCH_SIZE", "0", "greater than or equal to 1")):
+        with monkeypatch.context() as env:
+            env.setenv(name, value)
+            get_settings.cache_clear()
+            result = runner.invoke(app, ["stats"])
+        get_settings.cache_clear()
+        assert result.exit_code == 2 and f"{name}: " in result.output and said in result.output, result.output
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
