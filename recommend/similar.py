@@ -243,9 +243,10 @@ class Recommender:
         if use_topics and w.topic > 0 and query_item is None:  # topics the search names, and what they tag
             named = self._named_topics(text)
             asked = set(content_words(text))
+            said = {t: set(content_words(name)) & asked for t, name in named.items()}  # each tag's words, once
             for cid, (hits, _) in (store.linked(sorted(named), Rel.TAGGED, Direction.IN, labels=labels).items()
                                    if named else ()):
-                covered = {w for t in hits for w in content_words(named[t])} & asked
+                covered = set().union(*(said[t] for t in hits))
                 if cid not in exclude and covered:  # the share of the search's words its named tags cover
                     named_scores[cid] = NAMED_TOPIC * len(covered) / len(asked)
             added = set(sorted(named_scores, key=lambda c: (-named_scores[c], c))[:TOPIC_CANDIDATES]) - candidates
