@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -49,7 +48,7 @@ def create_app(
         app.state.partners = PartnerRecommender(st, app.state.recommender)
         app.state.tokens = TokenStore(token_path(cfg.data_dir))
         app.state.idea_limiter = RateLimiter(cfg.idea_rate_limit, cfg.idea_rate_window_s)
-        app.state.receipt_key = secrets.token_bytes(32)  # signs the idea pages' receipt cookies (this run only)
+        app.state.receipt_key = None  # signs the idea pages' receipt cookies; read from the token file on first use
         log.info("KomInn ready: %s, model %s", cfg.describe_store(), emb.name)
         try:
             yield

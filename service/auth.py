@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT NOT NULL,
     created TEXT NOT NULL,
     revoked TEXT
+);
+CREATE TABLE IF NOT EXISTS keys (
+    name TEXT PRIMARY KEY,
+    key BLOB NOT NULL
 )
 """
 
@@ -100,7 +104,7 @@ class TokenStore:
                 return None
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path)
-        conn.execute(_SCHEMA)
+        conn.executescript(_SCHEMA)
         return conn
 
     def create(self, role: Role | str, name: str = "") -> tuple[str, TokenInfo]:
@@ -158,6 +162,20 @@ class TokenStore:
         conn.close()
         if not n:
             raise NotFoundError(f"no active token with id '{token_id}'")
+
+
+    def signing_key(self, name: str) -> bytes:
+        """A random 32-byte key kept beside the tokens, made on first use: signatures made with it stay valid
+        across restarts and between workers sharing this data folder."""
+        conn = self._connect(create=True)
+        assert conn is not None
+        try:
+            with conn:  # two workers starting at once: the first key written wins, both read it
+                conn.execute("INSERT OR IGNORE INTO keys (name, key) VALUES (?, ?)", (name, secrets.token_bytes(32)))
+            row = conn.execute("SELECT key FROM keys WHERE name = ?", (name,)).fetchone()
+        finally:
+            conn.close()
+        return bytes(row[0])
 
 
 def token_path(data_dir: Path) -> Path:

@@ -243,6 +243,29 @@ def test_anyone_can_send_an_idea_from_the_pages_of_a_closed_instance(
         api.client.cookies.clear()
 
 
+def test_an_idea_receipt_outlives_a_restart_of_the_service(
+    demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """The sender of an idea can still open its page after the service restarts: the receipt cookie is signed
+    with a key kept in the data folder, not one made per run."""
+    cookie = ""
+    location = ""
+    for api in _make(demo_store, real_embedder, tmp_path / "d", read_requires_token=True):
+        form = {"title": "Benker langs turveien", "text": "Eldre trenger benker å hvile på langs turveien til sjøen."}
+        sent = api.client.post("/web/ideas/new", data=form, follow_redirects=False)
+        location, cookie = sent.headers["location"], api.client.cookies["kominn_receipt"]
+    app = create_app(Settings(data_dir=tmp_path / "d", read_requires_token=True), store=demo_store,
+                     embedder=real_embedder)
+    with TestClient(app) as client:
+        client.cookies.set("kominn_receipt", cookie, path="/web/ideas")
+        page = client.get(location)
+        assert page.status_code == 200 and "Takk! Innspillet er mottatt" in page.text
+    with TestClient(create_app(Settings(data_dir=tmp_path / "other", read_requires_token=True), store=demo_store,
+                               embedder=real_embedder)) as client:  # another installation's key does not sign it
+        client.cookies.set("kominn_receipt", cookie, path="/web/ideas")
+        assert client.get(location).status_code == 401
+
+
 def test_an_idea_page_shows_what_the_api_shows(api: Api) -> None:
     """A merged idea has its page, as it has its API resource; a hidden one is for admins only."""
     assert api.post("/ideas/idea-009/hide", {}, role="admin").status_code == 200

@@ -326,7 +326,9 @@ RECEIPT_COOKIE = "kominn_receipt"
 def _receipt_mark(request: Request, idea_id: str) -> str:
     """The receipt cookie's value for an idea: its id signed with this service's key (a cookie naming some
     other idea cannot be made without it)."""
-    key: bytes = request.app.state.receipt_key
+    key: bytes | None = request.app.state.receipt_key
+    if key is None:  # kept beside the tokens, so that a receipt outlives a restart and works on every worker
+        key = request.app.state.receipt_key = request.app.state.tokens.signing_key("receipt")
     return f"{idea_id}.{hmac.new(key, idea_id.encode(), hashlib.sha256).hexdigest()}"
 
 
