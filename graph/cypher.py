@@ -193,9 +193,11 @@ def neighbours(rel: Rel | None, outgoing: bool) -> str:
 
 
 @cache
-def neighbours_many(rel: Rel | None, outgoing: bool) -> str:
-    """Edges at each of the nodes ``$ids`` in one direction, with the node at their other end."""
-    arrow = f"-{_rel_pattern(rel)}->" if outgoing else f"<-{_rel_pattern(rel)}-"
+def neighbours_many(rels: tuple[Rel, ...] | None, outgoing: bool) -> str:
+    """Edges (of any of ``rels``, or of any type) at each of the nodes ``$ids`` in one direction, with the
+    node at their other end."""
+    pattern = "[e]" if not rels else "[e:" + "|".join(rel_type(r) for r in rels) + "]"
+    arrow = f"-{pattern}->" if outgoing else f"<-{pattern}-"
     return (
         f"UNWIND $ids AS key\n{find_any('a', 'key', 'key')}\n"
         f"MATCH (a){arrow}(b)\n"

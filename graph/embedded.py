@@ -514,10 +514,12 @@ class EmbeddedGraphStore:
         raise ValueError(f"unknown vector space {space!r}; one of {', '.join(SPACES)}")
 
     def neighbours_many(
-        self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
+        self, node_ids: Iterable[str], rel: Rel | Sequence[Rel] | None = None, direction: Direction = Direction.OUT
     ) -> dict[str, list[tuple[Edge, Node]]]:
+        rels = [rel] if rel is None or isinstance(rel, Rel) else list(dict.fromkeys(rel))
         with self._lock:
-            found = {i: self.neighbours(i, rel, direction) for i in dict.fromkeys(node_ids)}
+            found = {i: [link for r in rels for link in self.neighbours(i, r, direction)]
+                     for i in dict.fromkeys(node_ids)}
         return {i: links for i, links in found.items() if links}
 
     def linked(

@@ -730,16 +730,18 @@ class Neo4jGraphStore:
         return weights
 
     def neighbours_many(
-        self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
+        self, node_ids: Iterable[str], rel: Rel | Sequence[Rel] | None = None, direction: Direction = Direction.OUT
     ) -> dict[str, list[tuple[Edge, Node]]]:
-        """Edges at many nodes, one query per direction and page of ``batch_size`` ids."""
+        """Edges at many nodes, one query per direction and page of ``batch_size`` ids (of all the types
+        named in ``rel`` at once)."""
         ids = list(dict.fromkeys(node_ids))
+        rels = None if rel is None else (rel,) if isinstance(rel, Rel) else tuple(dict.fromkeys(rel))
         result: dict[str, list[tuple[Edge, Node]]] = {}
         for outgoing in (True, False):
             if not (direction == Direction.BOTH or (direction == Direction.OUT) == outgoing):
                 continue
             for chunk in _chunks(ids, self.batch_size):
-                for rec in self._read(cypher.neighbours_many(rel, outgoing), "reading neighbours", ids=chunk):
+                for rec in self._read(cypher.neighbours_many(rels, outgoing), "reading neighbours", ids=chunk):
                     other = _node(rec, with_embedding=False)
                     if other is None or rec["rel"] not in _RELS:
                         continue

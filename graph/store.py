@@ -84,10 +84,10 @@ class GraphStore(Protocol):
         bounded sample of them, kept a while, as for lexical_idf)."""
 
     def neighbours_many(
-        self, node_ids: Iterable[str], rel: Rel | None = None, direction: Direction = Direction.OUT
+        self, node_ids: Iterable[str], rel: Rel | Sequence[Rel] | None = None, direction: Direction = Direction.OUT
     ) -> dict[str, list[tuple[Edge, Node]]]:
         """:meth:`neighbours` of many nodes in one call (nodes without embeddings); nodes without
-        such edges are left out."""
+        such edges are left out. ``rel`` may name several relationship types (edges of any of them)."""
 
     def linked(
         self, node_ids: Iterable[str], rel: Rel, direction: Direction = Direction.IN,

@@ -257,9 +257,8 @@ class PartnerRecommender:
             return
         rels, direction = _NEIGHBOURS[kind]
         lists: dict[str, list[str]] = {node_id: [] for node_id in missing}
-        for rel in rels:
-            for node_id, links in self.store.neighbours_many(missing, rel, direction).items():
-                lists[node_id] += [n.id for _, n in links if kind == "partners" or n.label == Label.INITIATIVE]
+        for node_id, links in self.store.neighbours_many(missing, rels, direction).items():
+            lists[node_id] += [n.id for _, n in links if kind == "partners" or n.label == Label.INITIATIVE]
         for node_id, ids in lists.items():
             self._cache[(kind, node_id)] = list(dict.fromkeys(ids))
 

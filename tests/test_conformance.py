@@ -405,6 +405,12 @@ def test_neighbours_many_and_linked(gs: GraphStore) -> None:
     everything = gs.neighbours_many(["a"])
     assert {(e.rel, n.id) for e, n in everything["a"]} == {(e.rel, n.id) for e, n in gs.neighbours("a")}
     inbound = gs.neighbours_many(["u", "t3"], direction=Direction.IN)
+    # several relationship types in one call: the edges of each of them, and of no other
+    both = gs.neighbours_many(["a", "b"], (Rel.OWNED_BY, Rel.TAGGED))
+    assert {k: sorted((e.rel.value, n.id) for e, n in v) for k, v in both.items()} == {
+        "a": [("OWNED_BY", "u"), ("TAGGED", "t1"), ("TAGGED", "t2")],
+        "b": [("OWNED_BY", "u"), ("TAGGED", "t2"), ("TAGGED", "t3")]}
+    assert gs.neighbours_many(["u", "n"], (Rel.OWNED_BY, Rel.INVOLVES), Direction.IN).keys() == {"u"}
     assert {k: sorted(e.src for e, _ in v) for k, v in inbound.items()} == {"u": ["a", "b"], "t3": ["b", "c"]}
     assert gs.linked(["t1", "t2"], Rel.TAGGED) == {"a": (["t1", "t2"], 2), "b": (["t2"], 2), "n": (["t1"], 1)}
     assert gs.linked(["t1", "t2"], Rel.TAGGED, labels=[Label.INITIATIVE]) == {
