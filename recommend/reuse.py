@@ -57,11 +57,12 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
     ranked: list[tuple[bool, Recommendation]] = []
     weak = 0
     nodes = {n.id: n for n in store.get_many([r.id for r in base.items])}
+    addressed = store.neighbours_many([r.id for r in base.items], Rel.ADDRESSES)  # one query, not one per item
     for rec in base.items:
         node = nodes.get(rec.id)
         if node is None or node.props.get("status") != "completed":
             continue
-        shared = sorted(needs & {n.id for _, n in store.neighbours(rec.id, Rel.ADDRESSES)})
+        shared = sorted(needs & {n.id for _, n in addressed.get(rec.id, ())})
         text_score = weights.dense * rec.parts.get("dense", 0.0) + weights.lexical * rec.parts.get("lexical", 0.0)
         if not shared and text_score < WEAK_MATCH:
             weak += 1
