@@ -15,6 +15,7 @@ from recommend.partners import PartnerRecommender
 from recommend.similar import Recommender
 from service import errors
 from service.auth import TokenStore, token_path
+from service.limits import BodyLimit
 from service.ratelimit import RateLimiter
 from service.routers import explore, health, ideas, initiatives, needs, organisations, partners, search
 from service.settings import Settings, get_settings
@@ -63,6 +64,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(initiatives.router)
     app.include_router(search.router)

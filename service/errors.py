@@ -43,8 +43,11 @@ def _request_problem(err: dict) -> dict:
     if err.get("type") == "json_invalid":
         position = err.get("loc", ("body", "?"))[-1]
         return {"field": "body", "message": f"not valid JSON (at character {position}): {err.get('msg', '')}"}
-    return {"field": ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")),
-            "message": err.get("msg", "invalid")}
+    field = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+    if not field and tuple(err.get("loc", ()))[:1] == ("body",):  # the body itself: not an object, or not JSON
+        return {"field": "body", "message": f"{err.get('msg', 'invalid')}: send a JSON object, with the header "
+                                            "content-type: application/json"}
+    return {"field": field, "message": err.get("msg", "invalid")}
 
 
 def install(app: FastAPI) -> None:
@@ -91,7 +94,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
-                403: "forbidden", 429: "rate_limited"}.get(exc.status_code, "http_error")
+                403: "forbidden", 409: "conflict", 413: "too_large",
+                429: "rate_limited"}.get(exc.status_code, "http_error")
         response = _respond(request, exc.status_code, code, str(exc.detail))
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value

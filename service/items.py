@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,9 @@ KIND_OF_LABEL = {
 ID_PREFIX = {"initiatives": "ini", "ideas": "idea", "needs": "need", "organisations": "org"}
 SINGLE_LINKS = frozenset({"owner", "part_of", "became", "duplicate_of"})
 NOT_PUBLIC_IDEA_STATUS = frozenset({"hidden"})
+# Writes through the API read an item, change it and write it back: one at a time in this process, so that two
+# changes to one item at once both land and two creations of one id cannot both succeed.
+_WRITES = threading.RLock()
 
 
 def plain(value: Any) -> Any:
@@ -104,18 +108,23 @@ def create_item(store: GraphStore, embedder: Embedder, kind: str, data: dict[str
     data = dict(data)
     if not data.get("id"):
         data["id"] = new_id(kind)
-    elif store.get(str(data["id"])) is not None:
-        message = f"'{data['id']}' already exists; use PATCH to change it"
-        raise ValidationError([Problem("request", None, "id", message)])
-    return _write(store, embedder, kind, data)
+    with _WRITES:
+        if store.get(str(data["id"])) is not None:
+            raise ConflictError(f"'{data['id']}' already exists; use PATCH to change it")
+        return _write(store, embedder, kind, data)
 
 
 def update_item(store: GraphStore, embedder: Embedder, node: Node, changes: dict[str, Any]) -> Node:
-    """Apply the given fields to a stored item (``None`` clears a field) and write it through validation."""
-    data = record_data(store, node)
-    data.update(changes)
-    data["id"] = node.id
-    return _write(store, embedder, KIND_OF_LABEL[node.label], data)
+    """Apply the given fields to a stored item (``None`` clears a field) and write it through validation. The
+    item is read again under the write lock, so a change made meanwhile by someone else is kept."""
+    with _WRITES:
+        current = store.get(node.id)
+        if current is None or current.label != node.label:
+            raise NotFoundError(f"no {KIND_OF_LABEL[node.label][:-1]} with id '{node.id}'")
+        data = record_data(store, current)
+        data.update(changes)
+        data["id"] = node.id
+        return _write(store, embedder, KIND_OF_LABEL[node.label], data)
 
 
 def _linked(store: GraphStore, target: str, rel: Rel) -> set[str]:
@@ -154,6 +163,11 @@ def delete_item(store: GraphStore, label: Label, item_id: str) -> None:
     """Delete an item that no other item links to (as owner, partner, part, need, ...). Items still linked
     are refused with the links named, so that deleting never leaves an initiative without its owner or
     silently drops someone else's links; derived links (similarity, topics) do not count."""
+    with _WRITES:
+        _delete_item(store, label, item_id)
+
+
+def _delete_item(store: GraphStore, label: Label, item_id: str) -> None:
     get_item(store, label, item_id, admin=True)
     incoming: dict[Rel, list[str]] = {}
     for edge, other in store.neighbours(item_id, direction=Direction.IN):
@@ -169,15 +183,21 @@ def delete_item(store: GraphStore, label: Label, item_id: str) -> None:
 
 def merge_idea(store: GraphStore, embedder: Embedder, idea: Node, into: str) -> Node:
     """Mark an idea as merged into another: it keeps all its links and gains DUPLICATE_OF to the other."""
+    check_merge(store, idea, into)
+    return update_item(store, embedder, idea, {"status": "merged", "duplicate_of": into})
+
+
+def check_merge(store: GraphStore, idea: Node, into: str, field: str = "into") -> None:
+    """Refuse (422 naming ``field``) merging ``idea`` into ``into``: itself, no idea, a hidden or a merged one."""
+    def refuse(message: str) -> ValidationError:
+        return ValidationError([Problem("request", None, field, message)])
+
     if into == idea.id:
-        raise ValidationError([Problem("request", None, "into", "an idea cannot be merged into itself")])
+        raise refuse("an idea cannot be merged into itself")
     target = store.get(into)
     if target is None or target.label != Label.IDEA:
-        raise NotFoundError(f"no idea with id '{into}'")
+        raise refuse(f"no idea with id '{into}'" if target is None else f"'{into}' is not an idea")
     if not visible(target, admin=False):
-        raise ValidationError([Problem("request", None, "into", f"'{into}' is hidden; an idea can only be merged "
-                                                               "into an idea the public can see")])
+        raise refuse(f"'{into}' is hidden; an idea can only be merged into an idea the public can see")
     if target.props.get("status") == "merged":
-        raise ValidationError([Problem("request", None, "into", f"'{into}' is itself merged; merge into the idea "
-                                                               "it was merged into")])
-    return update_item(store, embedder, idea, {"status": "merged", "duplicate_of": into})
+        raise refuse(f"'{into}' is itself merged; merge into the idea it was merged into")

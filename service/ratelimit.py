@@ -49,22 +49,31 @@ class RateLimiter:
                     del self._events[k]
             return 0.0
 
+    def give_back(self, key: str, stamp: float) -> None:
+        """Forget an event recorded by :meth:`hit` at ``stamp`` (what it allowed did not happen)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events is not None and stamp in events:
+                events.remove(stamp)
+
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def check_idea_limit(request: Request) -> None:
-    """429 when this client address has submitted too many ideas lately (records nothing: only an idea that
-    is then accepted counts, through :func:`count_idea`)."""
+def take_idea_slot(request: Request) -> float:
+    """Count an idea against this client address's limit before it is written (check and count are one step,
+    so parallel submissions cannot all pass), or 429 when the address has sent too many lately. Returns the
+    slot, for :func:`give_back_idea_slot` when the idea is then refused."""
     limiter: RateLimiter = request.app.state.idea_limiter
-    wait = limiter.wait(_client(request))
+    now = time.monotonic()
+    wait = limiter.hit(_client(request), now=now)
     if wait:
         raise HTTPException(429, f"too many ideas from this address; try again in {math.ceil(wait)} s",
                             headers={"Retry-After": str(math.ceil(wait))})
+    return now
 
 
-def count_idea(request: Request) -> None:
-    """Count an accepted idea against this client address's limit."""
-    limiter: RateLimiter = request.app.state.idea_limiter
-    limiter.hit(_client(request))
+def give_back_idea_slot(request: Request, slot: float) -> None:
+    """Undo :func:`take_idea_slot` for an idea that was refused: only accepted ideas count."""
+    request.app.state.idea_limiter.give_back(_client(request), slot)

@@ -8,12 +8,20 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
-from graph.text import strip_html
+from graph.text import strip_html, visible
 from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
+
 # A text to search with: blank text is refused under the field's own name (422), not by the recommender.
-QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)]
+def _visible(value: object) -> object:
+    """A text without the invisible characters that pasting leaves (zero-width spaces, soft hyphens): a text
+    of nothing else counts as empty."""
+    return visible(value) if isinstance(value, str) else value
+
+
+QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
+                      BeforeValidator(_visible)]  # (the validator named last runs first)
 
 
 class Health(BaseModel):
@@ -70,6 +78,7 @@ class InitiativePublic(BaseModel):
 
 
 class SimilarRequest(BaseModel):
+    model_config = {"extra": "forbid"}
     text: QueryText = Field(..., description="Free text to find similar items for")
     k: int = Field(10, ge=1, le=MAX_K)
     cross_silo: bool = Field(False, description="Leave out items owned by `unit`")
@@ -163,7 +172,7 @@ else:
 
 def _plain_text(value: object) -> object:
     """A submitted text as it will be stored: HTML tags removed, no spaces at its ends."""
-    return strip_html(value).strip() if isinstance(value, str) else value
+    return visible(strip_html(value)).strip() if isinstance(value, str) else value
 
 
 class IdeaSubmit(BaseModel):
@@ -238,11 +247,14 @@ class IdeaReceipt(BaseModel):
 
 
 class PartnerRequest(BaseModel):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_QUERY_CHARS)] = Field(
+    model_config = {"extra": "forbid"}
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_QUERY_CHARS),
+                    BeforeValidator(_visible)] = Field(
         "", description="The project, described (may be left out when known partners are given)")
     known: list[ItemId] = Field([], max_length=50, description="Organisations already involved")
     k: int = Field(10, ge=1, le=MAX_K)
-    kind: list[Literal[ORG_KINDS]] | None = Field(None, description="Only these kinds")  # type: ignore[valid-type]
+    kind: list[Literal[ORG_KINDS]] | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, description="Only these kinds (left out: every kind)")
 
 
 class PartnersPublic(BaseModel):

@@ -121,3 +121,49 @@ def test_openapi_lists_the_endpoints(client: TestClient) -> None:
     for p in ("/health", "/initiatives/{item_id}", "/initiatives/{item_id}/similar", "/search", "/similar"):
         assert p in paths
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        ("/similar", {"text": "\u200b\u200b \u00ad"}, "text"),  # only invisible characters: empty
+        ("/ideas/check", {"text": "\u200b"}, "text"),
+        ("/partners", {"text": "\u200b"}, "text"),
+        ("/similar", {"text": "biogass", "kk": 3}, "kk"),  # a misspelt option is not silently ignored
+        ("/partners", {"text": "biogass", "kind": []}, "kind"),  # an empty filter would match nothing
+    ],
+)
+def test_request_bodies_name_the_field_they_get_wrong(client: TestClient, url: str, payload: dict, field: str) -> None:
+    """A body field that is empty once invisible characters are gone, unknown, or an empty filter is a 422 naming
+    that field of the body (not the search's internal name for it)."""
+    r = client.post(url, json=payload)
+    assert r.status_code == 422, r.text
+    assert [p["field"] for p in r.json()["error"]["problems"]] == [field]
+
+
+@pytest.mark.parametrize("content", [b'{"text": "biogass"}', b"[]", b"null"])
+def test_a_body_that_is_not_a_json_object_says_what_to_send(client: TestClient, content: bytes) -> None:
+    """JSON sent as text/plain, or JSON that is not an object, is 422 naming the body and saying to send an
+    object as application/json."""
+    kind = "text/plain" if content.startswith(b"{") else "application/json"
+    r = client.post("/similar", content=content, headers={"content-type": kind})
+    assert r.status_code == 422
+    [problem] = r.json()["error"]["problems"]
+    assert problem["field"] == "body" and "content-type: application/json" in problem["message"]
+
+
+def test_a_body_over_a_mebibyte_is_refused_with_413(client: TestClient) -> None:
+    """A body over 1 MiB is 413 too_large, whether its length is declared or it streams in without one; a body
+    just under the limit is read as usual."""
+    big = b'{"text": "biogass", "pad": "' + b"a" * (1024 * 1024) + b'"}'
+    r = client.post("/similar", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+
+    def streamed():  # type: ignore[no-untyped-def]
+        yield big[:500_000]
+        yield big[500_000:]
+
+    r = client.post("/similar", content=streamed(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    r = client.post("/similar", json={"text": "biogass " * 1000, "k": 3})
+    assert r.status_code == 200

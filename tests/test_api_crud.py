@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,7 +130,9 @@ def test_a_created_initiative_is_embedded_linked_and_searchable(api: Api, demo_s
     # a patch that does not touch the contact keeps it
     api.patch("/initiatives/ini-sol", {"status": "ongoing"}, role="editor")
     assert demo_store.get("ini-sol").props["contact"].startswith("Kari")  # type: ignore[union-attr]
-    _error(api.post("/initiatives", {**NEW["initiatives"], "id": "ini-sol"}, role="editor"), 422, "invalid_input")
+    # creating it again is a conflict with what is stored (409), not a malformed request
+    assert "use PATCH" in _error(api.post("/initiatives", {**NEW["initiatives"], "id": "ini-sol"}, role="editor"),
+                                 409, "conflict")["message"]
 
 
 @pytest.mark.parametrize(
@@ -182,10 +185,13 @@ def test_writes_need_an_editor_token(api: Api, method: str, url: str, body: dict
         ("post", "/ideas/idea-001/merge", {"into": "idea-002"}),
         ("delete", "/ideas/idea-001", None),
         ("patch", "/ideas/idea-001", {"status": "hidden"}),
+        ("patch", "/ideas/idea-001", {"duplicate_of": "idea-002"}),  # a merge by another name
+        ("patch", "/ideas/idea-011", {"status": "new"}),  # idea-011 is merged: undoing that is a merge too
     ],
 )
 def test_hiding_merging_and_deleting_ideas_need_admin(api: Api, method: str, url: str, body: dict | None) -> None:
-    """Hide, merge, delete and setting status hidden are 403 for an editor."""
+    """Hide, merge, delete, setting status hidden, setting duplicate_of and changing a merged idea's status are
+    403 for an editor."""
     args = (url,) if body is None else (url, body)
     _error(getattr(api, method)(*args, role="editor"), 403, "forbidden")
 
@@ -487,7 +493,7 @@ def test_a_merged_idea_keeps_its_links(api: Api, demo_store: EmbeddedGraphStore)
     assert ("idea-003", "DUPLICATE_OF", "idea-001") in {e.key for e in demo_store.iter_edges(Rel.DUPLICATE_OF)}
     _error(api.post("/ideas/idea-004/merge", {"into": "idea-003"}, role="admin"), 422, "invalid_input")
     _error(api.post("/ideas/idea-004/merge", {"into": "idea-004"}, role="admin"), 422, "invalid_input")
-    _error(api.post("/ideas/idea-004/merge", {"into": "ini-001"}, role="admin"), 404, "not_found")
+    _error(api.post("/ideas/idea-004/merge", {"into": "ini-001"}, role="admin"), 422, "invalid_input")
 
 
 def test_partners_for_an_initiative_and_for_text(api: Api) -> None:
@@ -674,3 +680,44 @@ def test_openapi_documents_every_endpoint_with_bounds_and_security(api: Api) -> 
         for field, spec in schemas[name]["properties"].items():
             flat = json.dumps(spec)
             assert any(b in flat for b in ("maxLength", "enum", "format", "maxItems", "boolean", "$ref")), (name, field)
+
+
+def test_an_idea_of_invisible_characters_is_refused_and_nothing_is_stored(api: Api, demo_store: EmbeddedGraphStore
+                                                                          ) -> None:
+    """A title and text of zero-width characters are empty: 422 naming both, no idea written, and the refused
+    submissions do not use up the sender's rate limit."""
+    before = demo_store.count_nodes(Label.IDEA)
+    for _ in range(5):
+        r = api.post("/ideas", {"title": "\u200b\u200b\u200b", "text": "\u200b" * 12})
+        assert {p["field"] for p in _error(r, 422, "invalid_input")["problems"]} == {"title", "text"}
+    assert demo_store.count_nodes(Label.IDEA) == before
+    body = {"title": "Benker langs turveien", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    assert api.post("/ideas", body).status_code == 201
+
+
+def test_parallel_submissions_cannot_pass_the_rate_limit(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """Eight ideas sent at once from one address with a limit of 3: exactly 3 are stored, the rest get 429."""
+    before = demo_store.count_nodes(Label.IDEA)
+    body = {"title": "Benker langs turveien", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: api.post("/ideas", body).status_code, range(8)))
+    assert codes == [201] * 3 + [429] * 5
+    assert demo_store.count_nodes(Label.IDEA) == before + 3
+
+
+def test_changes_sent_at_once_to_one_item_all_land(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """Six editors each change a different field of one initiative at the same time: every change is kept
+    (none is overwritten by another's stale copy), and creating one new id six times at once makes it once."""
+    changes = [{"description": "Ny beskrivelse av prosjektet."}, {"results": "Halvert ventetid."},
+               {"scale": "radical"}, {"mode": "copy"}, {"status": "ongoing"}, {"end_date": "2027-06-30"}]
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(lambda c: api.patch("/initiatives/ini-001", c, role="editor").status_code, changes))
+    assert codes == [200] * 6
+    props = demo_store.get("ini-001").props  # type: ignore[union-attr]
+    for change in changes:
+        for field, value in change.items():
+            assert str(props[field]) == value, field
+    new = {**NEW["initiatives"], "id": "ini-samtidig"}
+    with ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(lambda _: api.post("/initiatives", new, role="editor").status_code, range(6)))
+    assert codes == [201] + [409] * 5

@@ -10,11 +10,11 @@ from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Rel
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.reuse import check_idea
-from recommend.similar import Recommender
+from recommend.similar import MAX_QUERY_CHARS, Recommender
 from service import items
 from service.auth import AdminDep, EditorDep, PrincipalDep, ReaderDep, Role
 from service.deps import RecommenderDep, StoreDep
-from service.ratelimit import check_idea_limit, count_idea
+from service.ratelimit import give_back_idea_slot, take_idea_slot
 from service.routers.search import similar_public
 from service.schemas import (
     MAX_PAGE,
@@ -37,6 +37,7 @@ ADMIN_STATUS = frozenset({"hidden", "merged"})
 
 
 class IdeaCheck(BaseModel):
+    model_config = {"extra": "forbid"}
     title: str = Field("", max_length=300, description="The idea's title, as typed so far")
     text: QueryText = Field(..., description="The idea's text, as typed so far")
     k: int = Field(5, ge=1, le=20)
@@ -56,9 +57,10 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
     ``show_similar`` is false: a caller who may not read the store): used by the API and the page."""
     data = body.model_dump(exclude_none=True)
     data.update(status="new", created=dt.date.today().isoformat())
-    node = items.create_item(store, embedder, "ideas", data)
-    similar = check_idea(recommender, f"{body.title}\n{body.text}", k=5, exclude_ids=[node.id]).items \
+    # the search first: a text it refuses is refused before anything is written (it cannot find the new idea)
+    similar = check_idea(recommender, f"{body.title}\n{body.text}"[:MAX_QUERY_CHARS], k=5).items \
         if show_similar else []
+    node = items.create_item(store, embedder, "ideas", data)
     return IdeaReceipt(id=node.id, title=node.title, status="new", created=data["created"],
                        similar=[RecommendationPublic(**r.as_dict()) for r in similar])
 
@@ -72,13 +74,14 @@ def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store:
     initiatives that resemble it, unless reading needs a token the caller lacks
     (KOMINN_READ_REQUIRES_TOKEN). Contact details are stored but shown to admins only."""
     limited = caller.role < Role.EDITOR
-    if limited:
-        check_idea_limit(request)
+    slot = take_idea_slot(request) if limited else None  # taken at once, so parallel calls cannot all pass
     may_read = caller.role >= Role.READER or not request.app.state.settings.read_requires_token
-    receipt = submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
-    if limited:
-        count_idea(request)
-    return receipt
+    try:
+        return submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
+    except BaseException:
+        if slot is not None:  # a refused idea costs nothing
+            give_back_idea_slot(request, slot)
+        raise
 
 
 @router.get("", response_model=IdeasPublic)
@@ -113,9 +116,13 @@ def update_idea(
 ) -> IdeaPublic:
     """Change the given fields (editor). Setting status hidden or merged is for admins (use hide and merge)."""
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("status") in ADMIN_STATUS and not caller.is_admin:
+    if not caller.is_admin and (changes.get("status") in ADMIN_STATUS or "duplicate_of" in changes):
         raise HTTPException(403, "hiding and merging ideas needs the admin role")
     node = items.get_item(store, Label.IDEA, item_id, admin=caller.is_admin)
+    if not caller.is_admin and "status" in changes and node.props.get("status") in ADMIN_STATUS:
+        raise HTTPException(403, f"'{item_id}' is {node.props['status']}; only an admin changes its status")
+    if changes.get("duplicate_of") is not None:  # the same rules as POST /ideas/{id}/merge
+        items.check_merge(store, node, changes["duplicate_of"], "duplicate_of")
     node = items.update_item(store, recommender.embedder, node, changes)
     return IdeaPublic(**items.public_item(store, node, admin=caller.is_admin))
 

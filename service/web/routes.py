@@ -34,7 +34,7 @@ from recommend.reuse import check_idea, reuse
 from recommend.similar import WEAK_NOTE
 from service import explore, items
 from service.auth import Role, get_principal
-from service.ratelimit import check_idea_limit, count_idea
+from service.ratelimit import give_back_idea_slot, take_idea_slot
 from service.routers.ideas import submit_idea
 from service.schemas import IdeaSubmit
 from service.web.i18n import LANGS, form_error, lang_of, message_text, reason_text, translate
@@ -289,9 +289,10 @@ async def idea_submit(request: Request) -> Response:
                   for err in e.errors()]
         invalid = {str(err["loc"][0]) for err in e.errors()}
     status = 422
+    slot = None
     if not errors:
         try:
-            check_idea_limit(request)
+            slot = take_idea_slot(request)
         except HTTPException as e:
             minutes = max(1, -(-int((e.headers or {}).get("Retry-After", "60")) // 60))
             key = "errors.rate.one" if minutes == 1 else "errors.rate"
@@ -302,10 +303,15 @@ async def idea_submit(request: Request) -> Response:
                                  state.recommender.embedder, state.recommender, body)
         except ValidationError as e:
             errors = [_message(request, e)]
+        except BaseException:
+            if slot is not None:
+                give_back_idea_slot(request, slot)
+            raise
+        if errors and slot is not None:  # refused: it does not count against the limit
+            give_back_idea_slot(request, slot)
     if errors:
         return render(request, "idea.html", status_code=status, form=form, errors=errors, kinds=SUBMITTER_KINDS,
                       invalid=invalid, reader=_may_read(request))
-    count_idea(request)
     # to the idea's page, so that reloading it does not send the idea again; the cookie lets its sender
     # see it there where the pages need a reader token
     asked = request.query_params.get("lang")
