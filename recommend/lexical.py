@@ -6,6 +6,8 @@
 ['ensomhet', 'eldre']
 >>> matching_terms("antall besøkende gikk ned med 20 prosent", "Besøkende gikk opp 5 prosent")
 ['besøkende']
+>>> matching_terms("skolevei og trafikksikkerhet", "Trafikklys ved skolen")  # only "trafikk" in common
+[]
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import numpy as np
 from graph.lexical import lexical_matrix
 from graph.text import content_words
 
-STEM = 6  # a query word of at least this length also matches words that start with its first STEM letters
+STEM = 6  # a query word of at least this length also matches words that start with its first STEM letters,
+SLACK = 2  # and that differ from it only after all but SLACK letters of the shorter one (an inflection), or
+# that it begins (a compound on it): "matavfall" matches "matavfallet", "kommune" "kommunal", "biogass"
+# "biogassanlegg"; "trafikksikkerhet" does not match "trafikklys" (one shared part of a compound is not a term
+# the two texts share)
 
 # Words that say nothing about what two texts share, though they are content words to the lexical search
 # (which keeps them: its vectors are stored, and it weighs them down by their frequency anyway). Only the
@@ -34,8 +40,8 @@ GENERIC = frozenset(
 
 def matching_terms(query: str, text: str, limit: int = 5,
                    rarity: Callable[[str], float] | None = None) -> list[str]:
-    """Words of ``text`` that the query shares: whole words first, then words sharing a six-letter
-    stem with a query word (inflections, compounds); within each, the rarer first by ``rarity`` (see
+    """Words of ``text`` that the query shares: whole words first, then inflections of a query word and
+    compounds that begin with one (see ``STEM``); within each, the rarer first by ``rarity`` (see
     :func:`rarity_from_idf`), else the longer. Generic words (figures, common verbs) are left out."""
     mine = _telling_words(text)
     by_stem: dict[str, list[str]] = {}
@@ -47,10 +53,20 @@ def matching_terms(query: str, text: str, limit: int = 5,
     for w in asked - mine:
         if len(w) >= STEM:
             for other in by_stem.get(w[:STEM], ()):
-                found.setdefault(other, 1)
+                if other.startswith(w) or _common_prefix(w, other) >= min(len(w), len(other)) - SLACK:
+                    found.setdefault(other, 1)
     weight = {t: rarity(t) for t in found} if rarity is not None else {}
     ranked = sorted(found, key=lambda t: (-found[t], -weight.get(t, 0.0), -len(t), t))
     return ranked[:limit]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 @functools.lru_cache(maxsize=1024)
