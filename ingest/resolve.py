@@ -107,10 +107,21 @@ class _Index:
         return best
 
 
-def _conflict(a: Node, b: Node) -> bool:
-    na, nb = a.props.get("org_number"), b.props.get("org_number")
-    ca, cb = a.props.get("country"), b.props.get("country")
-    return bool((na and nb and na != nb) or (ca and cb and ca != cb))
+def _conflict(a: Node, b: Node, parents_a: set[str], parents_b: set[str], by_name: bool) -> bool:
+    """Whether something known of both says they are different organisations: their organisation numbers or
+    countries differ, or (for a match by name alone) their kinds, municipalities or the organisations they are
+    part of. Sources describe one organisation's kind in their own ways; an identifier outweighs that."""
+    for prop in ("org_number", "country", *(("kind", "municipality") if by_name else ())):
+        va, vb = a.props.get(prop), b.props.get(prop)
+        if va and vb and str(va).casefold() != str(vb).casefold():
+            return True
+    return by_name and bool(parents_a and parents_b and parents_a.isdisjoint(parents_b))
+
+
+def _same_place(a: Node, b: Node, parents_a: set[str], parents_b: set[str]) -> bool:
+    """Whether both are known to be in the same municipality or part of the same organisation."""
+    ma, mb = a.props.get("municipality"), b.props.get("municipality")
+    return bool((ma and mb and str(ma).casefold() == str(mb).casefold()) or (parents_a & parents_b))
 
 
 def resolve_organisations(parsed: list[Parsed], store: GraphStore) -> tuple[list[Parsed], Resolution]:
@@ -125,6 +136,13 @@ def resolve_organisations(parsed: list[Parsed], store: GraphStore) -> tuple[list
         index.add(node)
     in_run: dict[str, Parsed] = {}
     kept: list[Parsed] = []
+
+    def parents(node_id: str, record: Parsed | None = None) -> set[str]:
+        """The organisations it is part of: from its record in this run, else from the store."""
+        record = record if record is not None else in_run.get(node_id)
+        if record is not None:
+            return {e.dst for _, e, _ in record.links if e.rel == Rel.PART_OF}
+        return {n.id for _, n in store.neighbours(node_id, Rel.PART_OF)} if node_id in stored else set()
     for p in parsed:
         if p.node.label != Label.ORGANISATION:
             kept.append(p)
@@ -153,8 +171,15 @@ def resolve_organisations(parsed: list[Parsed], store: GraphStore) -> tuple[list
                     best = index.similar(node.id, key)
                     if best is not None and best[1] >= CANDIDATE_THRESHOLD:
                         target, method, score = best[0], "name", round(best[1], 3)
-            if target is not None and _conflict(node, index.nodes[target]):
-                target = None
+            if target is not None:
+                mine, theirs = parents(node.id, p), parents(target)
+                if _conflict(node, index.nodes[target], mine, theirs, method == "name"):
+                    target = None
+                elif (method == "name" and "unit" in (node.props.get("kind"), index.nodes[target].props.get("kind"))
+                      and not _same_place(node, index.nodes[target], mine, theirs)):
+                    # every municipality has its "Helse og omsorg": units with one name are only candidates
+                    # unless they are known to be in the same place
+                    protected = True
         if target is None:
             in_run[node.id] = p
             index.add(node)

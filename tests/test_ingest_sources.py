@@ -179,6 +179,33 @@ def test_similar_names_become_same_as_candidates(store: EmbeddedGraphStore, fake
     assert other.id == "x-2" and edge.props["method"] == "name" and 0.85 <= edge.props["score"] < 0.95
 
 
+def test_units_of_one_name_in_different_municipalities_stay_apart(store: EmbeddedGraphStore,
+                                                                   fake_embedder: HashingEmbedder,
+                                                                   tmp_path: Path) -> None:
+    """Two municipalities' "Helse og omsorg" stay two units, each owning its own initiative, whether they come in
+    one run or in two; a unit of that name whose place is not known is only a SAME_AS candidate; the same
+    name in the same municipality still merges."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "organisations.csv").write_text(
+        "id,name,kind,municipality,part_of\nkom-a,Asker kommune,municipality,Asker,\n"
+        "kom-b,Bærum kommune,municipality,Bærum,\na-helse,Helse og omsorg,unit,Asker,kom-a\n"
+        "b-helse,Helse og omsorg,unit,Bærum,kom-b\n", encoding="utf-8")
+    (tmp_path / "a" / "initiatives.csv").write_text(
+        "id,title,status,owner\nb-ini,Bærum-tiltak,ongoing,b-helse\n", encoding="utf-8")
+    first = ingest(store, fake_embedder, [tmp_path / "a"])
+    assert first.merged == 0 and first.skipped == 0
+    [(_, owner)] = store.neighbours("b-ini", Rel.OWNED_BY)
+    assert owner.id == "b-helse"
+    assert {n.id for _, n in store.neighbours("a-helse", Rel.PART_OF)} == {"kom-a"}
+    (tmp_path / "b.csv").write_text("id,name,kind,municipality,part_of\n"
+                                    "c-helse,Helse og omsorg,unit,,\n"  # somewhere: a candidate only
+                                    "a-helse-2,HELSE OG OMSORG,unit,Asker,kom-a\n", encoding="utf-8")
+    second = ingest(store, fake_embedder, [tmp_path / "b.csv"], kind="organisations")
+    assert store.get("c-helse") is not None and second.same_as >= 1
+    assert store.get("a-helse-2") is None and "a-helse-2" in store.get("a-helse").props["aliases"]  # type: ignore[union-attr]
+    assert store.get("b-helse") is not None and not store.get("b-helse").props.get("aliases")  # type: ignore[union-attr]
+
+
 def test_change_and_sync_touch_only_what_changed(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
                                                  tmp_path: Path) -> None:
     """A changed row re-embeds only itself; --sync deletes a row that disappeared; SIMILAR_TO follows."""
