@@ -129,7 +129,7 @@ def resolve_organisations(parsed: list[Parsed], store: GraphStore) -> tuple[list
     orgs = [p for p in parsed if p.node.label == Label.ORGANISATION]
     res = Resolution()
     if not orgs:
-        return parsed, res
+        return _stored_aliases(parsed, store), res
     index = _Index()
     stored = {n.id: n for n in store.iter_nodes(Label.ORGANISATION)}
     for node in stored.values():
@@ -213,5 +213,24 @@ def resolve_organisations(parsed: list[Parsed], store: GraphStore) -> tuple[list
     if res.alias:
         for p in kept:
             p.links = [(f, Edge(e.src, e.rel, res.alias.get(e.dst, e.dst), e.props), lab) for f, e, lab in p.links]
-    return kept, res
+    return _stored_aliases(kept, store, index.by_alias), res
+
+
+def _stored_aliases(parsed: list[Parsed], store: GraphStore, known: dict[str, str] | None = None) -> list[Parsed]:
+    """Links to the id of an organisation merged away in an earlier run lead to the organisation it was merged
+    into (its ``aliases`` keep the id), so the same input resolves the same way next time."""
+    in_run = {p.node.id for p in parsed}
+    missing = {e.dst for p in parsed for _, e, lab in p.links if lab == Label.ORGANISATION} - in_run
+    if not missing:
+        return parsed
+    missing -= {n.id for n in store.get_many(sorted(missing))}
+    if not missing:
+        return parsed
+    if known is None:  # not indexed yet in this run: read the stored organisations' aliases
+        known = {a: n.id for n in store.iter_nodes(Label.ORGANISATION) for a in n.props.get("aliases") or ()}
+    alias = {a: known[a] for a in missing if a in known}
+    if alias:
+        for p in parsed:
+            p.links = [(f, Edge(e.src, e.rel, alias.get(e.dst, e.dst), e.props), lab) for f, e, lab in p.links]
+    return parsed
 

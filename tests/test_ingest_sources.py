@@ -204,6 +204,11 @@ def test_units_of_one_name_in_different_municipalities_stay_apart(store: Embedde
     assert store.get("c-helse") is not None and second.same_as >= 1
     assert store.get("a-helse-2") is None and "a-helse-2" in store.get("a-helse").props["aliases"]  # type: ignore[union-attr]
     assert store.get("b-helse") is not None and not store.get("b-helse").props.get("aliases")  # type: ignore[union-attr]
+    # the id merged away still names the unit in a later run
+    (tmp_path / "c.csv").write_text("id,title,status,owner\nc-ini,Asker-tiltak,ongoing,a-helse-2\n", encoding="utf-8")
+    third = ingest(store, fake_embedder, [tmp_path / "c.csv"], kind="initiatives")
+    assert third.skipped == 0
+    assert [n.id for _, n in store.neighbours("c-ini", Rel.OWNED_BY)] == ["a-helse"]
 
 
 def test_change_and_sync_touch_only_what_changed(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
