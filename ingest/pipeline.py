@@ -89,6 +89,7 @@ class IngestSummary:
     warning_list: list[Problem] = field(default_factory=list)  # rows read, with something changed or dropped
     skipped_files: dict[str, int | None] = field(default_factory=dict)  # file skipped whole -> its rows
     merges: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # what a --sync did not retire, and why
     pending: set[str] = field(default_factory=set, repr=False)  # ids whose SIMILAR_TO lists are due
     members: list[str] = field(default_factory=list, repr=False)  # ids this run delivered
 
@@ -604,6 +605,11 @@ def ingest(
                 others.update(_get_json(store, f"ingest:members:{other_key}") or [])
         keep = set(members) | others
         gone = [i for i in before if i not in keep and not i.startswith("topic:")]
+        held = _held_from_retiring(store, gone, summary, refused)
+        if held:
+            gone = [i for i in gone if i not in held]
+            members = sorted(set(members) | set(held))  # still this source's: a later --sync looks again
+            summary.held = [f"'{i}' {why}" for i, why in sorted(held.items())]
         if gone:
             pending = set(_get_json(store, PENDING_KEY) or []) | set(gone)
             store.set_meta(PENDING_KEY, json.dumps(sorted(pending)))
@@ -627,6 +633,29 @@ def ingest(
         "problems": [[p.file, p.row, p.field, p.message] for p in summary.problems[:KEPT_PROBLEMS]]}))
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _held_from_retiring(store: GraphStore, gone: list[str], summary: IngestSummary,
+                        refused: Refused) -> dict[str, str]:
+    """The items a --sync must not retire, with why: all of them when a file could not be read or a row was
+    skipped before its id was known (the source may still have them); those whose row was skipped; those that
+    items kept in the store still link to (as owner, partner, need...): retiring them would break those."""
+    if not gone:
+        return {}
+    known_rows = set(refused.values())
+    unknown = [p for p in summary.problems if (p.file, p.row) not in known_rows]
+    if summary.skipped_files or unknown:
+        why = (f"not retired: {next(iter(summary.skipped_files))} could not be read" if summary.skipped_files
+               else f"not retired: {unknown[0].file}, row {unknown[0].row} was skipped before its id was known")
+        return {i: why for i in gone}
+    held = {i: f"not retired: its row was skipped ({refused[i][0]}, row {refused[i][1]})" for i in gone if i in refused}
+    leaving = set(gone)
+    for node_id, links in store.neighbours_many([i for i in gone if i not in held], direction=Direction.IN).items():
+        users = sorted({n.id for e, n in links if e.rel in OWNED_RELS and e.rel != Rel.TAGGED and n.id not in leaving})
+        if users:
+            held[node_id] = (f"not retired: still linked from {', '.join(users[:3])}"
+                             + (f" and {len(users) - 3} more" if len(users) > 3 else ""))
+    return held
 
 
 KEPT_PROBLEMS = 50  # problems of a run remembered for an unchanged re-run to show again

@@ -138,6 +138,9 @@ def _print_summary(summary: IngestSummary) -> None:
     if summary.warnings:
         typer.echo(f"{summary.warnings} warning(s); these rows were read:")
         _print_problems(summary.warning_list, not summary.warning_list)
+    if summary.held:
+        typer.secho(f"--sync did not retire {len(summary.held)} item(s) gone from the source:", fg="yellow")
+        _print_problems(summary.held, False)
     for m in summary.merges[:5]:
         typer.echo(f"  {m}")
     if len(summary.merges) > 5:

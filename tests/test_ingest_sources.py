@@ -228,6 +228,44 @@ def test_change_and_sync_touch_only_what_changed(store: EmbeddedGraphStore, fake
     assert all(gone not in (e.src, e.dst) for e in store.iter_edges())
 
 
+def test_sync_never_retires_what_it_could_not_read_or_what_others_still_use(
+        store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """--sync retires only items really gone from the source: not one whose row was skipped (a status typed
+    wrong), not anything when a whole file could not be read, and not a unit that initiatives kept in the store
+    still name as their owner; each kept item is named with why, and a later --sync retires it when it is gone."""
+    data = tmp_path / "d"
+    shutil.copytree(TEST_DATA / "small", data)
+    ingest(store, fake_embedder, [data])
+    initiatives = data / "initiatives.csv"
+    text = initiatives.read_text(encoding="utf-8")
+    initiatives.write_text(text.replace(",completed,", ",pågår,", 1), encoding="utf-8")  # ini-1's row now bad
+    bad_row = ingest(store, fake_embedder, [data], sync=True, strict=False)
+    assert bad_row.retired == 0 and store.get("ini-1") is not None
+    assert any(h.startswith("'ini-1' not retired: its row was skipped") for h in bad_row.held)
+    initiatives.write_text(text, encoding="utf-8")
+    organisations = data / "organisations.csv"
+    rows = organisations.read_text(encoding="utf-8")
+    organisations.write_text(rows.replace(",", ";"), encoding="utf-8")  # the whole file unreadable
+    orgs = store.count_nodes(Label.ORGANISATION)
+    unreadable = ingest(store, fake_embedder, [data], sync=True, strict=False)
+    assert unreadable.retired == 0 and unreadable.skipped_files and unreadable.held
+    assert store.count_nodes(Label.ORGANISATION) == orgs
+    assert store.get("unit-teknisk") is not None and store.get("ini-1") is not None
+    # unit-teknisk leaves the file, but ini-1 (kept) still names it as owner: it stays, and says why
+    organisations.write_text("\n".join(line for line in rows.splitlines() if not line.startswith("unit-teknisk,"))
+                             + "\n", encoding="utf-8")
+    lines = text.splitlines()
+    owned = [line.split(",")[0] for line in lines[1:] if ",unit-teknisk," in line]
+    used = ingest(store, fake_embedder, [data], sync=True, strict=False)
+    assert store.get("unit-teknisk") is not None
+    assert any(h.startswith("'unit-teknisk' not retired: still linked from " + owned[0]) for h in used.held)
+    # once nothing uses it, the next --sync retires it
+    initiatives.write_text("\n".join(line for line in lines if line.split(",")[0] not in owned) + "\n",
+                           encoding="utf-8")
+    done = ingest(store, fake_embedder, [data], sync=True, strict=False)
+    assert store.get("unit-teknisk") is None and all(store.get(i) is None for i in owned) and not done.held
+
+
 def test_decide_madrid_proposals_become_citizen_ideas_and_withdrawn_ones_stay_out_of_the_duplicate_check(
         tmp_path: Path, store: EmbeddedGraphStore, fake_embedder: HashingEmbedder) -> None:
     """Decide Madrid proposals are ingested as citizen ideas with their date; one without a description is
