@@ -26,6 +26,7 @@ import json
 import os
 import re
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -90,6 +91,7 @@ class IngestSummary:
     skipped_files: dict[str, int | None] = field(default_factory=dict)  # file skipped whole -> its rows
     merges: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # what a --sync did not retire, and why
+    report_error: str | None = None  # why the report could not be written (the data was)
     pending: set[str] = field(default_factory=set, repr=False)  # ids whose SIMILAR_TO lists are due
     members: list[str] = field(default_factory=list, repr=False)  # ids this run delivered
 
@@ -329,6 +331,11 @@ def _batches(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+# The order in which an ingest writes its nodes: what others link to first.
+_WRITE_ORDER = {Label.ORGANISATION: 0, Label.FOCUS_AREA: 1, Label.TOPIC: 2, Label.NEED: 3, Label.INITIATIVE: 4,
+                Label.IDEA: 5}
+
+
 def _after_batch(n: int) -> None:
     """Test hook for crash tests: with KOMINN_INGEST_TEST_HOOK set to a file, note each committed
     batch there and pause, so a test can kill the process between batches. Unset: nothing."""
@@ -447,15 +454,37 @@ def write_parsed(
     embed_bar = progress("embedding", len(to_embed))
     embed = {n.id for n in to_embed}
     batches = 0
+    # Each batch of nodes is written with their links in one transaction, link targets first (organisations,
+    # focus areas, topics and needs before the initiatives and ideas that name them): a run stopped between
+    # batches (Ctrl-C, kill -9) leaves no initiative without its owner. A link whose target comes in a later
+    # batch is written with that batch.
+    changed.sort(key=lambda n: _WRITE_ORDER.get(n.label, len(_WRITE_ORDER)))
+    unwritten = {n.id for n in changed}
+    outgoing: dict[str, list[Edge]] = defaultdict(list)
+    waiting: dict[str, list[Edge]] = defaultdict(list)  # links by the unwritten target they wait for
+    ready: list[Edge] = []  # links between nodes already in the store
+    for edge in new_edges:
+        if edge.src in unwritten:
+            outgoing[edge.src].append(edge)
+        elif edge.dst in unwritten:
+            waiting[edge.dst].append(edge)
+        else:
+            ready.append(edge)
     for chunk in _batches(changed, batch_size):  # embed a batch, then write it: a kill loses one batch
         summary.encode_seconds += _encode([n for n in chunk if n.id in embed], embedder,
                                           min(batch_size, 64), embed_bar)
-        store.upsert(nodes=chunk)
-        bar.update(len(chunk))
+        unwritten -= {n.id for n in chunk}
+        links: list[Edge] = []
+        for node in chunk:
+            links += waiting.pop(node.id, [])
+            for edge in outgoing.pop(node.id, []):
+                (waiting[edge.dst] if edge.dst in unwritten else links).append(edge)
+        store.upsert(nodes=chunk, edges=links)
+        bar.update(len(chunk) + len(links))
         batches += 1
         _after_batch(batches)
     embed_bar.close()
-    for chunk in _batches(new_edges, batch_size):
+    for chunk in _batches(ready, batch_size):
         store.upsert(edges=chunk)
         bar.update(len(chunk))
         batches += 1
@@ -621,7 +650,10 @@ def ingest(
     summary.warning_list = [w for w in warnings if (w.file, w.row) not in bad_rows]
     summary.warnings = len(summary.warning_list)
     if report is not None and (summary.problems or summary.warning_list or summary.merges):
-        summary.report = str(write_report(Path(report), summary))
+        try:
+            summary.report = str(write_report(Path(report), summary))
+        except OSError as e:  # everything is written by now: say so, and that only the report is missing
+            summary.report_error = f"{e.filename or report}: {e.strerror or e}"
     sources = _get_json(store, "ingest:sources") or []
     if key not in sources:
         store.set_meta("ingest:sources", json.dumps([*sources, key]))

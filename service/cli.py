@@ -147,6 +147,8 @@ def _print_summary(summary: IngestSummary) -> None:
         typer.echo(f"  ... and {len(summary.merges) - 5} more merges or candidates")
     if summary.report:
         typer.echo(f"Report of every skipped file and row, warning and merge: {summary.report}")
+    if summary.report_error:
+        typer.secho(f"The data was written, but its report could not be: {summary.report_error}", fg="yellow")
 
 
 def _skipped_what(summary: IngestSummary) -> str:
@@ -214,6 +216,9 @@ def ingest(
     wrong = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping)
     if wrong:
         raise _fail("\n".join(f"Invalid option {p}" for p in wrong), 2)
+    if report is not None and report.is_dir():
+        raise _fail(f"Invalid option --report: {report} is a folder; name a file in it, e.g. "
+                    f"{report / 'ingest-report.csv'}", 2)
     settings = _settings(data_dir)
     if report is None:
         report = settings.data_dir / "reports" / f"ingest-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
@@ -229,6 +234,9 @@ def ingest(
         raise _fail(str(e)) from None
     except OSError as e:
         raise _fail(f"Nothing was written. {_os_error(e)}") from None
+    except KeyboardInterrupt:
+        raise _fail("Stopped. What was written so far is whole (each batch of items with its links); run the same "
+                    "command again to finish: it goes on from there.", 130) from None
     finally:
         store.close()
     typer.echo(f"Into {settings.describe_store()}:")

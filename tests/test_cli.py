@@ -87,6 +87,21 @@ def test_ingest_skips_bad_rows_by_default_and_says_so(tmp_path: Path) -> None:
     assert str(report) in result.output and "row" in report.read_text(encoding="utf-8")
 
 
+def test_a_report_path_that_is_a_folder_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """--report naming a folder is a wrong option (exit 2, saying to name a file in it), found before the store
+    is touched; a report that cannot be written after the data was says the data was written."""
+    bad = str(TEST_DATA / "bad" / "initiatives.csv")
+    result = runner.invoke(app, ["ingest", bad, "--report", str(tmp_path), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "is a folder" in result.output
+    assert not (tmp_path / "d" / "kominn.sqlite").exists()
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")  # a file where the report's folder should be
+    result = runner.invoke(app, ["ingest", bad, "--report", str(blocked / "r.csv"), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 3, result.output
+    assert "The data was written, but its report could not be" in result.output
+    assert "Nothing was written" not in result.output
+
+
 @pytest.mark.slow
 def test_a_source_ingest_says_how_many_rows_gave_its_records(tmp_path: Path) -> None:
     """A Tidstyver row gives a report, its agency and its ministry: the summary counts both the records it

@@ -16,13 +16,14 @@ import pytest
 
 from graph.embedded import EmbeddedGraphStore
 from graph.neo4j_store import Neo4jGraphStore
+from graph.schema import Label, Rel
 from graph.store import GraphStore
 from ingest.pipeline import ingest
 from tests.conftest import ROOT, TEST_DATA
 
 pytestmark = [pytest.mark.slow]
 BATCH = 4
-KILL_AFTER = (1, 6)  # after the first node batch (of 4); amid the edge batches
+KILL_AFTER = (1, 3)  # after the first batch (of 4 nodes with their links), and after the third of four
 
 
 def _snapshot(store: GraphStore) -> tuple[dict, set]:
@@ -88,8 +89,8 @@ def _run(env: dict[str, str], data: Path, hook: Path | None = None, kill_after: 
 
 def test_kill_9_between_batches_then_rerun_equals_a_clean_run(backend: _Backend, tmp_path: Path,
                                                             real_embedder: object) -> None:
-    """Killed after a node batch or amid the edge batches, the store holds whole batches only (every
-    edge has both ends) and a re-run ends with exactly the graph of an uninterrupted run."""
+    """Killed after the first batch or amid the later ones, the store holds whole batches only (every edge has
+    both ends, every initiative its owner) and a re-run ends with exactly the graph of an uninterrupted run."""
     data = tmp_path / "data"
     shutil.copytree(TEST_DATA / "small", data)
     clean = backend.store("clean")
@@ -111,6 +112,9 @@ def test_kill_9_between_batches_then_rerun_equals_a_clean_run(backend: _Backend,
             nodes, edges = _snapshot(store)
             assert 0 < len(nodes) < len(expected[0]) + 1 and len(edges) < len(expected[1])
             assert all(src in nodes and dst in nodes for src, _, dst, _ in edges)  # no half batch
+            # each node came with its links: no initiative in the store lacks its owner
+            owned = {src for src, rel, _, _ in edges if rel == Rel.OWNED_BY}
+            assert all(i in owned for i, (label, *_) in nodes.items() if label == Label.INITIATIVE)
         finally:
             store.close()
         _run(backend.env(name), data)
