@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from graph.errors import Problem, ValidationError
-from graph.schema import Direction, Edge, Label, Node, Rel, node_text, text_hash
+from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
@@ -256,6 +256,8 @@ def check_links(parsed: list[Parsed], store: GraphStore, *, strict: bool = True,
     refused = {} if refused is None else refused
     stored: dict[str, Label] = {}
     wanted = {e.dst for p in parsed for _, e, _ in p.links}
+    # "org-x:leverandør" may be a known organisation with a role that is not one: looked up for the message
+    wanted |= {e.dst.rpartition(":")[0] for p in parsed for f, e, _ in p.links if f == "partners" and ":" in e.dst}
     in_run = {p.node.id for p in parsed} | {t.id for p in parsed for t in p.topics}
     for node in store.get_many(sorted(wanted - in_run)):
         stored[node.id] = node.label
@@ -271,8 +273,12 @@ def check_links(parsed: list[Parsed], store: GraphStore, *, strict: bool = True,
             for fieldname, edge, want in p.links:
                 have = labels.get(edge.dst)
                 if have is None:
-                    problems.append(Problem(p.record.file, p.record.row, fieldname,
-                                            _missing_target(edge.dst, p.record.file, refused)))
+                    message = _missing_target(edge.dst, p.record.file, refused)
+                    head, _, tail = edge.dst.rpartition(":")
+                    if fieldname == "partners" and head and tail.isalpha() and head in labels:
+                        message += (f"; if '{tail}' is meant as the role of '{head}', the roles are "
+                                    f"{', '.join(PARTNER_ROLES)}")
+                    problems.append(Problem(p.record.file, p.record.row, fieldname, message))
                     bad.add(n)
                 elif have != want:
                     problems.append(Problem(p.record.file, p.record.row, fieldname,

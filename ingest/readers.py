@@ -82,8 +82,12 @@ def discover(paths: list[Path], kind: str | None = None) -> list[tuple[Path, str
                 continue
             k = kind or f.stem.lower()
             if k not in KINDS:
-                if path.is_dir():
-                    continue  # other files in a data folder (README.md, notes) are not ours
+                if path.is_dir():  # a data file in a data folder that says nothing of what it holds
+                    near = difflib.get_close_matches(k, KINDS, n=1, cutoff=0.6)
+                    hint = f"rename it {near[0]}{suffix(f)}" if near else f"name it after one of {', '.join(KINDS)}"
+                    problems.append(Problem(str(f), None, None, f"cannot tell what '{f.stem}' holds: {hint}, move "
+                                            "it out of the folder, or give it on its own with --kind"))
+                    continue
                 problems.append(
                     Problem(str(f), None, None, f"cannot tell what '{f.stem}' holds: name the file after one "
                             f"of {', '.join(KINDS)} or pass --kind")
@@ -148,7 +152,8 @@ def decode(path: Path, encoding: str | None = None) -> str:
         line = raw[: e.start].count(b"\n") + 1
         raise ValidationError(
             [Problem(str(path), line, None, f"not {encoding or 'UTF-8'} (byte {raw[e.start]:#x} at offset "
-                     f"{e.start}); save the file as UTF-8, or name its encoding with --encoding latin-1")]
+                     f"{e.start}); save the file as UTF-8, or name its encoding: --encoding cp1252 for a file "
+                     "from Excel or Windows, --encoding latin-1 for older ones")]
         ) from e
     except LookupError as e:
         raise ValidationError([Problem(str(path), None, None, f"unknown encoding '{encoding}'")]) from e
@@ -170,6 +175,9 @@ def header_problems(path: Path, kind: str, header: list[str]) -> list[Problem]:
         return [Problem(str(path), 1, None, "the header row is empty; the first row must name the columns")]
     allowed = allowed_fields(kind)
     problems = []
+    for col in sorted({c for c in present if present.count(c) > 1}):
+        problems.append(Problem(str(path), 1, col, f"the column '{col}' is named {present.count(col)} times; "
+                                "each column once (one cell can hold several values separated by ;)"))
     for col in required_columns(kind):
         if col not in present:
             problems.append(Problem(str(path), 1, col, f"required column '{col}' is missing from the header; "
@@ -224,6 +232,12 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
                 _problem(problems, Problem(str(path), row, None, f"{len(header) + len(extra)} values, but the "
                                            f"header has {len(header)} columns (a separator inside a value "
                                            "needs quotes)"))
+                continue
+            missing = sum(1 for v in raw.values() if v is None)
+            if missing and any(v for v in raw.values()):
+                _problem(problems, Problem(str(path), row, None, f"{len(header) - missing} values, but the header "
+                                           f"has {len(header)} columns (a line break inside a value needs quotes; "
+                                           "an empty value still needs its separator)"))
                 continue
             data = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
             yield Record(str(path), row, kind, {k: v for k, v in data.items() if v not in ("", None)})

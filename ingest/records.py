@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ LABEL_NAMES = {Label.INITIATIVE: "an initiative", Label.IDEA: "an idea", Label.N
 ID_PATTERN = re.compile(r"^\w[\w.:\-]{0,127}$")
 MAX_LIST = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C1 control characters: in a text they are nearly always Windows-1252 punctuation read as Latin-1
+_C1 = re.compile(r"[\x80-\x9f]")
 
 
 @dataclass
@@ -87,8 +90,8 @@ def _as_list(value: Any) -> list[Any]:
         return []
     if isinstance(value, list):
         return value
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(";") if v.strip()]
+    if isinstance(value, str):  # "a; b" or "a, b" (ids and topics never hold either)
+        return [v.strip() for v in re.split(r"[;,]", value) if v.strip()]
     return [value]
 
 
@@ -103,7 +106,12 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError(f"expected text, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected text, got the number {value}")
     text = str(value)
+    if (c1 := _C1.search(text)) is not None:
+        raise ValueError(f"holds the control character U+{ord(c1.group()):04X}: the file is probably Windows-1252; "
+                         "read it with --encoding cp1252")
     if spec.kind in ("str", "text"):
         text = _CONTROL.sub("", strip_html(text) if "<" in text else text).strip()
         text = re.sub(r"\s+", " ", text) if spec.kind == "str" else re.sub(r"[ \t]+", " ", text)
@@ -130,8 +138,11 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
         if name not in allowed:
             problem(name, f"unknown field; the fields of {kind} are {', '.join(sorted(allowed))}")
 
-    node_id = str(data.get("id", "")).strip()
-    if not node_id:
+    raw_id = data.get("id", "")
+    node_id = str(raw_id).strip() if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else ""
+    if raw_id not in ("", None) and not node_id:
+        problem("id", f"expected text, got {type(raw_id).__name__}")
+    elif not node_id:
         problem("id", "required field is missing")
     elif not ID_PATTERN.match(node_id):
         problem("id", f"'{node_id[:60]}' is not a valid id (letters, digits and _ . : -, at most 128 characters)")

@@ -435,3 +435,90 @@ def test_cli_export_creates_a_missing_folder_and_names_an_unwritable_path(cli: C
     blocked = cli("export", tmp_path / "file" / "g.json")
     assert blocked.exit_code == 1 and str(tmp_path / "file" / "g.json") in blocked.output
     assert "Traceback" not in blocked.output and len(blocked.output.strip().splitlines()) == 1
+
+
+# --- mistakes that used to lose or garble data without a word ------------------------------------------
+
+
+def test_a_column_named_twice_skips_the_file_naming_the_column(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A header with "topics" twice would keep only one of the two values: the file is skipped, naming it."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["d-1,A,ongoing,unit-teknisk,biogass,kompost"],
+                         header="id,title,status,owner,topics,topics")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert summary.skipped_files == {str(f): 1} and store.get("d-1") is None
+    assert any(p.field == "topics" and "named 2 times" in p.message for p in summary.problems)
+
+
+def test_a_row_broken_by_a_line_break_is_skipped_not_read_as_two(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An unquoted line break splits a row into two short ones: both are skipped with the count of their values,
+    rather than stored as one item cut short and one made of the rest."""
+    (tmp_path / "needs.csv").write_text("id,title,description,owner\nneed-9,Tittel,del1\ndel2,mer\n"
+                                        "need-10,Hel rad,Beskrivelse,\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path / "needs.csv"], strict=False)
+    assert store.get("need-9") is None and store.get("del2") is None and store.get("need-10") is not None
+    assert [(p.row, p.message.split(",")[0]) for p in summary.problems] == [
+        (2, "3 values"), (3, "2 values")]
+
+
+def test_a_data_file_in_a_folder_that_is_not_named_after_a_kind_is_named(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A folder's idea.csv is not silently passed over: the ingest stops naming it and the name it should have;
+    a README in the folder is still no concern."""
+    shutil.copytree(SMALL, tmp_path / "d")
+    (tmp_path / "d" / "README.md").write_text("Om dataene\n", encoding="utf-8")
+    (tmp_path / "d" / "idea.csv").write_text("id,title,text\ni-9,Tittel,Tekst\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"cannot tell what 'idea' holds: rename it ideas\.csv"):
+        ingest(store, fake_embedder, [tmp_path / "d"], strict=False)
+    assert store.count_nodes() == 0
+
+
+def test_windows_text_read_as_latin1_is_caught_and_cp1252_reads_it(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A Windows-1252 dash read as Latin-1 would be stored as an invisible control character: the row is
+    skipped naming the field and --encoding cp1252; read as cp1252, the dash is stored."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = tmp_path / "initiatives.csv"
+    f.write_bytes("id,title,status,owner\nw-1,Snø – brøyting,ongoing,unit-teknisk\n".encode("cp1252"))
+    summary = ingest(store, fake_embedder, [f], encoding="latin-1", strict=False)
+    [problem] = summary.problems
+    assert problem.field == "title" and "--encoding cp1252" in problem.message and store.get("w-1") is None
+    ingest(store, fake_embedder, [f], encoding="cp1252")
+    assert store.get("w-1").title == "Snø – brøyting"  # type: ignore[union-attr]
+
+
+def test_lists_split_at_commas_too_and_json_values_must_be_text(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A topics cell "biogass, matavfall" gives two topics, not one named with a comma; a JSON id of true or a
+    title of an infinite number is a row problem, not the id "True" or the title "inf"."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ['t-1,Gass,ongoing,unit-teknisk,"biogass, matavfall"'],
+                         header="id,title,status,owner,topics")
+    ingest(store, fake_embedder, [f])
+    assert {n.id for _, n in store.neighbours("t-1", Rel.TAGGED)} == {"topic:biogass", "topic:matavfall"}
+    (tmp_path / "needs.json").write_text('[{"id": true, "title": "Sann"}, {"id": "n-inf", "title": 1e400}]',
+                                         encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path / "needs.json"], strict=False)
+    assert [(p.row, p.field, p.message) for p in summary.problems] == [
+        (1, "id", "expected text, got bool"), (2, "title", "expected text, got the number inf")]
+    assert store.get("True") is None and store.get("n-inf") is None
+
+
+def test_a_partner_with_an_unknown_role_is_told_the_roles(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """"org-biogass:leverandør" names a known organisation and a role that is not one: the message says which
+    roles there are, rather than only that no such id exists."""
+    ingest(store, fake_embedder, [SMALL])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["r-1,Rolle,ongoing,unit-teknisk,org-biogass:leverandør"],
+                         header="id,title,status,owner,partners")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    [problem] = summary.problems
+    assert problem.field == "partners" and "if 'leverandør' is meant as the role of 'org-biogass'" in problem.message

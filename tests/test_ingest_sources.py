@@ -133,7 +133,7 @@ def test_bad_rows_are_skipped_reported_and_strict_writes_nothing(
 def test_latin1_file_names_the_encoding_option(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder) -> None:
     """A Latin-1 file fails with a message naming --encoding, and loads with encoding='latin-1'."""
     path = TEST_DATA / "bad" / "latin1.csv"
-    with pytest.raises(ValidationError, match="--encoding latin-1"):
+    with pytest.raises(ValidationError, match="--encoding cp1252 for a file from Excel"):
         ingest(store, fake_embedder, [path], kind="organisations")
     ingest(store, fake_embedder, [path], kind="organisations", encoding="latin-1")
     assert store.get("org-1") is not None
