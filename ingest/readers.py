@@ -293,6 +293,9 @@ def _read_jsonl(path: Path, kind: str, encoding: str | None, problems: list[Prob
         except json.JSONDecodeError as e:
             _problem(problems, Problem(str(path), n, None, f"invalid JSON: {e.msg} (column {e.colno})"))
             continue
+        except RecursionError:
+            _problem(problems, Problem(str(path), n, None, "invalid JSON: nested too deeply"))
+            continue
         if not isinstance(item, dict):
             _problem(problems, Problem(str(path), n, None, "each line must be a JSON object"))
             continue
@@ -304,6 +307,8 @@ def _read_json(path: Path, kind: str, encoding: str | None, problems: list[Probl
         doc = json.loads(decode(path, encoding))
     except json.JSONDecodeError as e:
         raise ValidationError([Problem(str(path), e.lineno, None, f"invalid JSON: {e.msg}")]) from e
+    except RecursionError as e:
+        raise ValidationError([Problem(str(path), None, None, "invalid JSON: nested too deeply")]) from e
     items = doc.get("items") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise ValidationError(

@@ -28,6 +28,7 @@ Each row becomes a record in the ingest format, so it goes through the same vali
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import tomllib
@@ -39,6 +40,7 @@ from typing import Any
 from graph.errors import Problem, ValidationError
 from graph.text import normalise
 from ingest.readers import KINDS, Record, read_csv_rows, read_xlsx_rows, required_columns, suffix
+from ingest.records import allowed_fields
 
 
 def _slug(text: str) -> str:
@@ -95,8 +97,12 @@ class Mapping:
             doc = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except FileNotFoundError as e:
             raise ValidationError([Problem(str(path), None, None, "mapping file not found")]) from e
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValidationError([Problem(str(path), None, None, f"not a valid mapping file: {e}")]) from e
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            raise ValidationError([Problem(str(path), None, None, f"not a valid mapping file: {why}")]) from e
+        if not isinstance(doc, dict):
+            raise ValidationError([Problem(str(path), None, None,
+                                           "a mapping is an object of keys (kind, columns, ...)")])
         return cls.from_dict(doc, str(path))
 
     @classmethod
@@ -109,19 +115,50 @@ class Mapping:
         for key in doc:
             if key not in known:
                 problems.append(Problem(file, None, key, f"unknown key; the keys are {', '.join(sorted(known))}"))
+        for key in ("id_prefix", "sheet", "encoding"):
+            if doc.get(key) is not None and not isinstance(doc[key], str):
+                problems.append(Problem(file, None, key, f"give text, not {type(doc[key]).__name__}"))
+        separator = doc.get("separator")
+        if separator is not None and (not isinstance(separator, str) or len(separator) != 1):
+            problems.append(Problem(file, None, "separator", f"one character, such as \";\" or \"\\t\", not "
+                                    f"{separator!r}"))
+        for key in ("columns", "constants"):
+            if doc.get(key) is not None and not isinstance(doc[key], dict):
+                problems.append(Problem(file, None, key, f"give a table of field = ..., not {type(doc[key]).__name__}"))
+        fields = allowed_fields(kind) if kind in KINDS else None
         columns: dict[str, Column] = {}
-        for name, spec in (doc.get("columns") or {}).items():
+        raw_columns = doc.get("columns") if isinstance(doc.get("columns"), dict) else {}
+        for name, spec in raw_columns.items():
+            where = f"columns.{name}"
+            if fields is not None and name not in fields:
+                near = difflib.get_close_matches(name, sorted(fields), n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                problems.append(Problem(file, None, where, f"'{name}' is not a field of {kind}{hint}; the fields are "
+                                        f"{', '.join(sorted(fields))}"))
             if isinstance(spec, str):
                 columns[name] = Column(spec)
             elif isinstance(spec, dict) and isinstance(spec.get("column"), str):
                 extra = set(spec) - {"column", "split", "prefix", "slug", "values"}
                 if extra:
-                    problems.append(Problem(file, None, f"columns.{name}", f"unknown options {sorted(extra)}"))
-                columns[name] = Column(spec["column"], spec.get("split"), spec.get("prefix", ""),
-                                       bool(spec.get("slug", False)), dict(spec.get("values") or {}))
+                    problems.append(Problem(file, None, where, f"unknown options {sorted(extra)}"))
+                split, prefix, values = spec.get("split"), spec.get("prefix", ""), spec.get("values") or {}
+                if split is not None and (not isinstance(split, str) or not split):
+                    problems.append(Problem(file, None, f"{where}.split", f"give the text between values, such "
+                                            f"as \",\", not {split!r}"))
+                    split = None
+                if not isinstance(prefix, str):
+                    problems.append(Problem(file, None, f"{where}.prefix", f"give text, not {prefix!r}"))
+                    prefix = ""
+                if not isinstance(values, dict):
+                    problems.append(Problem(file, None, f"{where}.values", "give a table of source value = value"))
+                    values = {}
+                columns[name] = Column(spec["column"], split, prefix, bool(spec.get("slug", False)), dict(values))
             else:
-                problems.append(Problem(file, None, f"columns.{name}", "give a column name or a table with 'column'"))
-        constants = dict(doc.get("constants") or {})
+                problems.append(Problem(file, None, where, "give a column name or a table with 'column'"))
+        constants = dict(doc.get("constants") or {}) if isinstance(doc.get("constants"), dict) else {}
+        for name in constants:
+            if fields is not None and name not in fields:
+                problems.append(Problem(file, None, f"constants.{name}", f"'{name}' is not a field of {kind}"))
         if kind in KINDS:
             for col in required_columns(kind):
                 if col not in columns and col not in constants:

@@ -309,3 +309,34 @@ def test_a_source_file_without_a_needed_column_is_refused_by_name(
     assert problem.file == str(tmp_path / filename) and problem.row == 1
     assert "needs the column" in problem.message and "title" in problem.message.split("found:")[1]
     assert store.count_nodes() == 0
+
+
+def test_a_mapping_with_mistakes_is_refused_naming_each_key(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                                            tmp_path: Path) -> None:
+    """A misspelt field, a separator of two characters, a split that is a number and a constant that is no
+    field are all named when the mapping is read, before any row (not every row skipped alike, nor a crash)."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING.replace('description = "Beskrivelse"', 'beskrivelse = "Beskrivelse"')
+                       .replace('separator = ";"', 'separator = ";;"')
+                       .replace('split = ","', "split = 1")
+                       .replace('scale = "improvement"', 'skala = "improvement"'), encoding="utf-8")
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(";".join(r) for r in ROWS) + "\n", encoding="latin-1")
+    with pytest.raises(ValidationError) as e:
+        ingest(store, fake_embedder, [table], fmt="table", mapping=mapping)
+    fields = [p.field for p in e.value.problems]
+    assert fields == ["separator", "columns.beskrivelse", "columns.topics.split", "constants.skala"]
+    [named] = [p for p in e.value.problems if p.field == "columns.beskrivelse"]
+    assert "not a field of initiatives" in named.message and "description" in named.message  # the fields listed
+    assert store.count_nodes() == 0
+
+
+def test_json_nested_too_deeply_is_a_file_problem_not_a_crash(store: EmbeddedGraphStore,
+                                                               fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """A JSON file nested 100,000 levels deep is skipped as invalid JSON, named; a JSONL line likewise."""
+    (tmp_path / "needs.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (tmp_path / "ideas.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path / "needs.json", tmp_path / "ideas.jsonl"], strict=False)
+    messages = [str(p) for p in summary.problems]
+    assert any("needs.json" in m and "nested too deeply" in m for m in messages)
+    assert any("ideas.jsonl, row 1: invalid JSON: nested too deeply" in m for m in messages)
