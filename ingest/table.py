@@ -127,7 +127,7 @@ class Mapping:
                 problems.append(Problem(file, None, key, f"give a table of field = ..., not {type(doc[key]).__name__}"))
         fields = allowed_fields(kind) if kind in KINDS else None
         columns: dict[str, Column] = {}
-        raw_columns = doc.get("columns") if isinstance(doc.get("columns"), dict) else {}
+        raw_columns: dict[str, Any] = doc["columns"] if isinstance(doc.get("columns"), dict) else {}
         for name, spec in raw_columns.items():
             where = f"columns.{name}"
             if fields is not None and name not in fields:
