@@ -80,7 +80,8 @@ def discover(paths: list[Path], kind: str | None = None) -> list[tuple[Path, str
                 problems.append(Problem(str(f), None, None, "unsupported file type; use one of "
                                         f"{', '.join(EXTENSIONS)}"))
                 continue
-            k = kind or f.stem.lower()
+            # in a folder a file named after a kind is that kind; --kind is for the others
+            k = f.stem.lower() if path.is_dir() and f.stem.lower() in KINDS else (kind or f.stem.lower())
             if k not in KINDS:
                 if path.is_dir():  # a data file in a data folder that says nothing of what it holds
                     near = difflib.get_close_matches(k, KINDS, n=1, cutoff=0.6)

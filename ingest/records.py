@@ -49,7 +49,7 @@ OWNED_RELS = frozenset({Rel.PART_OF, Rel.SUPPORTS, Rel.OWNED_BY, Rel.INVOLVES, R
 LABEL_NAMES = {Label.INITIATIVE: "an initiative", Label.IDEA: "an idea", Label.NEED: "a need",
                Label.ORGANISATION: "an organisation", Label.FOCUS_AREA: "a focus area", Label.TOPIC: "a topic"}
 
-ID_PATTERN = re.compile(r"^\w[\w.:\-]{0,127}$")
+ID_PATTERN = re.compile(r"^[^\W_][\w.:\-]{0,127}$")  # starts with a letter or digit
 MAX_LIST = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # C1 control characters: in a text they are nearly always Windows-1252 punctuation read as Latin-1
@@ -100,8 +100,11 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
     if spec.kind == "date":
         if isinstance(value, dt.date):
             return value
-        try:
-            return dt.date.fromisoformat(str(value).strip())
+        text = str(value).strip()
+        try:  # only YYYY-MM-DD: fromisoformat also takes 20261123 and 2026-W47-1, which no one means
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                raise ValueError
+            return dt.date.fromisoformat(text)
         except ValueError:
             raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -147,6 +150,8 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
     elif not ID_PATTERN.match(node_id):
         problem("id", f"'{node_id[:60]}' is not a valid id (letters, digits and _ . : -, at most 128 characters)")
 
+    if kind == "organisations" and isinstance(data.get("org_number"), str):  # "987 654 321" as often written
+        data = {**data, "org_number": re.sub(r"\s", "", data["org_number"])}
     props: dict[str, Any] = {}
     for name, spec in specs.items():
         value = data.get(name)
@@ -164,6 +169,8 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
             problem("org_number", f"'{number}' is not a Norwegian organisation number (9 digits)")
         if "country" in props:
             props["country"] = props["country"].upper()
+            if not re.fullmatch(r"[A-Z]{2}", props["country"]):
+                problem("country", f"'{props['country']}' is not a country code of two letters (ISO 3166, e.g. NO)")
     if kind == "ideas":
         props.setdefault("status", "new")
     if "start_date" in props and "end_date" in props and props["end_date"] < props["start_date"]:

@@ -90,7 +90,7 @@ class SimilarRequest(BaseModel):
 # Built from the graph's field specifications and ingest's link fields, so the API's bounds are exactly
 # the ones that ingest validates.
 
-ItemId = Annotated[str, StringConstraints(pattern=r"^\w[\w.:\-]{0,127}$", max_length=128)]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[^\W_][\w.:\-]{0,127}$", max_length=128)]
 TopicName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 MAX_PAGE = 100
 

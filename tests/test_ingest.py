@@ -522,3 +522,23 @@ def test_a_partner_with_an_unknown_role_is_told_the_roles(
     summary = ingest(store, fake_embedder, [f], strict=False)
     [problem] = summary.problems
     assert problem.field == "partners" and "if 'leverandør' is meant as the role of 'org-biogass'" in problem.message
+
+
+def test_ids_dates_countries_and_org_numbers_are_read_as_the_docs_say(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An id must start with a letter or digit, a date is YYYY-MM-DD only (not 20261123 or 2026-W47-1), a
+    country is two letters; an organisation number written with spaces ("987 654 321") is read as its digits."""
+    (tmp_path / "organisations.csv").write_text(
+        "id,name,kind,country,org_number\n_skjult,Skjult,business,,\nland-1,Land,business,1x,\n"
+        "nr-1,Med mellomrom AS,business,no,987 654 321\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path / "organisations.csv"], strict=False)
+    assert [(p.row, p.field) for p in summary.problems] == [(2, "id"), (3, "country")]
+    assert store.get("nr-1").props["org_number"] == "987654321"  # type: ignore[union-attr]
+    assert store.get("nr-1").props["country"] == "NO"  # type: ignore[union-attr]
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["d-1,A,ongoing,nr-1,20261123", "d-2,B,ongoing,nr-1,2026-W47-1",
+                                                        "d-3,C,ongoing,nr-1,2026-11-23"],
+                         header="id,title,status,owner,start_date")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field) for p in summary.problems] == [(2, "start_date"), (3, "start_date")]
+    assert str(store.get("d-3").props["start_date"]) == "2026-11-23"  # type: ignore[union-attr]
