@@ -13,7 +13,7 @@ from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.partners import PartnerRecommender
 from recommend.similar import Recommender
-from service import errors
+from service import errors, openapi
 from service.auth import TokenStore, token_path
 from service.limits import BodyLimit
 from service.ratelimit import RateLimiter
@@ -64,6 +64,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(initiatives.router)

@@ -243,6 +243,7 @@ def require_role(role: Role) -> Callable[..., Principal]:
         raise HTTPException(403, f"this needs the {needed.name.lower()} role; the token has "
                                  f"{principal.role.name.lower()}")
 
+    check.role = role  # type: ignore[attr-defined]  # read by the OpenAPI document (service.openapi)
     return check
 
 

@@ -167,3 +167,25 @@ def test_a_body_over_a_mebibyte_is_refused_with_413(client: TestClient) -> None:
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
     r = client.post("/similar", json={"text": "biogass " * 1000, "k": 3})
     assert r.status_code == 200
+
+
+def test_the_openapi_document_says_what_errors_look_like_and_who_needs_a_token(client: TestClient) -> None:
+    """Every error response an operation documents is the one error body the service sends (a real 422 and 404
+    validate against it); writes require a token, reads and the public idea submission take one optionally."""
+    from service.openapi import ErrorBody
+
+    doc = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            for code, response in op["responses"].items():
+                if code.startswith(("4", "5")) and path != "/health":
+                    assert response["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody"), \
+                        (method, path, code)
+    assert doc["paths"]["/initiatives"]["post"]["security"] == [{"HTTPBearer": []}]
+    assert {} in doc["paths"]["/initiatives"]["get"]["security"]
+    assert {} in doc["paths"]["/ideas"]["post"]["security"]
+    assert "409" in doc["paths"]["/organisations/{item_id}"]["delete"]["responses"]
+    assert "Retry-After" in doc["paths"]["/ideas"]["post"]["responses"]["429"]["headers"]
+    ErrorBody.model_validate(client.get("/search", params={"q": ""}).json())
+    ErrorBody.model_validate(client.get("/initiatives/nope").json())

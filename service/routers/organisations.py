@@ -68,6 +68,7 @@ def update_organisation(
 
 @router.delete("/{item_id}", status_code=204, response_class=Response)
 def delete_organisation(item_id: IdPath, store: StoreDep, caller: EditorDep) -> Response:
-    """Delete an organisation with its links (editor). Initiatives it owned are left without an owner."""
+    """Delete an organisation (editor). One that other items still link to (it owns initiatives, is a partner, a
+    unit is part of it) is refused with 409 naming those links: change or delete them first."""
     items.delete_item(store, Label.ORGANISATION, item_id)
     return Response(status_code=204)
