@@ -130,12 +130,14 @@ def count_rows(path: Path) -> int | None:
             finally:
                 book.close()
             return None if rows is None else max(rows - 1, 0)
-        raw = path.read_bytes()
         if suffix(path) == ".json":
-            doc = json.loads(raw.decode("utf-8-sig", errors="replace"))
+            if path.stat().st_size > MAX_FILE_BYTES:  # not read into memory only to be counted
+                return None
+            doc = json.loads(path.read_bytes().decode("utf-8-sig", errors="replace"))
             items = doc.get("items") if isinstance(doc, dict) else doc
             return len(items) if isinstance(items, list) else None
-        lines = sum(1 for line in raw.splitlines() if line.strip())
+        with path.open("rb") as fh:  # line by line: a file of any size in little memory
+            lines = sum(1 for line in fh if line.strip())
         return lines if suffix(path) == ".jsonl" else max(lines - 1, 0)
     except Exception:  # a file that cannot be counted: say nothing rather than fail the report
         return None
