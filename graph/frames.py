@@ -116,6 +116,8 @@ def select(
     include_private: bool = False,
 ) -> Selection:
     """The nodes and edges of ``store`` that pass the filters (see the module's docstring)."""
+    if not isinstance(include_private, bool):
+        raise ValueError(f"include_private must be True or False, got {include_private!r}")
     wanted_labels = None if labels is None else _enum_values(labels, "labels", Label)
     wanted_rels = None if rels is None else _enum_values(rels, "rels", Rel)
     start, end = as_date(since, "since"), as_date(until, "until")

@@ -29,10 +29,44 @@ import pandas as pd
 from scipy import sparse
 
 from graph.frames import as_date, filter_values
-from graph.schema import ORG_KINDS, Label, Node, Rel
+from graph.schema import FIELDS, ORG_KINDS, Label, Node, Rel
 from graph.store import GraphStore
 
 # --- shared helpers ------------------------------------------------------------------------------
+
+
+def _whole(value: object, name: str, *, low: int = 1, none: bool = False) -> int | None:
+    """An argument that counts something: a whole number of at least ``low`` (or None where ``none``);
+    anything else is a ValueError naming it."""
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"{name} must be a whole number of at least {low}{' or None' if none else ''}, got {value!r}")
+    return int(value)
+
+
+def _number(value: object, name: str, *, low: float, high: float | None = None, none: bool = False,
+            above: bool = False) -> float | None:
+    """An argument that is a number from ``low`` (excluded where ``above``) to ``high``, or None where
+    ``none``; anything else is a ValueError naming it."""
+    if value is None and none:
+        return None
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool) \
+        and (value > low if above else value >= low) and (high is None or value <= high)
+    if not ok:
+        span = f"above {low}" if above else (f"from {low} to {high}" if high is not None else f"at least {low}")
+        raise ValueError(f"{name} must be a number {span}{' or None' if none else ''}, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _groups(value: object) -> tuple[Mapping[str, str], Mapping[str, str]] | None:
+    """``groups`` as :func:`owner_groups` returns it (or None)."""
+    if value is None:
+        return None
+    if not (isinstance(value, tuple) and len(value) == 2 and all(isinstance(m, Mapping) for m in value)):
+        raise ValueError("groups must be the pair (initiative -> group, organisation -> group) that owner_groups "
+                         f"returns, got {type(value).__name__}")
+    return value
 
 
 def embedding_matrix(store: GraphStore, ids: Sequence[str], *, batch: int = 500) -> np.ndarray:
@@ -67,6 +101,9 @@ def owner_groups(
     municipality's own units; ``None``: any owner). With ``attribute`` (``"country"``, say) the silo
     is that property of the owner, and an organisation's group is its own value of it.
     """
+    fields = sorted(f.name for f in FIELDS[Label.ORGANISATION])
+    if attribute is not None and attribute not in fields:
+        raise ValueError(f"attribute: organisations have no field {attribute!r}; they have {', '.join(fields)}")
     orgs = {n.id: n for n in store.iter_nodes(Label.ORGANISATION)}
     wanted = None if kinds is None else set(filter_values(kinds, "kinds", ORG_KINDS))
     item_group: dict[str, str] = {}
@@ -92,7 +129,9 @@ class SiloMap:
     """Unit × unit: how similar their work is, and how much they work together.
 
     ``pairs`` has one row per pair of units; ``bridge`` marks pairs whose work is similar (at least
-    the ``bridge_quantile`` of all pairs' similarity) but who never work together (collaboration 0).
+    the ``bridge_quantile`` of all pairs' similarity: the top quarter by default, since units' similarities
+    lie close together) but who never work together (collaboration 0). Outside partners the two share are
+    in ``shared_partners``: a go-between, not collaboration unless ``count_shared_partners``.
     """
 
     similarity: pd.DataFrame
@@ -162,7 +201,7 @@ def silo_map(
     groups: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
     method: str = "max",
     min_items: int = 1,
-    bridge_quantile: float = 0.5,
+    bridge_quantile: float = 0.75,
     count_shared_partners: bool = False,
     collaboration_quantile: float | None = None,
 ) -> SiloMap:
@@ -178,7 +217,12 @@ def silo_map(
     initiative pair as an example. Where every pair works together (consortia across countries),
     ``collaboration_quantile`` relaxes "never together" to "in that lowest share of collaboration".
     """
-    item_group, org_group = groups if groups is not None else owner_groups(store)
+    if method not in ("max", "mean"):
+        raise ValueError(f"method must be 'max' or 'mean', got {method!r}")
+    _whole(min_items, "min_items")
+    _number(bridge_quantile, "bridge_quantile", low=0.0, high=1.0)
+    _number(collaboration_quantile, "collaboration_quantile", low=0.0, high=1.0, none=True)
+    item_group, org_group = _groups(groups) or owner_groups(store)
     sizes = Counter(item_group.values())
     order = sorted(g for g, c in sizes.items() if c >= min_items)
     kept = set(order)
@@ -275,12 +319,14 @@ def connectors(store: GraphStore, *, k: int | None = 20, samples: int | None = N
     initiatives, so ``kinds=["business", "ngo", "research", "public_body"]`` shows the outside
     partners that connect units); ``k`` keeps the top rows.
     """
+    k = _whole(k, "k", none=True)
+    samples = _whole(samples, "samples", none=True)
     wanted = None if kinds is None else set(filter_values(kinds, "kinds", ORG_KINDS))
     g = organisation_projection(store)
     if samples is not None:
         samples = min(samples, g.number_of_nodes())
     between = nx.betweenness_centrality(g, k=samples, seed=seed) if g.number_of_nodes() else {}
-    item_group, _ = groups if groups is not None else owner_groups(store)
+    item_group, _ = _groups(groups) or owner_groups(store)
     reached: dict[str, set[str]] = defaultdict(set)
     count: Counter[str] = Counter()
     for rel in (Rel.OWNED_BY, Rel.INVOLVES):
@@ -353,6 +399,9 @@ def communities(store: GraphStore, *, via: Iterable[str] = ("partners", "needs",
     One row per initiative: ``community`` (0 is the largest), ``size``, ``title`` and ``owner``.
     Initiatives linked to no other form communities of their own.
     """
+    _number(resolution, "resolution", low=0.0, above=True)
+    _number(similarity, "similarity", low=-1.0, high=1.0, none=True)
+    _whole(max_degree, "max_degree", none=True)
     g = nx.Graph()
     nodes = {n.id: n for n in store.iter_nodes(Label.INITIATIVE)}
     g.add_nodes_from(sorted(nodes))
@@ -411,7 +460,10 @@ def coverage_summary(store: GraphStore, *, since: int | str | dt.date | None = N
     are few."""
     cov = coverage(store)
     if since is not None:
-        year = since if isinstance(since, int) else (as_date(since, "since") or dt.date.min).year
+        if isinstance(since, str) and since.isdigit():  # "2021" as well as 2021
+            since = int(since)
+        year = since if isinstance(since, int) and not isinstance(since, bool) else \
+            (as_date(since, "since") or dt.date.min).year
         cov = cov[cov["year"] >= year]
     fa = _names(store, Label.FOCUS_AREA)
     initiatives = {n.id for n in store.iter_nodes(Label.INITIATIVE)}
@@ -429,16 +481,25 @@ def coverage_summary(store: GraphStore, *, since: int | str | dt.date | None = N
         rows.append({"focus_area": f, "name": fa[f], "initiatives": n, "improvement": int(t["improvement"]),
                      "radical": int(t["radical"]), "small_share": (t["improvement"] / n) if n else float("nan"),
                      "needs": len(needs[f]), "needs_addressed": len(needs[f] & addressed)})
-    return pd.DataFrame(rows).sort_values(["initiatives", "focus_area"], ascending=[False, True]).reset_index(drop=True)
+    columns = ["focus_area", "name", "initiatives", "improvement", "radical", "small_share", "needs",
+               "needs_addressed"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["initiatives", "focus_area"], ascending=[False, True]
+                                                           ).reset_index(drop=True)
 
 
 # --- needs and focus areas ------------------------------------------------------------------------
 
 
+# Ideas that are not demand of their own: a merged one repeats another, a hidden one is kept out of sight, a
+# declined one was answered.
+NOT_DEMAND = frozenset({"merged", "hidden", "declined"})
+
+
 def unaddressed_needs(store: GraphStore, *, counting: Callable[[Node], bool] | None = None) -> pd.DataFrame:
     """Needs that no initiative addresses, with ``ideas`` (how many ideas address them: demand with
-    no answer yet), ``owner`` and ``focus_areas``. ``counting`` decides which initiatives count (all
-    by default; ``lambda n: n.props.get("status") != "stopped"`` ignores stopped ones)."""
+    no answer yet; merged, hidden and declined ideas are not counted), ``owner`` and ``focus_areas``.
+    ``counting`` decides which initiatives count (all by default; ``lambda n: n.props.get("status") !=
+    "stopped"`` ignores stopped ones)."""
     labels = {n.id: n for n in store.iter_nodes(Label.INITIATIVE)} | {n.id: n for n in store.iter_nodes(Label.IDEA)}
     addressed: set[str] = set()
     ideas: Counter[str] = Counter()
@@ -447,7 +508,8 @@ def unaddressed_needs(store: GraphStore, *, counting: Callable[[Node], bool] | N
         if src is None:
             continue
         if src.label == Label.IDEA:
-            ideas[e.dst] += 1
+            if src.props.get("status") not in NOT_DEMAND:
+                ideas[e.dst] += 1
         elif counting is None or counting(src):
             addressed.add(e.dst)
     owner = {e.src: e.dst for e in store.iter_edges(Rel.OWNED_BY)}
@@ -466,6 +528,8 @@ def suggest_focus_areas(store: GraphStore, *, k: int = 2, only_missing: bool = T
     area's (name and description). With ``only_missing`` only initiatives that support no focus area
     are considered. One row per suggestion: ``id``, ``title``, ``rank``, ``focus_area``, ``name``,
     ``score``; the top ``k`` per initiative with at least ``min_score``."""
+    _whole(k, "k")
+    _number(min_score, "min_score", low=-1.0, high=1.0, none=True)
     fa_ids = sorted(n.id for n in store.iter_nodes(Label.FOCUS_AREA))
     titles = {n.id: n.title for n in store.iter_nodes(Label.INITIATIVE)}
     wanted = sorted(titles) if initiatives is None else filter_values(initiatives, "initiatives")

@@ -250,3 +250,49 @@ def test_analysis_arguments_take_one_value_and_refuse_unknown_ones(demo_store: E
         suggest_focus_areas(demo_store, initiatives=["ini-999"])
     pd.testing.assert_frame_equal(coverage_summary(demo_store, since="2021-01-01"),
                                   coverage_summary(demo_store, since=2021))
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda s: connectors(s, k=-1), "k"),
+        (lambda s: connectors(s, k="5"), "k"),
+        (lambda s: connectors(s, samples=0), "samples"),
+        (lambda s: suggest_focus_areas(s, k=-1, only_missing=False), "k"),
+        (lambda s: silo_map(s, bridge_quantile=2), "bridge_quantile"),
+        (lambda s: silo_map(s, groups="unit-helse"), "groups"),
+        (lambda s: silo_map(s, method="median"), "method"),
+        (lambda s: communities(s, resolution=-1), "resolution"),
+        (lambda s: owner_groups(s, attribute="colour"), "attribute"),
+    ],
+)
+def test_a_wrong_argument_is_a_value_error_naming_it(silos: EmbeddedGraphStore, call, named: str) -> None:  # type: ignore[no-untyped-def]
+    """An out-of-range or wrongly typed argument is refused by name, not answered with a shortened table, an
+    empty one, or pandas' own error."""
+    with pytest.raises(ValueError, match=rf"^{named}\b"):
+        call(silos)
+
+
+def test_an_empty_store_gives_empty_tables_with_their_columns(store: EmbeddedGraphStore) -> None:
+    """A store with no focus areas (a CORDIS-only one, or an empty one) gives coverage tables with their columns,
+    not a KeyError."""
+    summary = coverage_summary(store)
+    assert summary.empty and {"focus_area", "initiatives", "small_share"} <= set(summary.columns)
+    assert coverage_summary(store, since="2021").empty
+
+
+def test_merged_hidden_and_declined_ideas_are_not_demand(store: EmbeddedGraphStore) -> None:
+    """A need's idea count leaves out ideas merged into another, hidden or declined: only open demand counts."""
+    store.upsert([Node("n1", Label.NEED, {"title": "Benker"})]
+                 + [Node(f"i{k}", Label.IDEA, {"title": f"idé {k}", "text": "benker", "status": status})
+                    for k, status in enumerate(["new", "reviewing", "merged", "hidden", "declined"])],
+                 [Edge(f"i{k}", Rel.ADDRESSES, "n1") for k in range(5)])
+    assert unaddressed_needs(store).set_index("id").loc["n1", "ideas"] == 2
+
+
+def test_include_private_takes_only_true_or_false(store: EmbeddedGraphStore) -> None:
+    """include_private="no" is refused rather than read as true (which would show contact details)."""
+    from graph.frames import node_frame
+
+    with pytest.raises(ValueError, match="include_private"):
+        node_frame(store, include_private="no")
