@@ -15,6 +15,7 @@ from recommend.partners import PartnerRecommender
 from recommend.similar import Recommender
 from service import errors, openapi
 from service.auth import TokenStore, token_path
+from service.headers import SecurityHeaders
 from service.limits import BodyLimit
 from service.ratelimit import RateLimiter
 from service.routers import explore, health, ideas, initiatives, needs, organisations, partners, search
@@ -66,6 +67,7 @@ def create_app(
     errors.install(app)
     openapi.install(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(initiatives.router)
     app.include_router(search.router)

@@ -189,3 +189,17 @@ def test_the_openapi_document_says_what_errors_look_like_and_who_needs_a_token(c
     assert "Retry-After" in doc["paths"]["/ideas"]["post"]["responses"]["429"]["headers"]
     ErrorBody.model_validate(client.get("/search", params={"q": ""}).json())
     ErrorBody.model_validate(client.get("/initiatives/nope").json())
+
+
+def test_answers_carry_safe_headers_and_signed_in_ones_are_not_cached(client: TestClient) -> None:
+    """Every answer says nosniff, no framing by other sites and same-origin referrers; an answer to a caller with
+    a token is marked no-store (it may hold contact details), a public one is not."""
+    public = client.get("/initiatives/ini-001")
+    assert public.headers["x-content-type-options"] == "nosniff"
+    assert public.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in public.headers["content-security-policy"]
+    assert "cache-control" not in public.headers
+    signed = client.get("/initiatives/ini-001", headers={"Authorization": "Bearer kmn_dead_beef"})
+    assert signed.headers["cache-control"] == "no-store"
+    page = client.get("/web/")
+    assert page.headers["x-frame-options"] == "DENY"
