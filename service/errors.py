@@ -99,4 +99,19 @@ def install(app: FastAPI) -> None:
         response = _respond(request, exc.status_code, code, str(exc.detail))
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:  # every method the path takes, not only those of the first route matched
+            allowed = _allowed_methods(request)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
         return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    from starlette.routing import Match
+
+    found = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            found.append(method)
+    return found

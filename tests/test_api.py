@@ -203,3 +203,12 @@ def test_answers_carry_safe_headers_and_signed_in_ones_are_not_cached(client: Te
     assert signed.headers["cache-control"] == "no-store"
     page = client.get("/web/")
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_a_wrong_method_is_told_every_method_the_path_takes(client: TestClient) -> None:
+    """PUT on an initiative is 405 with Allow naming GET, PATCH and DELETE (not only the first route's GET), and
+    PUT on the collection names GET and POST."""
+    r = client.put("/initiatives/ini-001", json={})
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "GET, PATCH, DELETE"
+    assert client.put("/initiatives", json={}).headers["allow"] == "GET, POST"
