@@ -736,6 +736,8 @@ class Neo4jGraphStore:
         named in ``rel`` at once)."""
         ids = list(dict.fromkeys(node_ids))
         rels = None if rel is None else (rel,) if isinstance(rel, Rel) else tuple(dict.fromkeys(rel))
+        if rels == ():  # no relationship type named: no edges (as on the embedded store), not all of them
+            return {}
         result: dict[str, list[tuple[Edge, Node]]] = {}
         for outgoing in (True, False):
             if not (direction == Direction.BOTH or (direction == Direction.OUT) == outgoing):

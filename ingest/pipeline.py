@@ -39,7 +39,7 @@ from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
-from ingest.records import OWNED_RELS, Parsed, a_label, parse
+from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, parse
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
@@ -640,7 +640,11 @@ def ingest(
                 others.update(_get_json(store, f"ingest:members:{other_key}") or [])
         keep = set(members) | others
         gone = [i for i in before if i not in keep and not i.startswith("topic:")]
-        held = _held_from_retiring(store, gone, summary, refused)
+        row_ids: dict[tuple[str, int | None], str] = {
+            (r.file, r.row): str(r.data["id"]).strip() for r in records
+            if isinstance(r.data.get("id"), str | int) and not isinstance(r.data.get("id"), bool)
+            and ID_PATTERN.match(str(r.data["id"]).strip())}
+        held = _held_from_retiring(store, gone, summary, row_ids)
         if held:
             gone = [i for i in gone if i not in held]
             members = sorted(set(members) | set(held))  # still this source's: a later --sync looks again
@@ -655,7 +659,7 @@ def ingest(
     bad_rows = {(p.file, p.row) for p in summary.problems}
     summary.warning_list = [w for w in warnings if (w.file, w.row) not in bad_rows]
     summary.warnings = len(summary.warning_list)
-    if report is not None and (summary.problems or summary.warning_list or summary.merges):
+    if report is not None and (summary.problems or summary.warning_list or summary.merges or summary.held):
         try:
             summary.report = str(write_report(Path(report), summary))
         except OSError as e:  # everything is written by now: say so, and that only the report is missing
@@ -674,26 +678,35 @@ def ingest(
 
 
 def _held_from_retiring(store: GraphStore, gone: list[str], summary: IngestSummary,
-                        refused: Refused) -> dict[str, str]:
+                        row_ids: dict[tuple[str, int | None], str]) -> dict[str, str]:
     """The items a --sync must not retire, with why: all of them when a file could not be read or a row was
     skipped before its id was known (the source may still have them); those whose row was skipped; those that
-    items kept in the store still link to (as owner, partner, need...): retiring them would break those."""
+    items staying in the store still link to (as owner, partner, need...), also through items held: retiring
+    them would break those links. ``row_ids``: the id each record's row gave, by (file, row)."""
     if not gone:
         return {}
-    known_rows = set(refused.values())
-    unknown = [p for p in summary.problems if (p.file, p.row) not in known_rows]
+    bad_rows = {(p.file, p.row) for p in summary.problems}
+    unknown = sorted(((f, r) for f, r in bad_rows if not row_ids.get((f, r))), key=lambda fr: (fr[0], fr[1] or 0))
     if summary.skipped_files or unknown:
         why = (f"not retired: {next(iter(summary.skipped_files))} could not be read" if summary.skipped_files
-               else f"not retired: {unknown[0].file}, row {unknown[0].row} was skipped before its id was known")
+               else f"not retired: {unknown[0][0]}, row {unknown[0][1]} was skipped before its id was known")
         return {i: why for i in gone}
-    held = {i: f"not retired: its row was skipped ({refused[i][0]}, row {refused[i][1]})" for i in gone if i in refused}
-    leaving = set(gone)
-    for node_id, links in store.neighbours_many([i for i in gone if i not in held], direction=Direction.IN).items():
-        users = sorted({n.id for e, n in links if e.rel in OWNED_RELS and e.rel != Rel.TAGGED and n.id not in leaving})
-        if users:
-            held[node_id] = (f"not retired: still linked from {', '.join(users[:3])}"
-                             + (f" and {len(users) - 3} more" if len(users) > 3 else ""))
-    return held
+    skipped_at = {row_ids[fr]: fr for fr in sorted(bad_rows, key=lambda fr: (fr[0], fr[1] or 0)) if fr in row_ids}
+    held = {i: f"not retired: its row was skipped ({skipped_at[i][0]}, row {skipped_at[i][1]})"
+            for i in gone if i in skipped_at}
+    users_of = {node_id: {n.id for e, n in links if e.rel in OWNED_RELS and e.rel != Rel.TAGGED}
+                for node_id, links in store.neighbours_many(gone, direction=Direction.IN).items()}
+    while True:  # an item held keeps what it links to, which may keep more
+        leaving = set(gone) - set(held)
+        more = {}
+        for node_id in sorted(leaving):
+            users = sorted(u for u in users_of.get(node_id, ()) if u not in leaving)
+            if users:
+                more[node_id] = (f"not retired: still linked from {', '.join(users[:3])}"
+                                 + (f" and {len(users) - 3} more" if len(users) > 3 else ""))
+        if not more:
+            return held
+        held.update(more)
 
 
 KEPT_PROBLEMS = 50  # problems of a run remembered for an unchanged re-run to show again
@@ -752,6 +765,8 @@ def write_report(path: Path, summary: IngestSummary) -> Path:
             w.writerow(["warning", p.file, p.row or "", p.field or "", p.message])
         for m in summary.merges:
             w.writerow(["merged" if "merged into" in m else "same_as", "", "", "", m])
+        for h in summary.held:
+            w.writerow(["kept by --sync", "", "", "", h])
     return path
 
 

@@ -113,8 +113,8 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
         raise ValueError(f"expected text, got the number {value}")
     text = str(value)
     if (c1 := _C1.search(text)) is not None:
-        raise ValueError(f"holds the control character U+{ord(c1.group()):04X}: the file is probably Windows-1252; "
-                         "read it with --encoding cp1252")
+        raise ValueError(f"holds the control character U+{ord(c1.group()):04X}, which is Windows-1252 punctuation "
+                         "read as Latin-1 (a file: read it with --encoding cp1252)")
     if spec.kind in ("str", "text"):
         text = _CONTROL.sub("", strip_html(text) if "<" in text else text).strip()
         text = re.sub(r"\s+", " ", text) if spec.kind == "str" else re.sub(r"[ \t]+", " ", text)

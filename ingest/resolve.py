@@ -109,9 +109,10 @@ class _Index:
 
 def _conflict(a: Node, b: Node, parents_a: set[str], parents_b: set[str], by_name: bool) -> bool:
     """Whether something known of both says they are different organisations: their organisation numbers or
-    countries differ, or (for a match by name alone) their kinds, municipalities or the organisations they are
-    part of. Sources describe one organisation's kind in their own ways; an identifier outweighs that."""
-    for prop in ("org_number", "country", *(("kind", "municipality") if by_name else ())):
+    countries differ, or (for a match by name alone) their municipalities or the organisations they are part
+    of. Kinds do not count: sources describe one organisation's kind in their own ways (Tidstyver calls every
+    agency a public body, CORDIS goes by its activity type)."""
+    for prop in ("org_number", "country", *(("municipality",) if by_name else ())):
         va, vb = a.props.get(prop), b.props.get(prop)
         if va and vb and str(va).casefold() != str(vb).casefold():
             return True

@@ -83,6 +83,7 @@ MAX_FAMILY_TOPICS = 2000  # call topics read per call family
 SPECIFIC_TOPIC_MAX = 60  # a topic with more initiatives than this counts as broad
 MODEL_META_KEY = "partner_model"
 MAX_CANDIDATES = 600
+DENSE_CANDIDATES = 0  # partners of this many nearest initiatives by embedding are candidates too
 # From this similar-search score (0 to 2: the scaled text score plus the topic overlap) a similar initiative
 # is said to resemble the query; below it, it is only among the nearest.
 RESEMBLES = 0.5
@@ -469,8 +470,18 @@ class PartnerRecommender:
         family = self._family_initiatives(q.topics) - skip
 
         candidates = (set(copartner) | set(similar_sum) | set(topic_specific) | set(second)) - known
+        nearby: defaultdict[str, float] = defaultdict(float)  # partners of the nearest initiatives by embedding
+        if DENSE_CANDIDATES:
+            pool = list(dense)[:DENSE_CANDIDATES]
+            self._prefetch("partners", pool)
+            for ini in pool:
+                for partner in self._partners_of(ini):
+                    if partner not in known:
+                        nearby[partner] += dense[ini]
+            candidates |= set(nearby) - known
         if len(candidates) > MAX_CANDIDATES:  # keep the strongest by a cheap prior before the costlier features
-            prior = {c: 2 * copartner[c] + 3 * similar_sum[c] + topic_specific[c] + second[c] for c in candidates}
+            prior = {c: 2 * copartner[c] + 3 * similar_sum[c] + topic_specific[c] + second[c] + nearby[c]
+                     for c in candidates}
             candidates = set(sorted(candidates, key=lambda c: (-prior[c], c))[:MAX_CANDIDATES])
         ids = sorted(candidates)
         if not ids:

@@ -164,18 +164,22 @@ class TokenStore:
             raise NotFoundError(f"no active token with id '{token_id}'")
 
 
-    def signing_key(self, name: str) -> bytes:
-        """A random 32-byte key kept beside the tokens, made on first use: signatures made with it stay valid
-        across restarts and between workers sharing this data folder."""
-        conn = self._connect(create=True)
-        assert conn is not None
+    def signing_key(self, name: str, *, create: bool = True) -> bytes | None:
+        """A random 32-byte key kept beside the tokens, made on first use (``create``; without it, None while
+        there is none): signatures made with it stay valid across restarts and between workers sharing this
+        data folder. Nothing is written for a reader that only checks signatures."""
+        conn = self._connect(create=create)
+        if conn is None:
+            return None
         try:
-            with conn:  # two workers starting at once: the first key written wins, both read it
-                conn.execute("INSERT OR IGNORE INTO keys (name, key) VALUES (?, ?)", (name, secrets.token_bytes(32)))
+            if create:
+                with conn:  # two workers starting at once: the first key written wins, both read it
+                    conn.execute("INSERT OR IGNORE INTO keys (name, key) VALUES (?, ?)",
+                                 (name, secrets.token_bytes(32)))
             row = conn.execute("SELECT key FROM keys WHERE name = ?", (name,)).fetchone()
         finally:
             conn.close()
-        return bytes(row[0])
+        return bytes(row[0]) if row else None
 
 
 def token_path(data_dir: Path) -> Path:

@@ -217,8 +217,8 @@ def ingest(
     if wrong:
         raise _fail("\n".join(f"Invalid option {p}" for p in wrong), 2)
     if report is not None and report.is_dir():
-        raise _fail(f"Invalid option --report: {report} is a folder; name a file in it, e.g. "
-                    f"{report / 'ingest-report.csv'}", 2)
+        raise _fail(f"Invalid option --report: {report} is a folder; name a file, in a folder you do not ingest "
+                    f"(the default is a new file under DATA_DIR/reports/)", 2)
     settings = _settings(data_dir)
     if report is None:
         report = settings.data_dir / "reports" / f"ingest-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"

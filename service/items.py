@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graph.errors import ConflictError, NotFoundError, Problem, ValidationError
@@ -114,13 +114,17 @@ def create_item(store: GraphStore, embedder: Embedder, kind: str, data: dict[str
         return _write(store, embedder, kind, data)
 
 
-def update_item(store: GraphStore, embedder: Embedder, node: Node, changes: dict[str, Any]) -> Node:
+def update_item(store: GraphStore, embedder: Embedder, node: Node, changes: dict[str, Any],
+                check: Callable[[Node], None] | None = None) -> Node:
     """Apply the given fields to a stored item (``None`` clears a field) and write it through validation. The
-    item is read again under the write lock, so a change made meanwhile by someone else is kept."""
+    item is read again under the write lock, so a change made meanwhile by someone else is kept; ``check``
+    (which raises to refuse) sees that fresh item, under the same lock."""
     with _WRITES:
         current = store.get(node.id)
         if current is None or current.label != node.label:
             raise NotFoundError(f"no {KIND_OF_LABEL[node.label][:-1]} with id '{node.id}'")
+        if check is not None:
+            check(current)
         data = record_data(store, current)
         data.update(changes)
         data["id"] = node.id
@@ -183,8 +187,8 @@ def _delete_item(store: GraphStore, label: Label, item_id: str) -> None:
 
 def merge_idea(store: GraphStore, embedder: Embedder, idea: Node, into: str) -> Node:
     """Mark an idea as merged into another: it keeps all its links and gains DUPLICATE_OF to the other."""
-    check_merge(store, idea, into)
-    return update_item(store, embedder, idea, {"status": "merged", "duplicate_of": into})
+    return update_item(store, embedder, idea, {"status": "merged", "duplicate_of": into},
+                       check=lambda current: check_merge(store, current, into))
 
 
 def check_merge(store: GraphStore, idea: Node, into: str, field: str = "into") -> None:

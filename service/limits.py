@@ -5,15 +5,13 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import error_body
-
 # Far above the largest valid item (its longest texts are 20,000 characters), far below what would hurt.
 MAX_BODY_BYTES = 1024 * 1024
 
 
 class BodyLimit:
-    """ASGI middleware: a body over ``limit`` bytes gets 413, whether its length is declared
-    (``Content-Length``) or only found while it streams in."""
+    """ASGI middleware: a body over ``limit`` bytes gets 413 when the app reads it, whether its length is declared
+    (``Content-Length``: nothing of it is read) or only found while it streams in."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -27,13 +25,13 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            await error_body(413, "too_large", self._message())(scope, receive, send)
-            return
+        too_large = declared.isdigit() and int(declared) > self.limit
         received = 0
 
         async def limited() -> Message:
             nonlocal received
+            if too_large:  # refused where the app reads the body, so that its handlers answer (a page under /web/)
+                raise HTTPException(413, self._message())
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

@@ -93,8 +93,8 @@ def install(app: FastAPI) -> None:
                     errors["403"] = f"The token's role is below {role.name.lower()}"
                 else:
                     errors["401"] = "A token that is not valid (or none, where reading needs a reader token)"
-                if method in ("post", "patch") and role >= Role.EDITOR:
-                    errors["409"] = "The id exists already, or the change conflicts with stored links"
+                if method == "post" and role >= Role.EDITOR and "{" not in path:  # creating an item
+                    errors["409"] = "An item with that id exists already"
                 if method == "delete":
                     errors["409"] = "Other items still link to it (named in the message)"
                 if "security" not in op:  # takes no token (/health)

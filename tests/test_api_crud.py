@@ -721,3 +721,49 @@ def test_changes_sent_at_once_to_one_item_all_land(api: Api, demo_store: Embedde
     with ThreadPoolExecutor(6) as pool:
         codes = sorted(pool.map(lambda _: api.post("/initiatives", new, role="editor").status_code, range(6)))
     assert codes == [201] + [409] * 5
+
+
+def test_opening_an_idea_page_writes_nothing_to_the_data_folder(
+    demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """Reading an idea's page (with or without a receipt cookie) creates no file: the receipt key is made when
+    the first idea is sent, so a read-only data folder still serves the pages."""
+    data = tmp_path / "fresh"
+    with TestClient(create_app(Settings(data_dir=data), store=demo_store, embedder=real_embedder)) as client:
+        assert client.get("/web/ideas/idea-001").status_code == 200
+        client.cookies.set("kominn_receipt", "idea-001.00", path="/web/ideas")
+        assert client.get("/web/ideas/idea-001").status_code == 200
+    assert not data.exists() or not any(data.iterdir())
+
+
+def test_two_ideas_merged_into_each_other_at_once_make_no_cycle(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """Merging A into B and B into A at the same time: one merge wins and the other is refused (B is merged by
+    then), so no two ideas are each other's duplicate."""
+    pairs = [("idea-003", "idea-005"), ("idea-006", "idea-007"), ("idea-008", "idea-010")]
+    calls = [(a, b) for a, b in pairs] + [(b, a) for a, b in pairs]
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(lambda ab: api.post(f"/ideas/{ab[0]}/merge", {"into": ab[1]}, role="admin").status_code,
+                              calls))
+    assert sorted(codes) == [200] * 3 + [422] * 3
+    into = {e.src: e.dst for e in demo_store.iter_edges(Rel.DUPLICATE_OF)}
+    assert not any(into.get(into[a]) == a for a in into)
+
+
+def test_an_idea_refused_by_the_store_gives_back_its_rate_limit_slot(api: Api) -> None:
+    """A title holding a control character passes the form's checks but is refused when written: four such
+    refusals (422) leave the sender's limit of 3 untouched, so the fixed idea is accepted."""
+    body = {"title": "Benker \x96 turvei", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    for _ in range(4):
+        _error(api.post("/ideas", body), 422, "invalid_input")
+    assert api.post("/ideas", {**body, "title": "Benker langs turveien"}).status_code == 201
+    for _ in range(4):  # the same from the page's form
+        page = api.client.post("/web/ideas/new", data=body)
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert api.client.post("/web/ideas/new", data={**body, "title": "Benker ved vannet"},
+                           follow_redirects=False).status_code == 303
+
+
+def test_a_form_over_the_size_limit_gets_a_page_saying_so(api: Api) -> None:
+    """Under /web/ a body over 1 MiB is refused with 413 as a page in the page's language, not JSON."""
+    r = api.client.post("/web/ideas/new", data={"title": "Stor", "text": "x" * (1024 * 1024 + 10)})
+    assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")

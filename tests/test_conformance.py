@@ -411,6 +411,7 @@ def test_neighbours_many_and_linked(gs: GraphStore) -> None:
         "a": [("OWNED_BY", "u"), ("TAGGED", "t1"), ("TAGGED", "t2")],
         "b": [("OWNED_BY", "u"), ("TAGGED", "t2"), ("TAGGED", "t3")]}
     assert gs.neighbours_many(["u", "n"], (Rel.OWNED_BY, Rel.INVOLVES), Direction.IN).keys() == {"u"}
+    assert gs.neighbours_many(["a", "b"], ()) == {}  # no type named: no edges, on every store
     assert {k: sorted(e.src for e, _ in v) for k, v in inbound.items()} == {"u": ["a", "b"], "t3": ["b", "c"]}
     assert gs.linked(["t1", "t2"], Rel.TAGGED) == {"a": (["t1", "t2"], 2), "b": (["t2"], 2), "n": (["t1"], 1)}
     assert gs.linked(["t1", "t2"], Rel.TAGGED, labels=[Label.INITIATIVE]) == {

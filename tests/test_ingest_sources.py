@@ -204,6 +204,11 @@ def test_units_of_one_name_in_different_municipalities_stay_apart(store: Embedde
     assert store.get("c-helse") is not None and second.same_as >= 1
     assert store.get("a-helse-2") is None and "a-helse-2" in store.get("a-helse").props["aliases"]  # type: ignore[union-attr]
     assert store.get("b-helse") is not None and not store.get("b-helse").props.get("aliases")  # type: ignore[union-attr]
+    # sources name one organisation's kind in their own ways: a kind alone does not keep two names apart
+    (tmp_path / "k.csv").write_text("id,name,kind\nssb-1,Statistisk sentralbyrå,public_body\n"
+                                    "ssb-2,STATISTISK SENTRALBYRÅ,research\n", encoding="utf-8")
+    kinds = ingest(store, fake_embedder, [tmp_path / "k.csv"], kind="organisations")
+    assert kinds.merged == 1 and store.get("ssb-2") is None
     # the id merged away still names the unit in a later run
     (tmp_path / "c.csv").write_text("id,title,status,owner\nc-ini,Asker-tiltak,ongoing,a-helse-2\n", encoding="utf-8")
     third = ingest(store, fake_embedder, [tmp_path / "c.csv"], kind="initiatives")
@@ -239,12 +244,17 @@ def test_sync_never_retires_what_it_could_not_read_or_what_others_still_use(
     initiatives = data / "initiatives.csv"
     text = initiatives.read_text(encoding="utf-8")
     initiatives.write_text(text.replace(",completed,", ",pågår,", 1), encoding="utf-8")  # ini-1's row now bad
-    bad_row = ingest(store, fake_embedder, [data], sync=True, strict=False)
-    assert bad_row.retired == 0 and store.get("ini-1") is not None
-    assert any(h.startswith("'ini-1' not retired: its row was skipped") for h in bad_row.held)
-    initiatives.write_text(text, encoding="utf-8")
     organisations = data / "organisations.csv"
     rows = organisations.read_text(encoding="utf-8")
+    # ...and org-biogass, ini-1's partner, leaves the source: ini-1 stays, so its partner stays too
+    organisations.write_text("\n".join(line for line in rows.splitlines() if not line.startswith("org-biogass,"))
+                             + "\n", encoding="utf-8")
+    bad_row = ingest(store, fake_embedder, [data], sync=True, strict=False, report=tmp_path / "r.csv")
+    assert bad_row.retired == 0 and store.get("ini-1") is not None and store.get("org-biogass") is not None
+    assert any(h.startswith("'ini-1' not retired: its row was skipped") for h in bad_row.held)
+    assert "'org-biogass' not retired: still linked from ini-1" in bad_row.held
+    assert "kept by --sync" in (tmp_path / "r.csv").read_text(encoding="utf-8")  # the report lists them too
+    initiatives.write_text(text, encoding="utf-8")
     organisations.write_text(rows.replace(",", ";"), encoding="utf-8")  # the whole file unreadable
     orgs = store.count_nodes(Label.ORGANISATION)
     unreadable = ingest(store, fake_embedder, [data], sync=True, strict=False)

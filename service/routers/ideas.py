@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Rel
+from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Node, Rel
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from recommend.reuse import check_idea
@@ -119,11 +119,14 @@ def update_idea(
     if not caller.is_admin and (changes.get("status") in ADMIN_STATUS or "duplicate_of" in changes):
         raise HTTPException(403, "hiding and merging ideas needs the admin role")
     node = items.get_item(store, Label.IDEA, item_id, admin=caller.is_admin)
-    if not caller.is_admin and "status" in changes and node.props.get("status") in ADMIN_STATUS:
-        raise HTTPException(403, f"'{item_id}' is {node.props['status']}; only an admin changes its status")
-    if changes.get("duplicate_of") is not None:  # the same rules as POST /ideas/{id}/merge
-        items.check_merge(store, node, changes["duplicate_of"], "duplicate_of")
-    node = items.update_item(store, recommender.embedder, node, changes)
+
+    def allowed(current: Node) -> None:  # on the item as it is when the change is written (under the write lock)
+        if not caller.is_admin and "status" in changes and current.props.get("status") in ADMIN_STATUS:
+            raise HTTPException(403, f"'{item_id}' is {current.props['status']}; only an admin changes its status")
+        if changes.get("duplicate_of") is not None:  # the same rules as POST /ideas/{id}/merge
+            items.check_merge(store, current, changes["duplicate_of"], "duplicate_of")
+
+    node = items.update_item(store, recommender.embedder, node, changes, check=allowed)
     return IdeaPublic(**items.public_item(store, node, admin=caller.is_admin))
 
 

@@ -317,8 +317,8 @@ async def idea_submit(request: Request) -> Response:
     asked = request.query_params.get("lang")
     done = RedirectResponse(f"/web/ideas/{quote_plus(receipt.id)}" + (f"?lang={asked}" if asked in LANGS else ""),
                             status_code=303)
-    done.set_cookie(RECEIPT_COOKIE, _receipt_mark(request, receipt.id), max_age=3600, httponly=True, samesite="lax",
-                    path="/web/ideas")
+    done.set_cookie(RECEIPT_COOKIE, _receipt_mark(request, receipt.id) or "", max_age=3600, httponly=True,
+                    samesite="lax", path="/web/ideas")
     return done
 
 
@@ -329,17 +329,22 @@ async def _run(fn: Any, *args: Any) -> Any:
 RECEIPT_COOKIE = "kominn_receipt"
 
 
-def _receipt_mark(request: Request, idea_id: str) -> str:
+def _receipt_mark(request: Request, idea_id: str, *, create: bool = True) -> str | None:
     """The receipt cookie's value for an idea: its id signed with this service's key (a cookie naming some
-    other idea cannot be made without it)."""
+    other idea cannot be made without it). The key is kept beside the tokens, so that a receipt outlives a
+    restart and works on every worker; it is made when the first idea is sent (``create``), so that only
+    reading a page writes nothing (None while there is no key)."""
     key: bytes | None = request.app.state.receipt_key
-    if key is None:  # kept beside the tokens, so that a receipt outlives a restart and works on every worker
-        key = request.app.state.receipt_key = request.app.state.tokens.signing_key("receipt")
-    return f"{idea_id}.{hmac.new(key, idea_id.encode(), hashlib.sha256).hexdigest()}"
+    if key is None:
+        key = request.app.state.tokens.signing_key("receipt", create=create)
+        request.app.state.receipt_key = key
+    return None if key is None else f"{idea_id}.{hmac.new(key, idea_id.encode(), hashlib.sha256).hexdigest()}"
 
 
 def _is_sender(request: Request, idea_id: str) -> bool:
-    return hmac.compare_digest(request.cookies.get(RECEIPT_COOKIE, ""), _receipt_mark(request, idea_id))
+    given = request.cookies.get(RECEIPT_COOKIE, "")
+    mark = _receipt_mark(request, idea_id, create=False) if given else None
+    return mark is not None and hmac.compare_digest(given, mark)
 
 
 @router.get("/ideas/{idea_id}", response_class=HTMLResponse)
