@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from graph.errors import StoreUnavailableError
 from graph.store import GraphStore
@@ -15,6 +15,7 @@ from recommend.partners import PartnerRecommender
 from recommend.similar import Recommender
 from service import errors, openapi
 from service.auth import TokenStore, token_path
+from service.deps import no_unknown_query
 from service.headers import SecurityHeaders
 from service.limits import BodyLimit
 from service.ratelimit import RateLimiter
@@ -68,13 +69,8 @@ def create_app(
     openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
-    app.include_router(health.router)
-    app.include_router(initiatives.router)
-    app.include_router(search.router)
-    app.include_router(needs.router)
-    app.include_router(ideas.router)
-    app.include_router(organisations.router)
-    app.include_router(partners.router)
-    app.include_router(explore.router)
+    for router in (health.router, initiatives.router, search.router, needs.router, ideas.router,
+                   organisations.router, partners.router, explore.router):  # the API (the pages take ?lang=)
+        app.include_router(router, dependencies=[Depends(no_unknown_query)])
     web.install(app)
     return app

@@ -214,3 +214,14 @@ def test_a_wrong_method_is_told_every_method_the_path_takes(client: TestClient) 
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
     assert r.headers["allow"] == "GET, PATCH, DELETE"
     assert client.put("/initiatives", json={}).headers["allow"] == "GET, POST"
+
+
+def test_an_unknown_query_parameter_is_named_not_ignored(client: TestClient) -> None:
+    """A misspelt filter (?stauts=completed) is a 422 naming it and what the operation takes, rather than an
+    answer with every initiative; the right spelling filters."""
+    r = client.get("/initiatives", params={"stauts": "completed"})
+    assert r.status_code == 422
+    [problem] = r.json()["error"]["problems"]
+    assert problem["field"] == "stauts" and "status" in problem["message"]
+    assert client.get("/initiatives", params={"status": "completed"}).status_code == 200
+    assert client.get("/search", params={"q": "biogass", "kk": 3}).status_code == 422

@@ -118,8 +118,11 @@ def test_editor_creates_reads_updates_and_deletes(api: Api, resource: str) -> No
 
 
 def test_a_created_initiative_is_embedded_linked_and_searchable(api: Api, demo_store: EmbeddedGraphStore) -> None:
-    """A created initiative gets its links and topics, keeps its contact private, and is found by search."""
-    item = api.post("/initiatives", {**NEW["initiatives"], "id": "ini-sol"}, role="editor").json()
+    """A created initiative gets its links and topics, keeps its contact private, is found by search, and the
+    answer's Location is its address."""
+    created = api.post("/initiatives", {**NEW["initiatives"], "id": "ini-sol"}, role="editor")
+    assert created.status_code == 201 and created.headers["location"] == "/initiatives/ini-sol"
+    item = created.json()
     assert item["owner"]["id"] == "unit-helse" and item["partners"][0]["role"] == "supplier"
     assert [t["name"] for t in item["topics"]] == ["solenergi"]
     node = demo_store.get("ini-sol")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -68,7 +69,7 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
 @router.post("", response_model=IdeaReceipt, status_code=201,
              responses={429: {"description": "Too many ideas from this address"}})
 def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store: StoreDep,
-                recommender: RecommenderDep) -> IdeaReceipt:
+                recommender: RecommenderDep, response: Response) -> IdeaReceipt:
     """Submit an idea. No token needed (callers without an editor token are rate-limited per address; only
     accepted submissions count, so fixing a rejected one costs nothing). The receipt lists existing ideas and
     initiatives that resemble it, unless reading needs a token the caller lacks
@@ -77,11 +78,13 @@ def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store:
     slot = take_idea_slot(request) if limited else None  # taken at once, so parallel calls cannot all pass
     may_read = caller.role >= Role.READER or not request.app.state.settings.read_requires_token
     try:
-        return submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
+        receipt = submit_idea(store, recommender.embedder, recommender, body, show_similar=may_read)
     except BaseException:
         if slot is not None:  # a refused idea costs nothing
             give_back_idea_slot(request, slot)
         raise
+    response.headers["Location"] = f"/ideas/{quote(receipt.id)}"
+    return receipt
 
 
 @router.get("", response_model=IdeasPublic)

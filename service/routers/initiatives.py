@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -51,10 +52,12 @@ def list_initiatives(
 
 @router.post("", response_model=InitiativePublic, status_code=201)
 def create_initiative(
-    body: InitiativeCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep
+    body: InitiativeCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep, response: Response
 ) -> InitiativePublic:
-    """Create an initiative (editor). It is validated and embedded like ingested data; links must exist."""
+    """Create an initiative (editor). It is validated and embedded like ingested data; links must exist. The
+    answer's Location header is its address."""
     node = items.create_item(store, recommender.embedder, "initiatives", body.model_dump(exclude_none=True))
+    response.headers["Location"] = f"/initiatives/{quote(node.id)}"
     return InitiativePublic(**items.public_item(store, node, admin=caller.is_admin))
 
 

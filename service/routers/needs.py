@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -35,10 +36,11 @@ def list_needs(
 
 @router.post("", response_model=NeedPublic, status_code=201)
 def create_need(
-    body: NeedCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep
+    body: NeedCreate, store: StoreDep, recommender: RecommenderDep, caller: EditorDep, response: Response
 ) -> NeedPublic:
-    """Create a need (editor)."""
+    """Create a need (editor); the answer's Location header is its address."""
     node = items.create_item(store, recommender.embedder, "needs", body.model_dump(exclude_none=True))
+    response.headers["Location"] = f"/needs/{quote(node.id)}"
     return NeedPublic(**items.public_item(store, node))
 
 

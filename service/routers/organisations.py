@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -42,10 +43,11 @@ def list_organisations(
 @router.post("", response_model=OrganisationPublic, status_code=201)
 def create_organisation(
     body: OrganisationCreate, store: StoreDep, recommender: RecommenderDep,
-    caller: EditorDep,
+    caller: EditorDep, response: Response,
 ) -> OrganisationPublic:
-    """Create an organisation (editor)."""
+    """Create an organisation (editor); the answer's Location header is its address."""
     node = items.create_item(store, recommender.embedder, "organisations", body.model_dump(exclude_none=True))
+    response.headers["Location"] = f"/organisations/{quote(node.id)}"
     return OrganisationPublic(**items.public_item(store, node))
 
 
