@@ -8,6 +8,7 @@ reads check SQLite's ``data_version`` and reload when it changed.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -232,6 +233,8 @@ class EmbeddedGraphStore:
             return
         if self.path != MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if not Path(self.path).exists():  # it holds contact details: readable by its owner only
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")

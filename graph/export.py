@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.schema import PRIVATE_FIELDS
+from graph.schema import PRIVATE_FIELDS, Label
 from graph.store import GraphStore, to_networkx
 
 
@@ -22,23 +22,28 @@ def _scalar(value: Any) -> Any:
 
 
 def _public_copy(g: nx.MultiDiGraph, include_private: bool) -> nx.MultiDiGraph:
+    """The graph as it may be shared: without personal data and without hidden ideas (kept out of sight on the
+    service too), unless ``include_private``."""
     out = nx.MultiDiGraph()
     for n, data in g.nodes(data=True):
+        if not include_private and data.get("label") == Label.IDEA.value and data.get("status") == "hidden":
+            continue
         out.add_node(n, **{k: _scalar(v) for k, v in data.items() if include_private or k not in PRIVATE_FIELDS})
     for u, v, key, data in g.edges(keys=True, data=True):
-        out.add_edge(u, v, key=key, **{k: _scalar(x) for k, x in data.items()})
+        if u in out and v in out:
+            out.add_edge(u, v, key=key, **{k: _scalar(x) for k, x in data.items()})
     return out
 
 
 def export_graphml(store: GraphStore, path: Path, *, include_private: bool = False) -> nx.MultiDiGraph:
-    """Write the graph as GraphML; personal data is left out unless asked for."""
+    """Write the graph as GraphML; personal data and hidden ideas are left out unless asked for."""
     g = _public_copy(to_networkx(store), include_private)
     nx.write_graphml(g, path)
     return g
 
 
 def export_json(store: GraphStore, path: Path, *, include_private: bool = False) -> nx.MultiDiGraph:
-    """Write the graph as node-link JSON; personal data is left out unless asked for."""
+    """Write the graph as node-link JSON; personal data and hidden ideas are left out unless asked for."""
     g = _public_copy(to_networkx(store), include_private)
     data = nx.node_link_data(g, edges="edges")
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -103,6 +104,7 @@ class TokenStore:
             if not create:
                 return None
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # token hashes and the signing key
         conn = sqlite3.connect(self.path)
         conn.executescript(_SCHEMA)
         return conn

@@ -175,8 +175,8 @@ def _delete_item(store: GraphStore, label: Label, item_id: str) -> None:
     get_item(store, label, item_id, admin=True)
     incoming: dict[Rel, list[str]] = {}
     for edge, other in store.neighbours(item_id, direction=Direction.IN):
-        if edge.rel in OWNED_RELS and edge.rel != Rel.TAGGED:
-            incoming.setdefault(edge.rel, []).append(other.id)
+        if edge.rel in OWNED_RELS and edge.rel != Rel.TAGGED:  # a hidden idea counted, not named
+            incoming.setdefault(edge.rel, []).append(other.id if visible(other, False) else "(a hidden idea)")
     if incoming:
         what = "; ".join(f"{_LINKED_AS.get(rel, rel.value)} {len(ids)} item(s): {', '.join(sorted(ids)[:5])}"
                          + (" ..." if len(ids) > 5 else "") for rel, ids in sorted(incoming.items()))

@@ -15,6 +15,9 @@ class RateLimiter:
 
     >>> r = RateLimiter(2, 60.0); [r.hit("a", now=0.0) for _ in range(3)]
     [0.0, 0.0, 60.0]
+    >>> for n in range(10_001): _ = r.hit(f"client-{n}", now=0.0)
+    >>> _ = r.hit("late", now=100.0); len(r._events)  # clients idle for a window are forgotten
+    1
     """
 
     def __init__(self, limit: int, window: float) -> None:
@@ -44,8 +47,8 @@ class RateLimiter:
             if wait:
                 return wait
             events.append(now)
-            if len(self._events) > 10_000:  # forget idle clients
-                for k in [k for k, v in self._events.items() if not v]:
+            if len(self._events) > 10_000:  # forget clients with nothing inside the window any more
+                for k in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
                     del self._events[k]
             return 0.0
 

@@ -770,3 +770,34 @@ def test_a_form_over_the_size_limit_gets_a_page_saying_so(api: Api) -> None:
     """Under /web/ a body over 1 MiB is refused with 413 as a page in the page's language, not JSON."""
     r = api.client.post("/web/ideas/new", data={"title": "Stor", "text": "x" * (1024 * 1024 + 10)})
     assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+
+
+def test_a_refused_deletion_counts_a_hidden_idea_without_naming_it(api: Api) -> None:
+    """An editor deleting a need that a hidden idea addresses is refused (409); the message counts the hidden
+    idea but does not give its id, which only admins may see."""
+    assert api.post("/ideas/idea-009/hide", {}, role="admin").status_code == 200
+    need = next(n["id"] for n in api.get("/ideas/idea-009", role="admin").json()["needs"])
+    message = _error(api.delete(f"/needs/{need}", role="editor"), 409, "conflict")["message"]
+    assert "idea-009" not in message and "(a hidden idea)" in message
+
+
+def test_an_idea_of_the_longest_allowed_text_has_its_page(api: Api) -> None:
+    """An idea with a 300-character title and a 20,000-character text opens on its page (the duplicate check
+    there reads at most what a search takes), for its sender and for readers."""
+    body = {"title": "Lang tittel " + "x" * 288, "text": ("Et langt innspill om benker og turveier. " * 500)[:20_000]}
+    receipt = api.post("/ideas", body)
+    assert receipt.status_code == 201, receipt.text
+    assert api.get(f"/web/ideas/{receipt.json()['id']}").status_code == 200
+
+
+def test_encoded_markup_beside_a_tag_is_not_stored_as_a_tag(api: Api) -> None:
+    """A title with "&lt;script&gt;" next to a real tag decodes to a tag once the tag is gone: that is removed too,
+    so the stored title holds no markup for another system to run."""
+    r = api.post("/needs", {"title": "&lt;script&gt;alert(11)&lt;/script&gt;<b>Benker</b>"}, role="editor")
+    assert r.status_code == 201, r.text
+    assert "<script>" not in r.json()["title"] and "Benker" in r.json()["title"]
+
+
+def test_the_token_file_is_readable_by_its_owner_only(api: Api, tmp_path: Path) -> None:
+    """The token file (token hashes and the signing key of idea receipts) is made with mode 0600."""
+    assert (tmp_path / "data" / "tokens.sqlite").stat().st_mode & 0o777 == 0o600

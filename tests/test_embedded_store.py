@@ -116,3 +116,29 @@ def test_to_networkx_copies_labels_and_edge_types(store: EmbeddedGraphStore) -> 
     g = to_networkx(store)
     assert g.nodes["a"]["label"] == "Topic"
     assert g.edges["a", "b", "SIMILAR_TO"]["score"] == 0.5
+
+
+def test_a_shared_export_leaves_out_hidden_ideas_and_personal_data(tmp_path: Path) -> None:
+    """export_json without include_private has no hidden idea (nor its links) and no contact; with it, both."""
+    from graph.export import export_json
+
+    store = EmbeddedGraphStore(tmp_path / "s.sqlite")
+    store.open()
+    store.upsert([Node("n1", Label.NEED, {"title": "Behov"}),
+                  Node("i1", Label.IDEA, {"title": "Åpen", "text": "t", "status": "new", "contact": "ola@example.no"}),
+                  Node("i2", Label.IDEA, {"title": "Skjult", "text": "t", "status": "hidden"})],
+                 [Edge("i1", Rel.ADDRESSES, "n1"), Edge("i2", Rel.ADDRESSES, "n1")])
+    shared = export_json(store, tmp_path / "g.json")
+    assert set(shared.nodes) == {"n1", "i1"} and "contact" not in shared.nodes["i1"]
+    assert list(shared.edges()) == [("i1", "n1")]
+    full = export_json(store, tmp_path / "all.json", include_private=True)
+    assert "i2" in full and full.nodes["i1"]["contact"] == "ola@example.no"
+    store.close()
+
+
+def test_the_store_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """A new store file holds contact details: it is made with mode 0600, not readable by other users."""
+    store = EmbeddedGraphStore(tmp_path / "s.sqlite")
+    store.open()
+    store.close()
+    assert (tmp_path / "s.sqlite").stat().st_mode & 0o777 == 0o600

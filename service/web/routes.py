@@ -31,7 +31,7 @@ from graph.schema import (
 )
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea, reuse
-from recommend.similar import WEAK_NOTE
+from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import give_back_idea_slot, take_idea_slot
@@ -365,7 +365,7 @@ def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
         return error_page(request, 404, str(e))
     similar: list[dict[str, Any]] = []
     if reader:
-        found = check_idea(state.recommender, node_text(node), exclude_ids=[idea_id])
+        found = check_idea(state.recommender, node_text(node)[:MAX_QUERY_CHARS], exclude_ids=[idea_id])
         similar = [r.as_dict() for r in found.items]
     receipt = {"id": node.id, "title": node.title, "created": node.props.get("created"),
                "status": node.props.get("status") or "new", "similar": similar}
