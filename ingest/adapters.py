@@ -101,6 +101,12 @@ def tidstyver_records(folder: Path, keep: Callable[[str], bool] = lambda _id: Tr
     return ministries + agencies + needs
 
 
+def _excel_text(text: str) -> str:
+    """Text without the line breaks that Excel writes as ``_x000D_`` and ``_x000A_`` in some CORDIS titles
+    ("rapid manufacturing_x000D_technologies"): a space instead."""
+    return re.sub(r"(?:_x000[DA]_)+", " ", text)
+
+
 def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:
     """Records for the CORDIS projects in ``folder`` whose project id passes ``keep``."""
     project_columns = ("project_id", "acronym", "title", "topic_code", "topic_description", "programme_parts",
@@ -143,8 +149,8 @@ def cordis_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True)
         topics = [r["topic_code"], *[p for p in r["programme_parts"].split(";") if p]]
         records.append(Record(str(project_file), n, "initiatives", {
             "id": CORDIS_PREFIX + r["project_id"],
-            "title": r["title"] or r["acronym"],
-            "description": r["topic_description"],
+            "title": _excel_text(r["title"] or r["acronym"]),
+            "description": _excel_text(r["topic_description"]),
             "status": "completed" if r["end_date"] and r["end_date"] < today else "ongoing",
             "start_date": r["start_date"] or None,
             "end_date": r["end_date"] or None,

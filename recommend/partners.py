@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ _NEIGHBOURS = {"initiatives": ((Rel.INVOLVES, Rel.OWNED_BY), Direction.IN),
 MAX_FAMILY_TOPICS = 2000  # call topics read per call family
 SPECIFIC_TOPIC_MAX = 60  # a topic with more initiatives than this counts as broad
 MODEL_META_KEY = "partner_model"
+MODEL_RECHECK_S = 5.0  # how often a recommender looks for newly learned weights in the store
 # Measured on the seed-2 split: 1,200 candidates 0.293 / 0.441, and the partners of the 100 nearest initiatives
 # by embedding as candidates too (1,500) 0.291 / 0.442, against 0.295 / 0.442 here: the cap loses about one in
 # eight of the co-partner targets, but the model does not rank them (or the added ones) into the top 20.
@@ -227,6 +229,9 @@ class PartnerRecommender:
         self.store = store
         self.recommender = recommender
         self._model = model
+        self._given = model is not None
+        self._model_text: str | None = None  # the stored model's JSON, as last read
+        self._model_checked = 0.0
         self._cache: dict[tuple[str, str], list[str]] = {}
         self._revision = ""
         self._families: dict[str, list[str]] | None = None
@@ -234,11 +239,21 @@ class PartnerRecommender:
 
     @property
     def model(self) -> PartnerModel:
-        if self._model is None:
+        """The model given, else the one kept in the store (looked at again every ``MODEL_RECHECK_S`` seconds, so
+        that a service picks up ``kominn learn-partners`` without a restart), else the prior weights."""
+        if self._given:
+            assert self._model is not None
+            return self._model
+        now = time.monotonic()
+        if self._model is None or now - self._model_checked >= MODEL_RECHECK_S:
+            self._model_checked = now
             saved = self.store.get_meta(MODEL_META_KEY)
-            model = PartnerModel.from_json(saved) if saved else None
-            # a model learned over another feature set (an older version) cannot be used
-            self._model = model if model is not None and len(model.coef) == len(FEATURES) else PartnerModel.default()
+            if self._model is None or saved != self._model_text:
+                model = PartnerModel.from_json(saved) if saved else None
+                # a model learned over another feature set (an older version) cannot be used
+                self._model = model if model is not None and len(model.coef) == len(FEATURES) \
+                    else PartnerModel.default()
+                self._model_text = saved
         return self._model
 
     # --- graph helpers (cached per store revision) -----------------------------------------------

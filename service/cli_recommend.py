@@ -112,8 +112,9 @@ def learn_partners_command(
     from service.cli import _Bar, _fail, _settings, opened_store, partner_weights_line
 
     if queries < min_initiatives:
-        raise _fail(f"--queries ({queries}) is below --min-initiatives ({min_initiatives}): nothing could be learned",
-                    2)
+        raise _fail(f"--queries ({queries}) is below --min-initiatives ({min_initiatives}): weights are learned from "
+                    f"at least {min_initiatives} initiatives (below that the prior weights do better); give "
+                    f"--queries {min_initiatives} or more, or lower --min-initiatives too", 2)
     settings = _settings(data_dir)
     with opened_store(settings) as store:
         typer.echo(f"learning partner weights from up to {queries} initiatives in {settings.describe_store()} ...")

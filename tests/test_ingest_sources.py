@@ -350,3 +350,16 @@ def test_json_nested_too_deeply_is_a_file_problem_not_a_crash(store: EmbeddedGra
     messages = [str(p) for p in summary.problems]
     assert any("needs.json" in m and "nested too deeply" in m for m in messages)
     assert any("ideas.jsonl, row 1: invalid JSON: nested too deeply" in m for m in messages)
+
+
+def test_cordis_titles_lose_excels_escaped_line_breaks(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                                       tmp_path: Path) -> None:
+    """Project 633776's title is stored with "manufacturing_x000D_technologies" in projects.csv: ingested, it reads
+    "manufacturing technologies"."""
+    _subset(CORDIS, tmp_path / "c", {"projects.csv": "project_id", "participants.csv": "project_id"}, {"633776"})
+    with (tmp_path / "c" / "participants.csv").open(encoding="utf-8") as fh:
+        pics = {r["organisation_id"] for r in csv.DictReader(fh)}
+    _subset(CORDIS, tmp_path / "c", {"organisations.csv": "organisation_id"}, pics)
+    ingest(store, fake_embedder, [tmp_path / "c"], fmt="cordis")
+    title = store.get("cordis:633776").title  # type: ignore[union-attr]
+    assert "_x000D_" not in title and "manufacturing technologies" in title

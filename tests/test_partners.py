@@ -147,3 +147,22 @@ def test_prior_weight_scores_are_relative_to_the_best_candidate(demo_store: Embe
     prior = PartnerRecommender(demo_store, Recommender(demo_store, real_embedder), PartnerModel.default())
     found = prior.partners("ini-044", k=10)
     assert found[0].score == 1.0 and found[-1].score < 0.9
+
+
+def test_a_running_recommender_picks_up_newly_learned_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service's partner recommender uses the weights `kominn learn-partners` keeps in the store once they
+    are there, without a restart (it looks again every few seconds); weights given to it stay."""
+    import recommend.partners as partners_module
+    from recommend.partners import FEATURES, MODEL_META_KEY, PartnerModel, PartnerRecommender
+
+    store = EmbeddedGraphStore(tmp_path / "s.sqlite")
+    store.open()
+    rec = PartnerRecommender(store, None)  # type: ignore[arg-type]  # only the model is asked for
+    assert rec.model.trained_on == 0  # the prior weights
+    learned = PartnerModel([0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.5] * len(FEATURES), 0.1, 400)
+    store.set_meta(MODEL_META_KEY, learned.to_json())
+    monkeypatch.setattr(partners_module, "MODEL_RECHECK_S", 0.0)
+    assert rec.model.trained_on == 400 and rec.model.coef == [0.5] * len(FEATURES)
+    given = PartnerRecommender(store, None, PartnerModel.default())  # type: ignore[arg-type]
+    assert given.model.trained_on == 0
+    store.close()
