@@ -801,3 +801,15 @@ def test_encoded_markup_beside_a_tag_is_not_stored_as_a_tag(api: Api) -> None:
 def test_the_token_file_is_readable_by_its_owner_only(api: Api, tmp_path: Path) -> None:
     """The token file (token hashes and the signing key of idea receipts) is made with mode 0600."""
     assert (tmp_path / "data" / "tokens.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_idea_linking_to_something_else_than_a_need_learns_only_that_it_is_no_need(api: Api) -> None:
+    """An idea whose needs name a hidden idea, an initiative or nothing at all gets the same answer for each, "no
+    need with id ...": a submission cannot find out which ids exist or what they are."""
+    assert api.post("/ideas/idea-009/hide", {}, role="admin").status_code == 200
+    body = {"title": "Benker langs turveien", "text": "Flere benker langs turveien rundt vannet, for eldre."}
+    messages = set()
+    for other in ("idea-009", "ini-001", "need-nope"):
+        problems = _error(api.post("/ideas", {**body, "needs": [other]}), 422, "invalid_input")["problems"]
+        messages.add(problems[0]["message"].replace(other, "ID"))
+    assert messages == {"no need with id 'ID'"}

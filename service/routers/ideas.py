@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from graph.errors import Problem, ValidationError
 from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Node, Rel
 from graph.store import GraphStore
 from ingest.embedder import Embedder
@@ -56,6 +57,13 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
                 show_similar: bool = True) -> IdeaReceipt:
     """Write a submitted idea (status new, created today) and say what resembles it (unless
     ``show_similar`` is false: a caller who may not read the store): used by the API and the page."""
+    # the links first, each answered alike whatever else the id may name (a hidden idea's id is no need either)
+    wanted = {"needs": (Label.NEED, "need"), "focus_areas": (Label.FOCUS_AREA, "focus area")}
+    found = {n.id: n.label for n in store.get_many([i for f in wanted for i in getattr(body, f)])}
+    wrong = [Problem("idea", None, f, f"no {name} with id '{i}'")
+             for f, (label, name) in wanted.items() for i in getattr(body, f) if found.get(i) != label]
+    if wrong:
+        raise ValidationError(wrong)
     data = body.model_dump(exclude_none=True)
     data.update(status="new", created=dt.date.today().isoformat())
     # the search first: a text it refuses is refused before anything is written (it cannot find the new idea)
