@@ -28,7 +28,7 @@ from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
 from graph.store import GraphStore
 from ingest.records import a_label
-from recommend.similar import MAX_K, Recommender
+from recommend.similar import MAX_K, Recommender, unseen
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -345,7 +345,7 @@ class PartnerRecommender:
                      else PartnerQuery(query, list(known)))
         if not query.text.strip() and not query.known:
             raise ValidationError([Problem("query", None, "text", "describe the project or name a known partner")])
-        found = {n.id: n for n in self.store.get_many(list(query.known))}
+        found = {n.id: n for n in self.store.get_many(list(query.known)) if unseen(n) is not None}
         missing = [o for o in query.known if o not in found]
         if missing:
             raise ValidationError([Problem("query", None, "known",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Rel, node_text
 from ingest.records import a_label
-from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender
+from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender, unseen
 from recommend.types import Reason, Recommendation, SimilarResult
 
 RESULTS_BONUS = 0.08  # added to the score of a completed initiative that recorded its results
@@ -37,7 +37,7 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
     if not 1 <= k <= MAX_K:
         raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
     store = recommender.store
-    item = store.get(item_id)
+    item = unseen(store.get(item_id))
     if item is None or item.label not in (Label.NEED, Label.INITIATIVE):
         what = f"no need or initiative with id '{item_id}'" if item is None else \
             f"'{item_id}' is {a_label(item.label)}, not a need or an initiative"

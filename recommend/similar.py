@@ -27,6 +27,12 @@ SEARCHABLE = (Label.INITIATIVE, Label.IDEA, Label.NEED)
 MAX_K = 100
 MAX_QUERY_CHARS = 20_000
 HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
+
+
+def unseen(node: Node | None) -> Node | None:
+    """The node, or None for a hidden idea: answers about an id (what kind it is) treat a hidden idea as no
+    item at all, so that they do not tell anyone it exists."""
+    return None if node is not None and node.label == Label.IDEA and node.props.get("status") == "hidden" else node
 TOPIC_CANDIDATES = 200  # items added from the predicted topics
 NAMED_TOPIC_WORDS = 8  # a search text of at most this many words is looked up for topics it names
 # Added to the score of an item whose tags name every content word of a short search (that share of it for
@@ -165,7 +171,7 @@ class Recommender:
         if len(text) > MAX_QUERY_CHARS:
             raise ValidationError([Problem("query", None, "q", f"at most {MAX_QUERY_CHARS} characters")])
         if unit is not None:
-            found = self.store.get(unit)
+            found = unseen(self.store.get(unit))
             if found is None or found.label != Label.ORGANISATION:
                 said = f"no unit with id '{unit}'" if found is None else \
                     f"'{unit}' is {a_label(found.label)}, not a unit"

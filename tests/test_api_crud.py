@@ -813,3 +813,17 @@ def test_an_idea_linking_to_something_else_than_a_need_learns_only_that_it_is_no
         problems = _error(api.post("/ideas", {**body, "needs": [other]}), 422, "invalid_input")["problems"]
         messages.add(problems[0]["message"].replace(other, "ID"))
     assert messages == {"no need with id 'ID'"}
+
+
+def test_answers_about_an_id_treat_a_hidden_idea_as_no_item(api: Api) -> None:
+    """Reuse for, partners known as, and a search's unit naming a hidden idea answer as for an unknown id, not
+    "is an idea": no answer tells that the hidden idea exists."""
+    assert api.post("/ideas/idea-009/hide", {}, role="admin").status_code == 200
+    assert "no need or initiative with id 'idea-009'" in _error(api.get("/needs/idea-009/reuse"), 404,
+                                                                 "not_found")["message"]
+    r = api.post("/partners", {"text": "benker", "known": ["idea-009"]})
+    assert _error(r, 422, "invalid_input")["problems"][0]["message"] == "unknown organisation id(s): idea-009"
+    r = api.post("/similar", {"text": "benker", "unit": "idea-009", "cross_silo": True})
+    assert _error(r, 422, "invalid_input")["problems"][0]["message"] == "no unit with id 'idea-009'"
+    # a visible idea is still named as what it is
+    assert "is an idea" in _error(api.get("/needs/idea-001/reuse"), 404, "not_found")["message"]
