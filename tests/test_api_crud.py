@@ -208,8 +208,12 @@ def test_an_invalid_token_is_401_even_for_reads(api: Api) -> None:
 def test_reads_can_require_a_reader_token(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder,
                                            tmp_path: Path) -> None:
     """With read_requires_token, anonymous reads are 401 and a reader token reads; the duplicate check is a
-    read too, and an anonymous idea is still received but its receipt shows nothing of the store."""
+    read too, and an anonymous idea is still received but its receipt shows nothing of the store; /health tells
+    an anonymous caller that the service is up, not where its store is or how large."""
     for api in _make(demo_store, real_embedder, tmp_path / "d", read_requires_token=True):
+        up = api.get("/health").json()
+        assert up["status"] == "ok" and up["store"] == "embedded" and up["nodes"] is None
+        assert api.get("/health", role="reader").json()["store"].startswith("embedded store at ")
         _error(api.get("/initiatives/ini-001"), 401, "unauthorized")
         _error(api.get("/search", params={"q": "biogass"}), 401, "unauthorized")
         check = {"title": "Biogass", "text": "Biogass fra matavfall til kommunens busser"}
