@@ -225,3 +225,11 @@ def test_an_unknown_query_parameter_is_named_not_ignored(client: TestClient) -> 
     assert problem["field"] == "stauts" and "status" in problem["message"]
     assert client.get("/initiatives", params={"status": "completed"}).status_code == 200
     assert client.get("/search", params={"q": "biogass", "kk": 3}).status_code == 422
+
+
+def test_redirects_stay_on_this_site_whatever_the_host_header_says(client: TestClient) -> None:
+    """A redirect the router adds (/web to /web/, a trailing slash away) is a path, not an address built from
+    the Host header a client sent: a request naming evil.example is not sent there."""
+    for path, to in (("/web", "/web/"), ("/initiatives/", "/initiatives"), ("/", "/web/")):
+        r = client.get(path, headers={"host": "evil.example"}, follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == to, path
