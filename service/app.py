@@ -64,9 +64,12 @@ def create_app(
         version="0.1.0",
         summary="Knowledge graph and recommendations linking innovation initiatives, ideas, needs and partners.",
         lifespan=lifespan,
+        docs_url=None,  # served by openapi.install_docs, without a CDN
+        redoc_url=None,
     )
     errors.install(app)
     openapi.install(app)
+    openapi.install_docs(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     for router in (health.router, initiatives.router, search.router, needs.router, ideas.router,

@@ -1,14 +1,18 @@
-"""The OpenAPI document as the service really answers: one error body for every error status, the errors
-each operation can give, and a token that only the operations needing one require."""
+"""The OpenAPI document as the service really answers (one error body for every error status, the errors
+each operation can give, and a token that only the operations needing one require), and its two viewers."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from service.auth import Role
@@ -115,3 +119,27 @@ def install(app: FastAPI) -> None:
         return schema
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+def install_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their viewers served by the service itself, from the files the
+    ``fastapi-offline`` package installs: the pages work on a network without the internet (FastAPI's own load
+    them from a CDN). The app is made with ``docs_url=None, redoc_url=None``."""
+    import fastapi_offline
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+    spec = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=spec, title=f"{app.title} API",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/docs-static/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=spec, title=f"{app.title} API",
+                              redoc_js_url="/docs-static/redoc.standalone.js",
+                              redoc_favicon_url="/docs-static/favicon.png", with_google_fonts=False)

@@ -257,3 +257,28 @@ def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # typ
     shot(page, "initiatives-list")
     page.locator("#initiatives a").first.click()
     page.wait_for_url("**/web/initiatives/ini-*")
+
+
+def test_the_api_docs_render_without_the_internet(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """/docs shows the operations (Swagger UI) and /redoc the API reference from files the service serves itself,
+    with every request to another host blocked, as on a municipal network without the internet: /docs asks for
+    nothing elsewhere, /redoc only for the "powered by" logo of its sidebar."""
+    elsewhere: list[str] = []
+
+    def only_here(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    page.goto("/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/initiatives/{item_id}/partners" in p for p in paths)
+    assert elsewhere == []
+    page.goto("/redoc")
+    page.wait_for_selector("[data-section-id]", timeout=20_000)
+    assert page.locator("[data-section-id]").count() > 10
+    assert all(url.endswith("/logo-mini.svg") for url in elsewhere)
