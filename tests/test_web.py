@@ -226,6 +226,39 @@ def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  
     assert "Helse og omsorg" in page.locator("h1").inner_text()
 
 
+# Labels, nodes and the overlaps among them, as the reader sees them (bounding boxes on the screen).
+_OVERLAPS = """() => {
+  const nodes = [...document.querySelectorAll('#graph .node')];
+  const box = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const hit = (a, b) => a[0] < b[2] - 1 && b[0] < a[2] - 1 && a[1] < b[3] - 1 && b[1] < a[3] - 1;
+  const shown = nodes.filter(g => getComputedStyle(g.querySelector('text')).visibility !== 'hidden');
+  let pairs = 0;
+  for (let i = 0; i < shown.length; i++)
+    for (let j = i + 1; j < shown.length; j++)
+      if (hit(box(shown[i].querySelector('text')), box(shown[j].querySelector('text')))) pairs++;
+  return {nodes: nodes.length, shown: shown.length, overlapping: pairs,
+          hidden_named: nodes.filter(g => !shown.includes(g)).every(g => g.getAttribute('aria-label'))};
+}"""
+
+
+def test_graph_labels_at_depth_two_do_not_cover_each_other(page) -> None:  # type: ignore[no-untyped-def]
+    """At depth 2 (80 nodes) no two shown labels overlap, on a desktop screen and on a phone (where labels are
+    larger); a far node whose label found no free place keeps its name in its aria-label and shows the label
+    when it gets the keyboard focus."""
+    for viewport, least in ((PHONE, 10), (DESKTOP, 20)):
+        page.set_viewport_size(viewport)
+        page.goto("/web/graph/unit-helse?depth=2")
+        page.locator("#graph svg .node").first.wait_for()
+        seen = page.evaluate(_OVERLAPS)
+        assert seen["nodes"] >= 40 and seen["shown"] >= least, seen
+        assert seen["overlapping"] == 0 and seen["hidden_named"], seen
+    crowded = page.locator("#graph .node:has(text.crowded)")
+    assert crowded.count() >= 1  # 80 labels do not all fit: the test would not see the hiding otherwise
+    crowded.first.focus()
+    assert crowded.first.locator("text").evaluate("t => getComputedStyle(t).visibility") == "visible"
+    shot(page, "graph-depth2-desktop")
+
+
 def test_overview_in_english_and_keyboard_use(page) -> None:  # type: ignore[no-untyped-def]
     """The overview shows counts per focus area, unit and status; English is one click away; Tab reaches
     the skip link first."""
@@ -257,6 +290,48 @@ def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # typ
     shot(page, "initiatives-list")
     page.locator("#initiatives a").first.click()
     page.wait_for_url("**/web/initiatives/ini-*")
+
+
+# Every page a user meets, checked by axe-core against WCAG 2.2 A and AA and axe's best practices (Norwegian
+# public bodies must meet WCAG for their web solutions). /docs and /redoc are the API's developer viewers, not
+# ours, and are left out.
+A11Y_PAGES = ["/web/", "/web/?q=digitalt+nattilsyn+med+sensorer", "/web/?q=zzqx", "/web/initiatives",
+              "/web/initiatives?status=completed&page=2", "/web/initiatives/ini-001", "/web/partners",
+              "/web/partners?initiative=ini-001", "/web/ideas/new", "/web/graph/ini-001",
+              "/web/graph/unit-helse?depth=2", "/web/overview", "/web/initiatives/no-such",
+              "/web/overview?lang=en", "/web/?q=loneliness+among+the+elderly"]  # English from here on (a cookie)
+A11Y_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
+                                                    "best-practice"]},
+              "resultTypes": ["violations"]}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_passes_the_axe_accessibility_rules(page, viewport) -> None:  # type: ignore[no-untyped-def]
+    """Each web page, on a desktop and on a phone, in Norwegian and in English, and the idea form after a refused
+    sending, has no violation of axe-core's WCAG 2.2 A/AA and best-practice rules (contrast, names of controls
+    and links, landmarks, headings, target sizes...)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    page.set_viewport_size(viewport)
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        result = axe.run(page, options=A11Y_RULES).response
+        problems = [f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']} {v['help']}" for v in result["violations"]]
+        if problems:
+            found[name] = problems
+
+    for path in A11Y_PAGES:
+        page.goto(path)
+        check(path)
+    page.goto("/web/ideas/new?lang=nb")
+    page.evaluate("document.getElementById('idea-form').noValidate = true")  # sent empty, refused by the server
+    page.get_by_role("button", name="Send inn").click()
+    page.locator("#form-errors").wait_for()
+    check("the refused idea form")
+    assert found == {}, found
 
 
 def test_the_api_docs_render_without_the_internet(page, server: str) -> None:  # type: ignore[no-untyped-def]

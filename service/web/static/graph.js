@@ -64,6 +64,61 @@
     });
   }
 
+  // Labels should not cover each other or other nodes. Each is tried right of its node, then left, below and
+  // above, then shortened. The centre always shows its label; a direct neighbour shows it where it covers no
+  // other label (it may cover a node: its white outline keeps it readable); a farther node only where it
+  // covers nothing. A label without such a place is shown on hover or focus only (the name stays in the
+  // node's tooltip and aria-label, and the list under the picture names every neighbour).
+  var placed = [];
+  var circles = [];
+  svg.querySelectorAll(".node circle").forEach(function (c) {
+    var cx = +c.getAttribute("cx"), cy = +c.getAttribute("cy"), r = +c.getAttribute("r");
+    circles.push({ node: c.parentNode, x1: cx - r, y1: cy - r, x2: cx + r, y2: cy + r });
+  });
+  function hits(a, b) { return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2; }
+  function collisions(box, g) {  // labels covered (a label on a label is unreadable: it counts ten), other nodes
+    if (box.x1 < 0 || box.y1 < 0 || box.x2 > W || box.y2 > H) return 1000;  // and outside the picture
+    return 10 * placed.filter(function (p) { return hits(p, box); }).length +
+           circles.filter(function (c) { return c.node !== g && hits(c, box); }).length;
+  }
+  var order = data.nodes.slice().sort(function (a, b) {
+    return (a.id === data.center ? -1 : a.depth) - (b.id === data.center ? -1 : b.depth);
+  });
+  order.forEach(function (n) {
+    var g = svg.querySelector('.node[data-id="' + CSS.escape(n.id) + '"]');
+    if (!g) return;
+    var label = g.querySelector("text"), c = g.querySelector("circle");
+    var x = +c.getAttribute("cx"), y = +c.getAttribute("cy"), r = +c.getAttribute("r");
+    var size = parseFloat(getComputedStyle(label).fontSize) || 12;
+    var tries = [[x + r + 4, y + size / 3, "start"], [x - r - 4, y + size / 3, "end"],
+                 [x, y + r + size, "middle"], [x, y - r - 4, "middle"]];
+    var full = label.textContent;
+    var texts = full.length > 16 ? [full, full.slice(0, 14) + "…"] : [full];  // then shortened, if crowded
+    var best = null;
+    for (var t = 0; t < texts.length && !(best && best.count === 0); t++) {
+      label.textContent = texts[t];
+      for (var i = 0; i < tries.length; i++) {
+        label.setAttribute("x", tries[i][0]);
+        label.setAttribute("y", tries[i][1]);
+        label.setAttribute("text-anchor", tries[i][2]);
+        var b = label.getBBox();
+        var box = { x1: b.x - 1, y1: b.y - 1, x2: b.x + b.width + 1, y2: b.y + b.height + 1 };
+        var count = collisions(box, g);
+        if (!best || count < best.count) best = { count: count, at: tries[i], box: box, text: texts[t] };
+        if (count === 0) break;
+      }
+    }
+    label.textContent = best.text;
+    label.setAttribute("x", best.at[0]);
+    label.setAttribute("y", best.at[1]);
+    label.setAttribute("text-anchor", best.at[2]);
+    if (n.id !== data.center && (n.depth > 1 ? best.count > 0 : best.count >= 10)) {  // see above
+      label.setAttribute("class", "crowded");
+      return;
+    }
+    placed.push(best.box);
+  });
+
   var scale = 1, tx = 0, ty = 0, dragging = false, moved = false, sx = 0, sy = 0;
   function apply() { view.setAttribute("transform", "translate(" + tx + " " + ty + ") scale(" + scale + ")"); }
   function zoom(f, cx, cy) {
