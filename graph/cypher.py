@@ -237,9 +237,10 @@ def _prop(name: str) -> str:
 
 @cache
 def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with_ids: bool,
-               with_prefix: bool = False) -> tuple[str, str]:
+               with_prefix: bool = False, order: tuple[str, bool, bool] | None = None) -> tuple[str, str]:
     """A page of one label's nodes by property filters (``$eq<i>``, ``$ni<i>``, ``$ids``, ``$prefix``,
-    ``$offset``, ``$limit``) sorted by id, and the statement counting them all."""
+    ``$offset``, ``$limit``), and the statement counting them all. Sorted by id, or by ``order`` (property,
+    descending, compared as lower-case text): nodes without the property last, ties by id."""
     where = [f"n.{_prop(p)} = $eq{i}" for i, p in enumerate(equal)]
     where += [f"NOT coalesce(n.{_prop(p)} IN $ni{i}, false)" for i, p in enumerate(not_in)]
     if with_ids:
@@ -247,7 +248,12 @@ def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with
     if with_prefix:
         where.append("n.id STARTS WITH $prefix")
     match = f"MATCH (n:{label(lab)})" + (f" WHERE {' AND '.join(where)}" if where else "")
-    return (f"{match}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}\nORDER BY n.id SKIP $offset LIMIT $limit",
+    by = "n.id"
+    if order is not None:
+        name, descending, text = order
+        value = f"toLower(n.{_prop(name)})" if text else f"n.{_prop(name)}"
+        by = f"n.{_prop(name)} IS NULL, {value}{' DESC' if descending else ''}, n.id"
+    return (f"{match}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}\nORDER BY {by} SKIP $offset LIMIT $limit",
             f"{match}\nRETURN count(n) AS n")
 
 

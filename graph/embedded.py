@@ -26,7 +26,16 @@ from scipy import sparse
 from graph.errors import StoreUnavailableError
 from graph.lexical import LEXICAL_DIM, WIDE_COLUMNS, idf_of, lexical_matrix, tfidf_cosines, wide_norms, wide_rows
 from graph.schema import Direction, Edge, Label, Node, Rel, node_text
-from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, decode_props, encode_props
+from graph.store import (
+    EMBEDDING,
+    LEXICAL,
+    SPACES,
+    ScoredId,
+    check_filter_fields,
+    check_order_field,
+    decode_props,
+    encode_props,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -571,9 +580,11 @@ class EmbeddedGraphStore:
         id_prefix: str | None = None,
         offset: int = 0,
         limit: int = 20,
+        order_by: str | None = None,
     ) -> tuple[list[Node], int]:
         equal, not_in = dict(equal or {}), {k: list(v) for k, v in (not_in or {}).items()}
         check_filter_fields(label, [*equal, *not_in])
+        order = check_order_field(label, order_by)
         allowed = None if ids is None else set(ids)
         found = sorted(
             (n for n in self.iter_nodes(label)
@@ -582,6 +593,11 @@ class EmbeddedGraphStore:
              and all(n.props.get(k) == v for k, v in equal.items())
              and not any(n.props.get(k) in vs for k, vs in not_in.items() if n.props.get(k) is not None)),
             key=lambda n: n.id)
+        if order is not None:  # stable sorts: equal values stay in id order, also descending
+            name, descending, text = order
+            present = [n for n in found if n.props.get(name) is not None]
+            present.sort(key=lambda n: str(n.props[name]).casefold() if text else n.props[name], reverse=descending)
+            found = present + [n for n in found if n.props.get(name) is None]
         return found[max(offset, 0): max(offset, 0) + max(limit, 0)], len(found)
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:

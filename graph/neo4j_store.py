@@ -34,7 +34,7 @@ from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUn
 from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, idf_of, lexical_matrix, tfidf_cosines, wide_rows
 from graph.migrations import Capabilities, VectorInfo
 from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
-from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields
+from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, check_order_field
 
 NODE_RESERVED = frozenset({"id", cypher.EMBEDDING, cypher.LEXICAL, "_model", "_text_hash", "_utc"})
 EDGE_RESERVED = frozenset({"_utc"})
@@ -782,16 +782,19 @@ class Neo4jGraphStore:
         id_prefix: str | None = None,
         offset: int = 0,
         limit: int = 20,
+        order_by: str | None = None,
     ) -> tuple[list[Node], int]:
         """A page of filtered nodes and their total, both counted on the server."""
         equal, not_in = dict(equal or {}), {k: list(v) for k, v in (not_in or {}).items()}
         check_filter_fields(label, [*equal, *not_in])
+        order = check_order_field(label, order_by)
 
         def stored(name: str) -> str:
             return ESCAPE + name if name in NODE_RESERVED or name.startswith(ESCAPE) else name
 
         page, count = cypher.find_nodes(label, tuple(stored(k) for k in equal), tuple(stored(k) for k in not_in),
-                                        ids is not None, id_prefix is not None)
+                                        ids is not None, id_prefix is not None,
+                                        None if order is None else (stored(order[0]), *order[1:]))
         params: dict[str, Any] = {f"eq{i}": _encode_value(k, v) for i, (k, v) in enumerate(equal.items())}
         params |= {f"ni{i}": [_encode_value(k, x) for x in vs] for i, (k, vs) in enumerate(not_in.items())}
         if ids is not None:

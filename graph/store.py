@@ -108,12 +108,14 @@ class GraphStore(Protocol):
         id_prefix: str | None = None,
         offset: int = 0,
         limit: int = 20,
+        order_by: str | None = None,
     ) -> tuple[list[Node], int]:
-        """One page of the nodes of a label, sorted by id, and how many there are in all: those whose
-        properties equal ``equal``, whose properties are not among the ``not_in`` values (a missing
-        property is not among them) and, with ``ids``, whose id is one of those; with ``id_prefix``,
-        whose id starts with it. Property names must be
-        fields of the label (``graph.schema.FIELDS``). Nodes come without embeddings."""
+        """One page of the nodes of a label, and how many there are in all: those whose properties equal
+        ``equal``, whose properties are not among the ``not_in`` values (a missing property is not among
+        them) and, with ``ids``, whose id is one of those; with ``id_prefix``, whose id starts with it.
+        Sorted by id, or with ``order_by`` by a field (``"title"``, or ``"-start_date"`` for descending;
+        text without regard to case), nodes without it last, ties by id. Property names must be fields of
+        the label (``graph.schema.FIELDS``). Nodes come without embeddings."""
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         """Every node, or every node of one label."""
@@ -149,6 +151,17 @@ def check_filter_fields(label: Label, names: Iterable[str]) -> None:
     unknown = sorted(set(names) - known)
     if unknown:
         raise ValueError(f"{label.value} has no field {', '.join(map(repr, unknown))} to filter on")
+
+
+def check_order_field(label: Label, order_by: str | None) -> tuple[str, bool, bool] | None:
+    """``order_by`` of find_nodes as (field, descending, compared as text), refused when it is not a field of
+    the label (it reaches a query's text)."""
+    if order_by is None:
+        return None
+    name = order_by.removeprefix("-")
+    check_filter_fields(label, [name])
+    kind = next(spec.kind for spec in FIELDS[label] if spec.name == name)
+    return name, order_by.startswith("-"), kind in ("str", "text")
 
 
 def to_networkx(store: GraphStore, labels: Iterable[Label] | None = None) -> nx.MultiDiGraph:

@@ -144,8 +144,10 @@ def list_items(
     admin: bool = False,
     offset: int = 0,
     limit: int = 20,
+    order_by: str | None = None,
 ) -> tuple[list[Node], int]:
-    """Items of a label that have the given property values and links, sorted by id: one page and the total."""
+    """Items of a label that have the given property values and links, sorted by id or by ``order_by`` (a field,
+    ``-`` in front for descending; see GraphStore.find_nodes): one page and the total."""
     wanted = {k: v for k, v in (props or {}).items() if v is not None}
     allowed: set[str] | None = None
     for rel, target in linked:
@@ -154,7 +156,8 @@ def list_items(
         ids = _linked(store, target, rel)
         allowed = ids if allowed is None else allowed & ids
     hidden = {"status": sorted(NOT_PUBLIC_IDEA_STATUS)} if label == Label.IDEA and not admin else None
-    return store.find_nodes(label, equal=wanted, not_in=hidden, ids=allowed, offset=offset, limit=limit)
+    return store.find_nodes(label, equal=wanted, not_in=hidden, ids=allowed, offset=offset, limit=limit,
+                            order_by=order_by)
 
 
 # How an incoming link reads in the message that refuses a deletion ("... still owns 3 initiatives").

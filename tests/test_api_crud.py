@@ -100,6 +100,27 @@ def test_list_filters(api: Api) -> None:
     _error(api.get("/initiatives", params={"status": "finished"}), 422, "invalid_input")
 
 
+def test_initiatives_sort_by_date_or_title_in_the_api_and_on_the_list_page(api: Api) -> None:
+    """GET /initiatives?sort=-start_date gives the newest first (undated ones last) and sort=title goes by title
+    whatever the case; an unknown order is 422 naming sort. The list page shows the newest first, and offers
+    oldest first and by title, kept on the next page's link."""
+    body = api.get("/initiatives", params={"sort": "-start_date", "limit": 100}).json()
+    dates = [x["properties"].get("start_date") for x in body["data"]]
+    dated = [d for d in dates if d]
+    assert len(dated) > 10 and dated == sorted(dated, reverse=True) and dates[: len(dated)] == dated
+    titles = [x["title"] for x in api.get("/initiatives", params={"sort": "title", "limit": 100}).json()["data"]]
+    assert titles == sorted(titles, key=str.casefold)
+    error = _error(api.get("/initiatives", params={"sort": "popularity"}), 422, "invalid_input")
+    assert "sort" in str(error)
+    page = api.get("/web/initiatives").text
+    first = re.findall(r'href="/web/initiatives/(ini-\d+)"', page)
+    assert first == [x["id"] for x in body["data"][:30]]
+    assert 'option value="title"' in page and 'rel="next"' in page
+    by_title = api.get("/web/initiatives", params={"sort": "title"}).text
+    assert 'value="title" selected' in by_title and "sort=title" in by_title.split('rel="next"')[0].rsplit("<a", 1)[1]
+    assert "Ukjent sortering" in api.get("/web/initiatives", params={"sort": "id; DROP"}).text
+
+
 @pytest.mark.parametrize("resource", ["initiatives", "needs", "organisations"])
 def test_editor_creates_reads_updates_and_deletes(api: Api, resource: str) -> None:
     """An editor can create (201), read, patch and delete (204) an item; then it is 404."""

@@ -375,6 +375,25 @@ def test_find_nodes_filters_pages_and_counts(gs: GraphStore) -> None:
         gs.find_nodes(Label.IDEA, equal={"name` = 1 OR true //": "x"})
 
 
+def test_find_nodes_orders_by_a_field_with_missing_values_last(gs: GraphStore) -> None:
+    """find_nodes sorts by a field, ascending or descending, text without regard to case; nodes without the field
+    come last either way and ties keep id order, page after page; a name that is not a field is refused."""
+    rows = [("a", "Zebra", "2021-05-01"), ("b", "alfa", None), ("c", "Mellom", "2023-01-01"),
+            ("d", "beta", "2021-05-01"), ("e", None, "2019-12-31")]
+    gs.upsert([Node(i, Label.INITIATIVE, {k: v for k, v in {"title": t or "x", "status": "ongoing",
+                                                               "start_date": d}.items() if v}) for i, t, d in rows])
+    def ids(order: str, **kw: int) -> list[str]:
+        return [n.id for n in gs.find_nodes(Label.INITIATIVE, order_by=order, **kw)[0]]
+    assert ids("-start_date") == ["c", "a", "d", "e", "b"]
+    assert ids("start_date") == ["e", "a", "d", "c", "b"]
+    assert ids("-start_date", offset=1, limit=2) == ["a", "d"]
+    assert ids("title") == ["b", "d", "c", "e", "a"]  # alfa, beta, Mellom, x, Zebra
+    assert ids("-title", offset=3) == ["d", "b"]
+    for bad in ("nope", "-", "title` DESC //"):
+        with pytest.raises(ValueError, match="no field"):
+            gs.find_nodes(Label.INITIATIVE, order_by=bad)
+
+
 def test_vector_scores_of_embeddings(gs: GraphStore) -> None:
     """vector_scores gives the cosine of the query with each given node's embedding, skipping nodes without one."""
     rng = np.random.default_rng(3)

@@ -29,6 +29,7 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip"
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")]
 Filter = Annotated[str | None, Query(max_length=128)]
 OrgKind = Literal[ORG_KINDS]  # type: ignore[valid-type]
+InitiativeSort = Literal["id", "title", "-title", "start_date", "-start_date", "end_date", "-end_date"]
 
 
 @router.get("", response_model=InitiativesPublic)
@@ -42,10 +43,14 @@ def list_initiatives(
     focus_area: Filter = None,
     need: Filter = None,
     partner: Filter = None,
+    sort: Annotated[InitiativeSort, Query(description="Order: by id (default), title, start or end date; a leading "
+                                          "'-' sorts descending (newest first). Items without the field come last.")
+                    ] = "id",
 ) -> InitiativesPublic:
-    """Initiatives sorted by id, filtered by status, owning unit, focus area, need or partner; one page."""
+    """Initiatives filtered by status, owning unit, focus area, need or partner; one page, sorted by ``sort``."""
     page, count = items.list_items(
         store, Label.INITIATIVE, props={"status": status}, offset=offset, limit=limit,
+        order_by=None if sort == "id" else sort,
         linked=[(Rel.OWNED_BY, owner), (Rel.SUPPORTS, focus_area), (Rel.ADDRESSES, need), (Rel.INVOLVES, partner)])
     return InitiativesPublic(data=[items.public_item(store, n, admin=caller.is_admin) for n in page], count=count)
 

@@ -188,13 +188,14 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
 
 
 LIST_PAGE = 30
+LIST_SORTS = ("-start_date", "start_date", "title")  # the first is the default: newest first
 
 
 @router.get("/initiatives", response_class=HTMLResponse)
 def initiatives_page(request: Request, status: str = "", unit: str = "", focus_area: str = "",
-                     page: str = "1") -> HTMLResponse:
-    """Every initiative, a page at a time, filtered by status, owning unit and focus area: the overview's
-    bars lead here, for browsing without a search text."""
+                     page: str = "1", sort: str = "") -> HTMLResponse:
+    """Every initiative, a page at a time, filtered by status, owning unit and focus area, newest first (or oldest
+    first, or by title): the overview's bars lead here, for browsing without a search text."""
     state = _state(request)
     store = state.store
     number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
@@ -203,12 +204,15 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
     count = 0
     if status and status not in INITIATIVE_STATUS:
         error = translate(_lang(request), "list.bad_status")
+    elif sort and sort not in LIST_SORTS:
+        error = translate(_lang(request), "list.bad_sort")
     else:
         nodes, count = items.list_items(store, Label.INITIATIVE, props={"status": status or None},
                                         linked=[(Rel.OWNED_BY, unit or None), (Rel.SUPPORTS, focus_area or None)],
-                                        offset=(number - 1) * LIST_PAGE, limit=LIST_PAGE)
+                                        offset=(number - 1) * LIST_PAGE, limit=LIST_PAGE,
+                                        order_by=sort or LIST_SORTS[0])
         found = [items.public_item(store, n) for n in nodes]
-    query = {k: v for k, v in {"status": status, "unit": unit, "focus_area": focus_area}.items() if v}
+    query = {k: v for k, v in {"status": status, "unit": unit, "focus_area": focus_area, "sort": sort}.items() if v}
     pages = max(1, -(-count // LIST_PAGE))
 
     def link(to: int) -> str:
@@ -217,6 +221,7 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
     return render(request, "initiatives.html", found=found, count=count, status=status, unit=unit,
                   focus_area=focus_area, statuses=INITIATIVE_STATUS, units=_units(store),
                   focus_areas=_focus_areas(store), error=error, number=number, pages=pages,
+                  sort=sort if sort in LIST_SORTS else LIST_SORTS[0], sorts=LIST_SORTS,
                   previous=link(number - 1) if number > 1 else None,
                   following=link(number + 1) if number < pages else None)
 
