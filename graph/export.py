@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.schema import PRIVATE_FIELDS, Label
+from graph.schema import PRIVATE_FIELDS, PRIVATE_IDEA_STATUS, Label
 from graph.store import GraphStore, to_networkx
 
 
@@ -26,7 +26,7 @@ def _public_copy(g: nx.MultiDiGraph, include_private: bool) -> nx.MultiDiGraph:
     service too), unless ``include_private``."""
     out = nx.MultiDiGraph()
     for n, data in g.nodes(data=True):
-        if not include_private and data.get("label") == Label.IDEA.value and data.get("status") == "hidden":
+        if not include_private and data.get("label") == Label.IDEA.value and data.get("status") in PRIVATE_IDEA_STATUS:
             continue
         out.add_node(n, **{k: _scalar(v) for k, v in data.items() if include_private or k not in PRIVATE_FIELDS})
     for u, v, key, data in g.edges(keys=True, data=True):

@@ -89,6 +89,8 @@ TEXT = 20_000
 
 INITIATIVE_STATUS = ("idea", "planned", "ongoing", "completed", "stopped")
 IDEA_STATUS = ("new", "reviewing", "adopted", "declined", "merged", "hidden")
+# An idea with one of these statuses is seen by admins only: no answer to anyone else may show or name it.
+PRIVATE_IDEA_STATUS = frozenset({"hidden"})
 ORG_KINDS = (
     "municipality",
     "unit",
@@ -184,6 +186,11 @@ class Edge:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.src, self.rel.value, self.dst)
+
+
+def is_private(node: Node) -> bool:
+    """Whether the node is a hidden idea, which only admins may see (or learn exists)."""
+    return node.label == Label.IDEA and node.props.get("status") in PRIVATE_IDEA_STATUS
 
 
 def node_text(node: Node) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.lexical import lexical_vector, weighted_query
-from graph.schema import Direction, Label, Node, Rel, node_text
+from graph.schema import Direction, Label, Node, Rel, is_private, node_text
 from graph.store import LEXICAL, GraphStore
 from graph.text import STOPWORDS, content_words, reads_as_english, visible, words
 from ingest.embedder import Embedder
@@ -32,7 +32,7 @@ HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
 def unseen(node: Node | None) -> Node | None:
     """The node, or None for a hidden idea: answers about an id (what kind it is) treat a hidden idea as no
     item at all, so that they do not tell anyone it exists."""
-    return None if node is not None and node.label == Label.IDEA and node.props.get("status") == "hidden" else node
+    return None if node is not None and is_private(node) else node
 TOPIC_CANDIDATES = 200  # items added from the predicted topics
 NAMED_TOPIC_WORDS = 8  # a search text of at most this many words is looked up for topics it names
 # Added to the score of an item whose tags name every content word of a short search (that share of it for

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from graph.errors import ConflictError, NotFoundError, Problem, ValidationError
-from graph.schema import Direction, Label, Node, Rel, public_props
+from graph.schema import PRIVATE_IDEA_STATUS, Direction, Label, Node, Rel, is_private, public_props
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.pipeline import ingest_records
@@ -25,7 +25,6 @@ KIND_OF_LABEL = {
 }
 ID_PREFIX = {"initiatives": "ini", "ideas": "idea", "needs": "need", "organisations": "org"}
 SINGLE_LINKS = frozenset({"owner", "part_of", "became", "duplicate_of"})
-NOT_PUBLIC_IDEA_STATUS = frozenset({"hidden"})
 # Writes through the API read an item, change it and write it back: one at a time in this process, so that two
 # changes to one item at once both land and two creations of one id cannot both succeed.
 _WRITES = threading.RLock()
@@ -38,7 +37,7 @@ def plain(value: Any) -> Any:
 
 def visible(node: Node, admin: bool) -> bool:
     """Hidden ideas are seen by admins only."""
-    return admin or not (node.label == Label.IDEA and node.props.get("status") in NOT_PUBLIC_IDEA_STATUS)
+    return admin or not is_private(node)
 
 
 def get_item(store: GraphStore, label: Label, item_id: str, *, admin: bool = False) -> Node:
@@ -155,7 +154,7 @@ def list_items(
             continue
         ids = _linked(store, target, rel)
         allowed = ids if allowed is None else allowed & ids
-    hidden = {"status": sorted(NOT_PUBLIC_IDEA_STATUS)} if label == Label.IDEA and not admin else None
+    hidden = {"status": sorted(PRIVATE_IDEA_STATUS)} if label == Label.IDEA and not admin else None
     return store.find_nodes(label, equal=wanted, not_in=hidden, ids=allowed, offset=offset, limit=limit,
                             order_by=order_by)
 
