@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,6 +55,12 @@ def lexical_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
     m.data = 1.0 + np.log(m.data)
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ m).tocsr().astype(np.float32)
+
+
+def gram_buckets(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Which lexical buckets each text's character grams fall in (counts, neither weighted nor normalised):
+    cheaper than :func:`lexical_matrix` where only the buckets matter."""
+    return _VECTORIZER.transform(list(texts)).tocsr()
 
 
 def lexical_vectors(texts: Sequence[str]) -> np.ndarray:
@@ -136,6 +143,13 @@ def wide_rows(texts: Sequence[str]) -> sparse.csr_matrix:
     return m
 
 
+@functools.lru_cache(maxsize=16)
+def _query_rows(query: str) -> sparse.csr_matrix:
+    """``wide_rows`` of one query, kept for the next call: a search scores its candidates in a few batches, and
+    a long query (a whole report) costs milliseconds to vectorise. Callers must not change the matrix."""
+    return wide_rows([query])
+
+
 def _part_sums(rows: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
     """Per row of ``rows``, the sums of ``values`` (one per stored entry) over its character
     columns and over its stem columns: an array of shape (rows, 2)."""
@@ -165,7 +179,7 @@ def tfidf_cosines(query: str, rows: sparse.csr_matrix, idf: np.ndarray, norms: n
     >>> [round(float(c), 2) for c in tfidf_cosines("Reiseregning i SAP", docs, idf_of(docs))]
     [0.53, 0.9, 0.0]
     """
-    q = wide_rows([query])
+    q = _query_rows(query)
     if rows.shape[0] == 0 or q.nnz == 0:
         return np.zeros(rows.shape[0], dtype=np.float32)
     if norms is None:

@@ -13,11 +13,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from graph.lexical import lexical_matrix
+from graph.lexical import gram_buckets
 from graph.text import content_words
 
 STEM = 6  # a query word of at least this length also matches words that start with its first STEM letters,
@@ -39,7 +39,7 @@ GENERIC = frozenset(
 
 
 def matching_terms(query: str, text: str, limit: int = 5,
-                   rarity: Callable[[str], float] | None = None) -> list[str]:
+                   rarity: Callable[[Iterable[str]], dict[str, float]] | None = None) -> list[str]:
     """Words of ``text`` that the query shares: whole words first, then inflections of a query word and
     compounds that begin with one (see ``STEM``); within each, the rarer first by ``rarity`` (see
     :func:`rarity_from_idf`), else the longer. Generic words (figures, common verbs) are left out."""
@@ -55,7 +55,7 @@ def matching_terms(query: str, text: str, limit: int = 5,
             for other in by_stem.get(w[:STEM], ()):
                 if other.startswith(w) or _common_prefix(w, other) >= min(len(w), len(other)) - SLACK:
                     found.setdefault(other, 1)
-    weight = {t: rarity(t) for t in found} if rarity is not None else {}
+    weight = rarity(found) if rarity is not None and found else {}
     ranked = sorted(found, key=lambda t: (-found[t], -weight.get(t, 0.0), -len(t), t))
     return ranked[:limit]
 
@@ -76,20 +76,32 @@ def _telling_words(text: str) -> frozenset[str]:
     return frozenset(w for w in content_words(text) if w not in GENERIC and not w.isdigit())
 
 
-@functools.lru_cache(maxsize=100_000)
-def _buckets(word: str) -> np.ndarray:
-    """The lexical buckets of a word's character grams (the same words recur in reasons: kept)."""
-    return lexical_matrix([word]).indices.copy()
+_BUCKETS: dict[str, np.ndarray] = {}
+_BUCKETS_KEPT = 100_000
 
 
-def rarity_from_idf(idf: np.ndarray | None) -> Callable[[str], float] | None:
-    """How rare a word is in the store: the mean inverse document frequency of its character grams
+def _buckets(words: Iterable[str]) -> dict[str, np.ndarray]:
+    """The lexical buckets of each word's character grams. Words not seen before are vectorised together (one
+    call per result, not one per word: a search's reasons ask for some hundred words); the same words recur in
+    reasons, so they are kept (up to ``_BUCKETS_KEPT``, then the memory starts over)."""
+    words = list(dict.fromkeys(words))
+    new = [w for w in words if w not in _BUCKETS]
+    if new:
+        if len(_BUCKETS) + len(new) > _BUCKETS_KEPT:
+            _BUCKETS.clear()
+        m = gram_buckets(new)
+        for i, w in enumerate(new):
+            _BUCKETS[w] = m.indices[m.indptr[i]: m.indptr[i + 1]].copy()
+    return {w: _BUCKETS[w] for w in words}
+
+
+def rarity_from_idf(idf: np.ndarray | None) -> Callable[[Iterable[str]], dict[str, float]] | None:
+    """How rare words are in the store: for each, the mean inverse document frequency of its character grams
     (``GraphStore.lexical_idf``), so "reiseregning" ranks above "kommunen" among the matching terms."""
     if idf is None or not np.any(idf):
         return None
 
-    def rarity(word: str) -> float:
-        buckets = _buckets(word)
-        return float(np.mean(idf[buckets])) if buckets.size else 0.0
+    def rarity(words: Iterable[str]) -> dict[str, float]:
+        return {w: float(idf[b].sum()) / b.size if b.size else 0.0 for w, b in _buckets(words).items()}
 
     return rarity

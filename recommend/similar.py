@@ -396,7 +396,7 @@ class Recommender:
         theirs: Context,
         mine: Context | None,
         predicted: dict[str, float],
-        rarity: Callable[[str], float] | None = None,
+        rarity: Callable[[Iterable[str]], dict[str, float]] | None = None,
         named: set[str] | None = None,
     ) -> Recommendation:
         reasons: list[Reason] = []

@@ -168,7 +168,9 @@ def test_matching_terms_put_the_store_s_rare_words_first_and_leave_out_filler(de
     text = "Sensorer varsler nattpatruljen; kommunen sparte tid, og antall besøk gikk ned 30 prosent"
     terms = matching_terms(query, text, rarity=rarity)
     assert terms[:2] == ["sensorer", "kommunen"], terms
-    assert rarity("sensorer") > rarity("kommunen")
+    weights = rarity(["sensorer", "kommunen", "sensorer"])
+    assert list(weights) == ["sensorer", "kommunen"] and weights["sensorer"] > weights["kommunen"]
+    assert rarity(["kommunen"]) == {"kommunen": weights["kommunen"]}  # the same from memory as computed
     assert not {"prosent", "gikk", "antall", "40"} & set(terms)
 
 
