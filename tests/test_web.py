@@ -353,6 +353,7 @@ def test_the_api_docs_render_without_the_internet(page, server: str) -> None:  #
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert any("/initiatives/{item_id}/partners" in p for p in paths)
     assert elsewhere == []
+    assert page.locator("html").get_attribute("lang") == "en"  # for screen readers
     page.goto("/redoc")
     page.wait_for_selector("[data-section-id]", timeout=20_000)
     assert page.locator("[data-section-id]").count() > 10
