@@ -121,6 +121,16 @@ def test_initiatives_sort_by_date_or_title_in_the_api_and_on_the_list_page(api: 
     assert "Ukjent sortering" in api.get("/web/initiatives", params={"sort": "id; DROP"}).text
 
 
+def test_ideas_sort_newest_first_for_the_people_who_review_them(api: Api) -> None:
+    """GET /ideas?sort=-created lists the ideas that came in last first (ties by id); an order ideas do not have
+    (start_date) is 422."""
+    body = api.get("/ideas", params={"sort": "-created", "limit": 100}).json()
+    days = [x["properties"].get("created") for x in body["data"]]
+    assert len([d for d in days if d]) > 5 and [d for d in days if d] == sorted([d for d in days if d], reverse=True)
+    assert body["count"] == api.get("/ideas", params={"limit": 1}).json()["count"]
+    _error(api.get("/ideas", params={"sort": "start_date"}), 422, "invalid_input")
+
+
 @pytest.mark.parametrize("resource", ["initiatives", "needs", "organisations"])
 def test_editor_creates_reads_updates_and_deletes(api: Api, resource: str) -> None:
     """An editor can create (201), read, patch and delete (204) an item; then it is 404."""

@@ -36,6 +36,7 @@ router = APIRouter(prefix="/ideas", tags=["ideas"])
 IdPath = Annotated[str, Path(min_length=1, max_length=128, description="Idea id")]
 Filter = Annotated[str | None, Query(max_length=128)]
 ADMIN_STATUS = frozenset({"hidden", "merged"})
+IdeaSort = Literal["id", "title", "-title", "created", "-created"]
 
 
 class IdeaCheck(BaseModel):
@@ -105,11 +106,14 @@ def list_ideas(
     submitter_kind: Annotated[Literal[SUBMITTER_KINDS] | None, Query()] = None,  # type: ignore[valid-type]
     need: Filter = None,
     focus_area: Filter = None,
+    sort: Annotated[IdeaSort, Query(description="Order: by id (default), title or the day the idea came in; a "
+                                    "leading '-' sorts descending (newest first).")] = "id",
 ) -> IdeasPublic:
-    """Ideas sorted by id; hidden ideas only for admins."""
+    """Ideas, one page, sorted by ``sort``; hidden ideas only for admins."""
     page, count = items.list_items(
         store, Label.IDEA, props={"status": status, "submitter_kind": submitter_kind}, admin=caller.is_admin,
-        linked=[(Rel.ADDRESSES, need), (Rel.SUPPORTS, focus_area)], offset=offset, limit=limit)
+        linked=[(Rel.ADDRESSES, need), (Rel.SUPPORTS, focus_area)], offset=offset, limit=limit,
+        order_by=None if sort == "id" else sort)
     return IdeasPublic(data=[items.public_item(store, n, admin=caller.is_admin) for n in page], count=count)
 
 
