@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from graph.schema import IDEA_STATUS, INITIATIVE_STATUS, PRIVATE_FIELDS, Edge, Label, Node, Rel
+from graph.schema import IDEA_STATUS, INITIATIVE_STATUS, PRIVATE_FIELDS, Edge, Label, Node, Rel, is_private
 from graph.store import GraphStore
 
 ITEM_LABELS = frozenset({Label.INITIATIVE, Label.IDEA, Label.NEED})
@@ -127,7 +127,8 @@ def select(
     if statuses is not None and statuses - STATUSES:
         raise ValueError(f"status: unknown {', '.join(map(repr, sorted(statuses - STATUSES)))}; initiatives have "
                          f"{', '.join(INITIATIVE_STATUS)}, ideas {', '.join(IDEA_STATUS)}")
-    all_nodes = {n.id: n for n in store.iter_nodes()}
+    # hidden ideas are left out like personal data: the service and the export keep them from everyone but admins
+    all_nodes = {n.id: n for n in store.iter_nodes() if include_private or not is_private(n)}
     all_edges = list(store.iter_edges())
     owner = {e.src: e.dst for e in all_edges if e.rel == Rel.OWNED_BY}
 
@@ -196,8 +197,8 @@ def select(
 def node_frame(store: GraphStore, **filters: object) -> pd.DataFrame:
     """One row per node: ``id``, ``label``, ``title``, ``owner`` and every property as a column.
 
-    Dates become pandas datetimes (``nodes.start_date.dt.year`` works). Personal data is left out
-    unless ``include_private=True``. Takes the filters of :func:`select`.
+    Dates become pandas datetimes (``nodes.start_date.dt.year`` works). Personal data and hidden ideas are
+    left out unless ``include_private=True``. Takes the filters of :func:`select`.
     """
     return _node_frame(select(store, **filters))  # type: ignore[arg-type]
 

@@ -60,6 +60,18 @@ def test_everything_without_filters(small: EmbeddedGraphStore) -> None:
     assert "contact" in node_frame(small, include_private=True).columns
 
 
+def test_hidden_ideas_are_left_out_unless_private_data_is_asked_for(small: EmbeddedGraphStore) -> None:
+    """An idea an admin hid is in no frame, nor are its links, as on the service and in the export; with
+    include_private=True it is there."""
+    small.upsert([Node("secret", Label.IDEA, {"title": "Skjult", "text": "Per Hansen er syk", "status": "hidden",
+                                              "submitter_kind": "citizen"})], [Edge("secret", Rel.SUPPORTS, "fa")])
+    nodes, edges = frames(small)
+    assert "secret" not in ids(nodes) and "idea" in ids(nodes)
+    assert not ((edges.src == "secret") | (edges.dst == "secret")).any()
+    assert "secret" in ids(node_frame(small, include_private=True))
+    assert "secret" not in ids(node_frame(small, status=["hidden"]))
+
+
 def test_label_filter(small: EmbeddedGraphStore) -> None:
     """A label filter keeps those labels and the edges between them only."""
     nodes = node_frame(small, labels=[Label.ORGANISATION])
