@@ -84,6 +84,24 @@ def test_delete_removes_node_and_its_edges(store: EmbeddedGraphStore) -> None:
     assert store.count_edges() == 0 and store.count_nodes() == 1
 
 
+def test_a_deleted_idea_s_words_leave_the_files_on_disk_at_once(tmp_path: Path) -> None:
+    """After deleting an idea whose text names a person, neither the database file nor its write-ahead log
+    holds those words any more, while the store is still open (no waiting for a checkpoint or a shutdown)."""
+    path = tmp_path / "g.sqlite"
+    store = EmbeddedGraphStore(path)
+    store.open()
+    store.upsert([Node(f"keep{i}", Label.TOPIC, {"name": f"tema {i}"}) for i in range(50)])
+    store.upsert([Node("idea", Label.IDEA, {"title": "Benk", "text": "Kari Zyxwqsen på 98765432 vil ha en benk",
+                                            "submitter_kind": "citizen", "contact": "kari.zyxwq@example.no"})])
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("g.sqlite"))
+    assert b"Zyxwqsen" in on_disk  # the check below can see the words where they are
+    assert store.delete(["idea"]) == 1
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("g.sqlite"))
+    assert b"Zyxwqsen" not in on_disk and b"kari.zyxwq" not in on_disk
+    assert store.get("keep3") is not None
+    store.close()
+
+
 def test_vector_topk_matches_numpy_reference(store: EmbeddedGraphStore) -> None:
     """Top-k equals a brute-force cosine ranking, respects the label filter and exclusions."""
     rng = np.random.default_rng(7)
