@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,28 @@ def _public_copy(g: nx.MultiDiGraph, include_private: bool) -> nx.MultiDiGraph:
     return out
 
 
+def _owner_only(path: Path, include_private: bool) -> None:
+    """An export with personal data is made readable by its owner only (like the store it came from) before
+    anything is written to it."""
+    if include_private:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)  # also when the file was there before
+
+
 def export_graphml(store: GraphStore, path: Path, *, include_private: bool = False) -> nx.MultiDiGraph:
-    """Write the graph as GraphML; personal data and hidden ideas are left out unless asked for."""
+    """Write the graph as GraphML; personal data and hidden ideas are left out unless asked for (the file is
+    then readable by its owner only)."""
     g = _public_copy(to_networkx(store), include_private)
+    _owner_only(path, include_private)
     nx.write_graphml(g, path)
     return g
 
 
 def export_json(store: GraphStore, path: Path, *, include_private: bool = False) -> nx.MultiDiGraph:
-    """Write the graph as node-link JSON; personal data and hidden ideas are left out unless asked for."""
+    """Write the graph as node-link JSON; personal data and hidden ideas are left out unless asked for (the
+    file is then readable by its owner only)."""
     g = _public_copy(to_networkx(store), include_private)
     data = nx.node_link_data(g, edges="edges")
+    _owner_only(path, include_private)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return g

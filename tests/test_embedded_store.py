@@ -137,7 +137,8 @@ def test_to_networkx_copies_labels_and_edge_types(store: EmbeddedGraphStore) -> 
 
 
 def test_a_shared_export_leaves_out_hidden_ideas_and_personal_data(tmp_path: Path) -> None:
-    """export_json without include_private has no hidden idea (nor its links) and no contact; with it, both."""
+    """export_json without include_private has no hidden idea (nor its links) and no contact; with it, both, in a
+    file only its owner can read (also when it replaces an older one)."""
     from graph.export import export_json
 
     store = EmbeddedGraphStore(tmp_path / "s.sqlite")
@@ -149,8 +150,11 @@ def test_a_shared_export_leaves_out_hidden_ideas_and_personal_data(tmp_path: Pat
     shared = export_json(store, tmp_path / "g.json")
     assert set(shared.nodes) == {"n1", "i1"} and "contact" not in shared.nodes["i1"]
     assert list(shared.edges()) == [("i1", "n1")]
+    (tmp_path / "all.json").write_text("an older export, readable by all")
+    (tmp_path / "all.json").chmod(0o644)
     full = export_json(store, tmp_path / "all.json", include_private=True)
     assert "i2" in full and full.nodes["i1"]["contact"] == "ola@example.no"
+    assert (tmp_path / "all.json").stat().st_mode & 0o777 == 0o600  # contact details: for its owner only
     store.close()
 
 
