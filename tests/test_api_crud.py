@@ -221,13 +221,16 @@ def test_writes_need_an_editor_token(api: Api, method: str, url: str, body: dict
         ("patch", "/ideas/idea-001", {"status": "hidden"}),
         ("patch", "/ideas/idea-001", {"duplicate_of": "idea-002"}),  # a merge by another name
         ("patch", "/ideas/idea-011", {"status": "new"}),  # idea-011 is merged: undoing that is a merge too
+        ("patch", "/ideas/idea-001", {"contact": None}),  # the sender's contact: editors cannot even see it
     ],
 )
 def test_hiding_merging_and_deleting_ideas_need_admin(api: Api, method: str, url: str, body: dict | None) -> None:
-    """Hide, merge, delete, setting status hidden, setting duplicate_of and changing a merged idea's status are
-    403 for an editor."""
+    """Hide, merge, delete, setting status hidden, setting duplicate_of, changing a merged idea's status and
+    changing (or clearing) the sender's contact are 403 for an editor, and change nothing."""
+    before = api.get("/ideas/idea-001", role="admin").json()
     args = (url,) if body is None else (url, body)
     _error(getattr(api, method)(*args, role="editor"), 403, "forbidden")
+    assert api.get("/ideas/idea-001", role="admin").json() == before
 
 
 def test_an_invalid_token_is_401_even_for_reads(api: Api) -> None:

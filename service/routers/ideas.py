@@ -129,10 +129,13 @@ def update_idea(
     item_id: IdPath, body: IdeaUpdate, store: StoreDep, recommender: RecommenderDep,
     caller: EditorDep,
 ) -> IdeaPublic:
-    """Change the given fields (editor). Setting status hidden or merged is for admins (use hide and merge)."""
+    """Change the given fields (editor). Setting status hidden or merged is for admins (use hide and merge), and so
+    is the sender's contact, which only admins see."""
     changes = body.model_dump(exclude_unset=True)
     if not caller.is_admin and (changes.get("status") in ADMIN_STATUS or "duplicate_of" in changes):
         raise HTTPException(403, "hiding and merging ideas needs the admin role")
+    if not caller.is_admin and "contact" in changes:
+        raise HTTPException(403, "the sender's contact is seen and changed by admins only")
     node = items.get_item(store, Label.IDEA, item_id, admin=caller.is_admin)
 
     def allowed(current: Node) -> None:  # on the item as it is when the change is written (under the write lock)
