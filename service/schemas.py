@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic_core import PydanticCustomError
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
 from graph.text import strip_html, visible
@@ -175,13 +177,31 @@ def _plain_text(value: object) -> object:
     return visible(strip_html(value)).strip() if isinstance(value, str) else value
 
 
+# An e-mail address, or a Norwegian phone number (8 digits, or written 12 34 56 78 / 123 45 678, perhaps after
+# +47): in an idea's published title or text they are someone's contact details, which belong in `contact`.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)(?<!\d[.,/])(?:(?:\+|00)47[ -]?)?(?:\d{8}|\d{2}(?:[ -]\d{2}){3}|\d{3}[ -]\d{2}[ -]\d{3})"
+                    r"(?![\d/]|[.,]\d|[ -]\d)")
+CONTACT_IN_TEXT = ("this looks like an e-mail address or a phone number, and the title and text are published: put "
+                   "contact details in 'contact', which only the municipality's administrators see")
+
+
+def _no_contact(value: str) -> str:
+    if _EMAIL.search(value) or _PHONE.search(value):
+        raise PydanticCustomError("contact_in_text", CONTACT_IN_TEXT)
+    return value
+
+
 class IdeaSubmit(BaseModel):
-    """A new idea from anyone: no token needed (rate-limited). Contact details are never shown publicly."""
+    """A new idea from anyone: no token needed (rate-limited). Contact details are never shown publicly; an
+    e-mail address or phone number in the title or text (which are published) is refused."""
 
     model_config = {"extra": "forbid"}
     # the lengths count what is stored: the text without its HTML tags and surrounding spaces
-    title: Annotated[str, BeforeValidator(_plain_text)] = Field(..., min_length=3, max_length=300)
-    text: Annotated[str, BeforeValidator(_plain_text)] = Field(..., min_length=10, max_length=20_000)
+    title: Annotated[str, BeforeValidator(_plain_text), AfterValidator(_no_contact)] = Field(
+        ..., min_length=3, max_length=300)
+    text: Annotated[str, BeforeValidator(_plain_text), AfterValidator(_no_contact)] = Field(
+        ..., min_length=10, max_length=20_000)
     submitter_kind: Literal[SUBMITTER_KINDS] = "citizen"  # type: ignore[valid-type]
     contact: str | None = Field(None, max_length=300, description="Name, e-mail or phone; shown to admins only")
     needs: list[ItemId] = Field([], max_length=20)

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         description="The address browsers use for the pages (https://kominn.example.no), when a reverse proxy "
                     "serves them under another host than the one the service sees; the sign-in cookie's "
                     "writes are accepted from it")
+    privacy_url: str | None = Field(
+        None, pattern=r"^https?://\S+$", max_length=500,
+        description="The municipality's privacy statement (https://www.asker.kommune.no/personvern), linked from "
+                    "the idea form's notice on what is published and what is kept")
 
     @property
     def embedded_path(self) -> Path:

@@ -334,6 +334,44 @@ def test_the_idea_form_counts_what_is_stored(api: Api) -> None:
     _error(r, 422, "invalid_input")
 
 
+def test_contact_details_in_an_idea_s_published_text_are_refused(api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """An e-mail address or a phone number in the title or text of a new idea (both are published) is refused,
+    naming the field and saying to use the contact field, and nothing is stored; figures, years and amounts are
+    not phone numbers. The form says what is published and why contact details are asked for."""
+    before = demo_store.count_nodes(Label.IDEA)
+    for title, text, field in [("Benker ved vannet", "Ring meg på 987 65 432 om benkene ved vannet.", "text"),
+                               ("Benker ved vannet", "Send svar til ola.nordmann@example.no om benkene.", "text"),
+                               ("Ring +47 98765432", "Flere benker langs turveien rundt vannet.", "title"),
+                               ("Benker ved vannet", "Kontakt meg: 12 34 56 78, helst etter kl. 16.", "text")]:
+        problems = _error(api.post("/ideas", {"title": title, "text": text}), 422, "invalid_input")["problems"]
+        assert [p["field"] for p in problems] == [field] and "'contact'" in problems[0]["message"], problems
+    assert demo_store.count_nodes(Label.IDEA) == before
+    fine = "I 2024 brukte vi 2 500 000 kroner og 1200 timer; 98,5 prosent var fornøyde (sak 2023/12345, kl. 08.00)."
+    assert api.post("/ideas", {"title": "Benker ved vannet 2024", "text": fine}).status_code == 201
+    page = api.client.post("/web/ideas/new", data={"title": "Benker", "text": "Skriv til kari@example.no om dette."})
+    assert page.status_code == 422 and "ser ut som en e-postadresse eller et telefonnummer" in page.text
+    assert re.search(r'id="text"[^>]*aria-invalid="true"', page.text)
+    form = api.get("/web/ideas/new").text
+    assert "blir offentlige" in form and "Bare kommunens administratorer ser det" in form
+
+
+def test_the_idea_form_links_the_privacy_statement_and_cookies_are_https_only_behind_https(
+        demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    """With KOMINN_PRIVACY_URL the idea form links the municipality's privacy statement; with an https
+    KOMINN_PUBLIC_URL the language and receipt cookies are marked Secure."""
+    for api in _make(demo_store, real_embedder, tmp_path / "data", privacy_url="https://www.asker.kommune.no/personvern",
+                     public_url="https://kominn.example.no"):
+        assert 'href="https://www.asker.kommune.no/personvern"' in api.get("/web/ideas/new").text
+        assert "Secure" in api.get("/web/ideas/new?lang=en").headers["set-cookie"]
+        r = api.client.post("/web/ideas/new", data={"title": "Benker ved vannet",
+                                                     "text": "Flere benker langs turveien rundt vannet."},
+                            follow_redirects=False)
+        assert r.status_code == 303 and "Secure" in r.headers["set-cookie"], r.headers
+    for api in _make(demo_store, real_embedder, tmp_path / "data2"):
+        assert "personvern" not in api.get("/web/ideas/new").text
+        assert "Secure" not in api.get("/web/ideas/new?lang=en").headers["set-cookie"]
+
+
 def test_the_idea_form_says_when_to_try_again_after_too_many_ideas(api: Api) -> None:
     """Past the rate limit (3 in these tests) the form answers 429 and says in how many minutes to try again,
     and keeps what the person wrote."""

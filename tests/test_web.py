@@ -4,6 +4,7 @@ under test-output/screenshots/."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 import threading
@@ -167,7 +168,24 @@ def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) ->
         delay=5)
     suggestion = page.locator("#live-results").get_by_text("Sensorer i stedet for nattbesøk hos eldre")
     suggestion.wait_for()
-    assert page.locator("#live").get_attribute("aria-live") == "polite"
+    # screen readers hear one line naming what was found (the cards are not read out), and hear it again only when
+    # the suggestions change, not after every pause in the typing
+    status = page.locator("#live-status")
+    assert status.get_attribute("role") == "status" and page.locator("#live").get_attribute("aria-live") is None
+    said_first = status.inner_text()
+    assert "lignende funnet" in said_first and "Sensorer i stedet for nattbesøk hos eldre" in said_first
+    page.evaluate("""() => { window.said = [];
+        new MutationObserver(() => window.said.push(document.getElementById('live-status').textContent))
+            .observe(document.getElementById('live-status'), {childList: true, characterData: true, subtree: true});
+    }""")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/ideas/check") else None)
+    for word in (" Det", " er", " viktig."):
+        page.get_by_label("Beskriv innspillet").press_sequentially(word, delay=5)
+        page.wait_for_timeout(700)  # past the 400 ms pause after which the form asks again
+    said = [said_first, *page.evaluate("window.said")]
+    assert len(asked) >= 3  # the form did ask again after each pause
+    assert all(a != b for a, b in itertools.pairwise(said)), said  # nothing said twice in a row
     shot(page, "idea-live-desktop")
     page.set_viewport_size(PHONE)
     shot(page, "idea-live-phone")

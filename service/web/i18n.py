@@ -102,12 +102,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "idea.field.text": "Beskriv innspillet",
         "idea.field.submitter_kind": "Jeg er",
         "idea.field.contact": "Kontaktinformasjon (valgfritt)",
-        "idea.field.contact.hint": "Navn, e-post eller telefon. Vises bare for saksbehandlere, aldri offentlig.",
+        "idea.field.contact.hint": "Navn, e-post eller telefon, så kommunen kan svare deg. Bare kommunens administratorer ser det, aldri offentlig.",
+        "idea.privacy": "Overskriften og beskrivelsen blir offentlige, og andre kan finne dem når de søker. Skriv derfor ikke navn, telefonnummer, e-post eller opplysninger om helse i dem. Kontaktinformasjonen brukes bare til å svare deg. Mens du skriver, sendes teksten til søket etter lignende innspill uten å bli lagret; den lagres først når du sender inn.",
+        "idea.privacy.more": "Les mer om personvern",
+        "idea.live.found.n": "{n} lignende funnet: {titles}",
         "idea.submit": "Send inn",
         "idea.live": "Finnes dette fra før?",
         "idea.live.empty": "Ingen lignende innspill eller tiltak så langt.",
         "idea.live.wait": "Skriv litt mer, så ser vi etter lignende innspill og tiltak.",
-        "idea.live.found": "Dette ligner på noe som finnes fra før:",
         "idea.receipt": "Takk! Innspillet er mottatt",
         "idea.receipt.id": "Saksnummer",
         "idea.receipt.created": "Mottatt",
@@ -162,6 +164,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "form.too_long": "kan ha høyst {n} tegn",
         "form.choice": "velg en av: {choices}",
         "form.invalid": "ugyldig verdi",
+        "form.contact_in_text": "ser ut som en e-postadresse eller et telefonnummer, og overskriften og beskrivelsen blir offentlige. Skriv kontaktinformasjonen i feltet for den; bare kommunens administratorer ser den.",
         "message.no_item": "Fant ingen {what} med id '{id}'",
         "message.empty_query": "Søketeksten er tom",
         "message.not_a_unit": "'{id}' er ikke en enhet",
@@ -298,12 +301,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "idea.field.text": "Describe your idea",
         "idea.field.submitter_kind": "I am a",
         "idea.field.contact": "Contact details (optional)",
-        "idea.field.contact.hint": "Name, e-mail or phone. Seen only by case officers, never public.",
+        "idea.field.contact.hint": "Name, e-mail or phone, so that the municipality can answer you. Seen only by the municipality's administrators, never public.",
+        "idea.privacy": "The title and description are published, and others can find them when they search. So do not write names, phone numbers, e-mail addresses or health details in them. Your contact details are only used to answer you. While you write, the text is sent to the search for similar ideas without being stored; it is stored only when you submit it.",
+        "idea.privacy.more": "Read more about privacy",
+        "idea.live.found.n": "{n} similar found: {titles}",
         "idea.submit": "Submit",
         "idea.live": "Does this exist already?",
         "idea.live.empty": "No similar ideas or initiatives so far.",
         "idea.live.wait": "Write a little more and we look for similar ideas and initiatives.",
-        "idea.live.found": "This resembles something that exists already:",
         "idea.receipt": "Thank you! Your idea has been received",
         "idea.receipt.id": "Reference",
         "idea.receipt.created": "Received",
@@ -358,6 +363,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "form.too_long": "can have at most {n} characters",
         "form.choice": "choose one of: {choices}",
         "form.invalid": "invalid value",
+        "form.contact_in_text": "looks like an e-mail address or a phone number, and the title and description are published. Put contact details in their own field; only the municipality's administrators see them.",
         "message.no_item": "No {what} with id '{id}'",
         "message.empty_query": "The search text is empty",
         "message.not_a_unit": "'{id}' is not a unit",
@@ -470,6 +476,8 @@ def form_error(lang: str, label: str, error: dict[str, Any]) -> str:
         text = translate(lang, "form.too_short", n=ctx.get("min_length", "?"))
     elif kind == "string_too_long":
         text = translate(lang, "form.too_long", n=ctx.get("max_length", "?"))
+    elif kind == "contact_in_text":
+        text = translate(lang, "form.contact_in_text")
     elif kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         text = translate(lang, "form.choice", choices=", ".join(translate(lang, f"submitter.{c}") for c in choices))

@@ -87,11 +87,18 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         day=lambda d: _day(d, lang),
         switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
         path=request.url.path,
+        privacy_url=request.app.state.settings.privacy_url,
     )
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     if request.query_params.get("lang") in LANGS:
-        response.set_cookie("kominn_lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+        response.set_cookie("kominn_lang", lang, max_age=365 * 24 * 3600, samesite="lax", secure=_secure(request))
     return response
+
+
+def _secure(request: Request) -> bool:
+    """Whether the pages are served over https (here, or at KOMINN_PUBLIC_URL behind a proxy): cookies are then
+    sent over https only."""
+    return request.url.scheme == "https" or (request.app.state.settings.public_url or "").startswith("https://")
 
 
 def _day(value: Any, lang: str) -> str:
@@ -323,7 +330,7 @@ async def idea_submit(request: Request) -> Response:
     done = RedirectResponse(f"/web/ideas/{quote_plus(receipt.id)}" + (f"?lang={asked}" if asked in LANGS else ""),
                             status_code=303)
     done.set_cookie(RECEIPT_COOKIE, _receipt_mark(request, receipt.id) or "", max_age=3600, httponly=True,
-                    samesite="lax", path="/web/ideas")
+                    samesite="lax", path="/web/ideas", secure=_secure(request))
     return done
 
 

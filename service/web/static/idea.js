@@ -4,14 +4,16 @@
   "use strict";
   var form = document.getElementById("idea-form");
   var live = document.getElementById("live");
+  var status = document.getElementById("live-status");  // one line, read out by screen readers when it changes
   var problems = document.getElementById("form-errors");
   if (problems) problems.focus();  // after a refused form, start where it says what to fix
-  if (!form || !live) return;
+  if (!form || !live || !status) return;
   var title = form.querySelector("#title");
   var text = form.querySelector("#text");
   var timer = null;
   var asked = 0;
   var d = live.dataset;
+  var shown = "";  // what the panel shows now: a message, or the ids of the suggestions
 
   function el(tag, cls, content) {
     var node = document.createElement(tag);
@@ -20,12 +22,19 @@
     return node;
   }
 
+  // Only the status line is read out by screen readers, and only when what it says changes: typing on while the
+  // same suggestions stand does not make them read again. The cards are not a live region (their scores follow
+  // the text as it grows).
   function message(msg) {
-    live.replaceChildren(el("p", "muted", msg));
+    if (shown === "message:" + msg) return;
+    shown = "message:" + msg;
+    live.replaceChildren();
+    status.textContent = msg;
   }
 
   function show(items) {
     if (!items.length) { message(d.empty); return; }
+    var ids = items.map(function (item) { return item.id; }).join("\n");
     var list = el("ol", "cards");
     list.id = "live-results";
     items.forEach(function (item) {
@@ -55,7 +64,11 @@
       }
       list.appendChild(card);
     });
-    live.replaceChildren(el("p", null, d.found), list);
+    live.replaceChildren(list);
+    if (shown === ids) return;
+    shown = ids;
+    var titles = items.slice(0, 3).map(function (item) { return item.title; }).join("; ");
+    status.textContent = d.found.replace("{n}", String(items.length)).replace("{titles}", titles);
   }
 
   function check() {
