@@ -18,6 +18,7 @@ from service.auth import TokenStore, token_path
 from service.deps import no_unknown_query
 from service.headers import SecurityHeaders
 from service.limits import BodyLimit
+from service.logs import quiet_access_log
 from service.ratelimit import RateLimiter
 from service.routers import explore, health, ideas, initiatives, needs, organisations, partners, search
 from service.settings import Settings, get_settings
@@ -35,6 +36,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cfg = settings or get_settings()
         app.state.settings = cfg
+        quiet_access_log()  # no search texts in the access log
         own_store = store is None
         st = store or cfg.build_store()
         emb = embedder or cfg.build_embedder()

@@ -376,3 +376,33 @@ def test_the_api_docs_render_without_the_internet(page, server: str) -> None:  #
     page.wait_for_selector("[data-section-id]", timeout=20_000)
     assert page.locator("[data-section-id]").count() > 10
     assert all(url.endswith("/logo-mini.svg") for url in elsewhere)
+
+
+def test_the_access_log_keeps_no_search_text(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder,
+                                             tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A real uvicorn server logging at info writes each request's path to its access log, but not the query
+    string: what someone searched for (here a person's name) is not kept in the log."""
+    import httpx
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path), store=demo_store, embedder=real_embedder)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/web/?q=Kari+Zyxwqsen+nattilsyn").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/search?q=Kari%20Zyxwqsen").status_code == 200
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+    out, err = capfd.readouterr()
+    log = out + err
+    assert '"GET /web/?… HTTP/1.1" 200' in log and '"GET /search?… HTTP/1.1" 200' in log, log
+    assert "Zyxwqsen" not in log
