@@ -244,6 +244,42 @@ def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  
     assert "Helse og omsorg" in page.locator("h1").inner_text()
 
 
+def test_the_graph_works_by_keyboard_and_says_in_words_what_the_picture_shows(page) -> None:  # type: ignore[no-untyped-def]
+    """Each node's accessible name gives its kind and how it is linked to the centre (two steps away: through
+    which neighbour); the centre is not a link to its own page; after zooming in, a node reached with Tab is
+    brought into view; arrow keys move the picture and a plain mouse wheel scrolls the page instead of zooming."""
+    page.goto("/web/graph/ini-001?depth=2")
+    page.locator("#graph svg .node").first.wait_for()
+    names = page.locator("#graph .node").evaluate_all("gs => gs.map(g => g.getAttribute('aria-label'))")
+    assert "Helse og omsorg (Organisasjon: Digitalt nattilsyn i hjemmetjenesten eies av denne)" in names, names
+    assert sum(" (Tiltak: via " in n for n in names) >= 3, names
+    center = page.locator("#graph .node.center")
+    assert center.get_attribute("tabindex") is None and center.get_attribute("role") == "img"
+    for _ in range(4):
+        page.get_by_role("button", name="Zoom inn").click()
+    box = page.locator("#graph").bounding_box()
+    assert box is not None
+    for _ in range(12):  # every node that gets the focus is inside the visible box
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.closest('.node') ? "
+                                "document.activeElement.querySelector('circle').getBoundingClientRect().toJSON() : null")
+        if focused is None:
+            continue
+        now = page.locator("#graph").bounding_box()  # the page may have scrolled to the focus
+        assert now is not None
+        assert now["x"] <= focused["x"] <= now["x"] + now["width"] and now["y"] <= focused["y"] <= now["y"] + now["height"]
+    view = page.locator("#graph svg > g")
+    before = view.get_attribute("transform")
+    page.keyboard.press("ArrowLeft")
+    assert view.get_attribute("transform") != before
+    before = view.get_attribute("transform")
+    box = page.locator("#graph").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 100, box["y"] + 100)
+    page.mouse.wheel(0, 300)
+    assert view.get_attribute("transform") == before
+
+
 # Labels, nodes and the overlaps among them, as the reader sees them (bounding boxes on the screen).
 _OVERLAPS = """() => {
   const nodes = [...document.querySelectorAll('#graph .node')];

@@ -401,6 +401,12 @@ def graph_page(request: Request, item_id: str, depth: str = "1") -> HTMLResponse
             link.setdefault(edge["target"], f"{center['title']} {edge['label']} {translate(lang, 'graph.this')}")
         elif edge["target"] == item_id:  # "ligner på Digitalt nattilsyn"
             link.setdefault(edge["source"], f"{edge['label']} {center['title']}")
+    depth_of = {n["id"]: n["depth"] for n in graph["nodes"]}
+    titles = {n["id"]: n["title"] for n in graph["nodes"]}
+    for edge in graph["edges"]:  # a node two steps away: through which neighbour
+        for near, far in ((edge["source"], edge["target"]), (edge["target"], edge["source"])):
+            if depth_of.get(near) == 1 and depth_of.get(far) == 2:
+                link.setdefault(far, f"{translate(lang, 'graph.via')} {titles[near]}")
     rels = sorted({e["rel"] for e in graph["edges"]})
     return render(request, "graph.html", graph=graph, center=center, depth=steps, rels=rels, link=link)
 

@@ -6,6 +6,8 @@
   var dataEl = document.getElementById("graph-data");
   if (!box || !dataEl) return;
   var data = JSON.parse(dataEl.textContent);
+  var linksEl = document.getElementById("graph-links");
+  var links = linksEl ? JSON.parse(linksEl.textContent) : {};  // how each node is linked to the centre, in words
   var NS = "http://www.w3.org/2000/svg";
   var W = 1000, H = 700, PAD = 50, LABEL = 220;  // room on the right for the labels
   var depth = box.dataset.depth || "1";
@@ -35,11 +37,16 @@
   });
 
   data.nodes.forEach(function (n) {
-    var g = svgEl("g", { "class": "node" + (n.id === data.center ? " center" : ""), tabindex: "0", role: "link",
-                         "aria-label": n.title, "data-id": n.id });
+    // a screen reader hears the name, the kind and the link to the centre ("Helse og omsorg (Organisasjon: ...)");
+    // the centre is the page itself, not a link
+    var kind = box.getAttribute("data-kind-" + n.label.toLowerCase()) || n.label;
+    var said = n.title + " (" + kind + (links[n.id] ? ": " + links[n.id] : "") + ")";
+    var g = svgEl("g", n.id === data.center
+      ? { "class": "node center", role: "img", "aria-label": said, "data-id": n.id }
+      : { "class": "node", tabindex: "0", role: "link", "aria-label": said, "data-id": n.id });
     var r = n.id === data.center ? 14 : (n.depth === 1 ? 10 : 7);
     g.appendChild(svgEl("circle", { cx: px(n), cy: py(n), r: r, "class": "n-" + n.label }));
-    var label = svgEl("text", { x: px(n) + r + 4, y: py(n) + 4 });
+    var label = svgEl("text", { x: px(n) + r + 4, y: py(n) + 4, "data-full": n.title });
     label.textContent = n.title.length > 40 ? n.title.slice(0, 38) + "…" : n.title;
     g.appendChild(label);
     var tip = svgEl("title", {});
@@ -48,6 +55,7 @@
     function go() { window.location.href = "/web/graph/" + encodeURIComponent(n.id) + "?depth=" + depth; }
     g.addEventListener("click", function (ev) { if (!moved) go(); ev.stopPropagation(); });
     g.addEventListener("keydown", function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
+    g.addEventListener("focus", function () { show(n); });
     view.appendChild(g);
   });
   box.appendChild(svg);
@@ -59,7 +67,7 @@
     var grow = Math.min(shrink, 2.6);
     svg.querySelectorAll(".node text").forEach(function (label) {
       label.style.fontSize = (12 * grow) + "px";
-      var full = label.parentNode.getAttribute("aria-label") || label.textContent;
+      var full = label.getAttribute("data-full") || label.textContent;
       label.textContent = full.length > 24 ? full.slice(0, 22) + "…" : full;
     });
   }
@@ -131,7 +139,20 @@
     var k = Math.max(W / rect.width, H / rect.height);
     return [(ev.clientX - rect.left) * k - (rect.width * k - W) / 2, (ev.clientY - rect.top) * k - (rect.height * k - H) / 2, k];
   }
-  svg.addEventListener("wheel", function (ev) {
+  function show(n) {  // a node that gets the keyboard focus outside the visible part is brought to the middle
+    var x = px(n) * scale + tx, y = py(n) * scale + ty;
+    if (x < PAD || x > W - PAD || y < PAD || y > H - PAD) {
+      tx = W / 2 - px(n) * scale; ty = H / 2 - py(n) * scale; apply();
+    }
+  }
+  svg.addEventListener("keydown", function (ev) {  // arrows move the picture, + and - zoom
+    var step = 60, moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    if (moves[ev.key]) { tx += moves[ev.key][0]; ty += moves[ev.key][1]; apply(); ev.preventDefault(); }
+    else if (ev.key === "+" || ev.key === "=") { zoom(1.25); ev.preventDefault(); }
+    else if (ev.key === "-" || ev.key === "−") { zoom(0.8); ev.preventDefault(); }
+  });
+  svg.addEventListener("wheel", function (ev) {  // with Ctrl (or Cmd) only: a plain wheel scrolls the page
+    if (!ev.ctrlKey && !ev.metaKey) return;
     ev.preventDefault();
     var p = toSvg(ev);
     zoom(ev.deltaY < 0 ? 1.15 : 1 / 1.15, p[0], p[1]);
