@@ -261,13 +261,14 @@ def test_the_graph_works_by_keyboard_and_says_in_words_what_the_picture_shows(pa
     assert box is not None
     for _ in range(12):  # every node that gets the focus is inside the visible box
         page.keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.closest('.node') ? "
-                                "document.activeElement.querySelector('circle').getBoundingClientRect().toJSON() : null")
+        focused = page.evaluate("document.activeElement.closest('.node') ? document.activeElement"
+                                ".querySelector('circle').getBoundingClientRect().toJSON() : null")
         if focused is None:
             continue
         now = page.locator("#graph").bounding_box()  # the page may have scrolled to the focus
         assert now is not None
-        assert now["x"] <= focused["x"] <= now["x"] + now["width"] and now["y"] <= focused["y"] <= now["y"] + now["height"]
+        assert now["x"] <= focused["x"] <= now["x"] + now["width"]
+        assert now["y"] <= focused["y"] <= now["y"] + now["height"]
     view = page.locator("#graph svg > g")
     before = view.get_attribute("transform")
     page.keyboard.press("ArrowLeft")
