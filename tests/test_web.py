@@ -221,6 +221,23 @@ def test_a_refused_idea_form_takes_the_reader_to_what_to_fix(page) -> None:  # t
     assert "Benker langs turstien" in page.get_by_label("Beskriv innspillet").input_value()
 
 
+def test_a_refused_search_puts_the_reader_on_the_field_with_the_message(page) -> None:  # type: ignore[no-untyped-def]
+    """A search of spaces only (past the browser's own check) comes back with the page title starting "Feil",
+    the keyboard focus on the search field, the field marked invalid and described by the message; the partner
+    finder sent empty does the same with its description field."""
+    for path, field, words in (("/web/?q=+++", "q", "Søketeksten er tom"),
+                               ("/web/partners?text=+&initiative=", "text", "Skriv en beskrivelse")):
+        page.goto(path)
+        assert page.title().startswith("Feil: ")
+        assert page.evaluate("document.activeElement.id") == field
+        box = page.locator(f"#{field}")
+        assert box.get_attribute("aria-invalid") == "true"
+        described = page.locator("#" + (box.get_attribute("aria-describedby") or "none")).inner_text()
+        assert words in described, described
+    page.goto("/web/?q=nattilsyn")
+    assert not page.title().startswith("Feil") and page.locator("#q").get_attribute("aria-invalid") is None
+
+
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
     """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
     page.goto("/web/graph/ini-001")
