@@ -224,6 +224,17 @@ class Recommender:
             if np.any(lex_q) else []
         include = set(include or ()) - exclude
         candidates = (set(dense) | {i for i, _ in found_lexically} | include) - exclude
+
+        def without_hidden(ids: set[str]) -> set[str]:
+            """Hidden and merged ideas leave before they count for anything (the topics predicted, the scaling of
+            the text scores): a weak best score must not tell that a hidden idea matched the search better."""
+            if Label.IDEA not in labels or not ids:
+                return ids
+            gone = {n.id for n in store.get_many(sorted(ids)) if self._hidden(n)}
+            exclude.update(gone)
+            return ids - gone
+
+        candidates = without_hidden(candidates)
         lexical: dict[str, float] = {}  # the 4,096-bucket search only finds candidates; their score is exact
         self._fill(text, vector, candidates, dense, lexical)
 
@@ -241,7 +252,7 @@ class Recommender:
         if topic_scores is not None:
             ranked = sorted((c for c, sc in topic_scores.items() if sc > 0 and c not in exclude),
                             key=lambda c: (-topic_scores[c], c))
-            added = set(ranked[:TOPIC_CANDIDATES]) - candidates
+            added = without_hidden(set(ranked[:TOPIC_CANDIDATES]) - candidates)
             self._fill(text, vector, added, dense, lexical)
             candidates |= added
         named_scores: dict[str, float] = {}
@@ -255,7 +266,8 @@ class Recommender:
                 covered = set().union(*(said[t] for t in hits))
                 if cid not in exclude and covered:  # the share of the search's words its named tags cover
                     named_scores[cid] = NAMED_TOPIC * len(covered) / len(asked)
-            added = set(sorted(named_scores, key=lambda c: (-named_scores[c], c))[:TOPIC_CANDIDATES]) - candidates
+            added = without_hidden(
+                set(sorted(named_scores, key=lambda c: (-named_scores[c], c))[:TOPIC_CANDIDATES]) - candidates)
             self._fill(text, vector, added, dense, lexical)
             candidates |= added
         texts = {cid: text_score(cid) for cid in candidates}

@@ -196,3 +196,21 @@ def test_invisible_characters_in_pasted_text_do_not_split_words(rec: Recommender
     """A zero-width space or soft hyphen pasted into a word ('hunde\u200bpark') finds what the plain word finds."""
     plain = [i.id for i in rec.similar("hundepark med gjerde", k=5).items]
     assert [i.id for i in rec.similar("hunde\u200bpark med gjer\u00adde", k=5).items] == plain
+
+
+def test_a_hidden_idea_leaves_no_trace_in_the_scores_of_a_search(rec: Recommender,
+                                                                   demo_store: EmbeddedGraphStore) -> None:
+    """A search whose best match is a hidden idea scales its text scores without it: the best visible match
+    gets the full text part, as when nothing hidden matched, so a weak-looking best score does not tell that
+    something hidden matched the search (here a person's name) better."""
+    labels = (Label.INITIATIVE, Label.IDEA)
+    query = "Kari Zyxwqsen vil ha benker langs turveien rundt vannet"
+    text = "Kari Zyxwqsen vil ha benker langs turveien rundt vannet, for eldre som går tur."
+    node = Node("idea-secret", Label.IDEA, {"title": "Benker ved vannet", "text": text, "status": "hidden",
+                                            "submitter_kind": "citizen"},
+                rec.embedder.encode([f"Benker ved vannet\n{text}"])[0], rec.embedder.name)
+    demo_store.upsert([node])
+    found = rec.similar_to_text(query, k=10, labels=labels).items
+    assert found and "idea-secret" not in {r.id for r in found}
+    full = rec.weights.for_text(query).text
+    assert max(r.parts["text"] for r in found) == pytest.approx(full, abs=1e-3)
