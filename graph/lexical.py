@@ -146,8 +146,11 @@ def wide_rows(texts: Sequence[str]) -> sparse.csr_matrix:
 @functools.lru_cache(maxsize=16)
 def _query_rows(query: str) -> sparse.csr_matrix:
     """``wide_rows`` of one query, kept for the next call: a search scores its candidates in a few batches, and
-    a long query (a whole report) costs milliseconds to vectorise. Callers must not change the matrix."""
-    return wide_rows([query])
+    a long query (a whole report) costs milliseconds to vectorise. Shared, so made read-only."""
+    m = wide_rows([query])
+    for part in (m.data, m.indices, m.indptr):
+        part.flags.writeable = False
+    return m
 
 
 def _part_sums(rows: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:

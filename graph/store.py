@@ -159,7 +159,8 @@ def check_order_field(label: Label, order_by: str | None) -> tuple[str, bool, bo
     if order_by is None:
         return None
     name = order_by.removeprefix("-")
-    check_filter_fields(label, [name])
+    if name not in {spec.name for spec in FIELDS.get(label, ())}:
+        raise ValueError(f"{label.value} has no field {name!r} to sort by")
     kind = next(spec.kind for spec in FIELDS[label] if spec.name == name)
     return name, order_by.startswith("-"), kind in ("str", "text")
 

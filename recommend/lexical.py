@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -78,21 +79,26 @@ def _telling_words(text: str) -> frozenset[str]:
 
 _BUCKETS: dict[str, np.ndarray] = {}
 _BUCKETS_KEPT = 100_000
+_BUCKETS_LOCK = threading.Lock()  # searches run in several threads of the service
 
 
 def _buckets(words: Iterable[str]) -> dict[str, np.ndarray]:
     """The lexical buckets of each word's character grams. Words not seen before are vectorised together (one
     call per result, not one per word: a search's reasons ask for some hundred words); the same words recur in
-    reasons, so they are kept (up to ``_BUCKETS_KEPT``, then the memory starts over)."""
+    reasons, so they are kept (up to ``_BUCKETS_KEPT``, then the memory starts over). The answer is built from
+    what this call found, never read back from the shared memory, which another thread may empty meanwhile."""
     words = list(dict.fromkeys(words))
-    new = [w for w in words if w not in _BUCKETS]
+    found = {w: b for w in words if (b := _BUCKETS.get(w)) is not None}
+    new = [w for w in words if w not in found]
     if new:
-        if len(_BUCKETS) + len(new) > _BUCKETS_KEPT:
-            _BUCKETS.clear()
         m = gram_buckets(new)
-        for i, w in enumerate(new):
-            _BUCKETS[w] = m.indices[m.indptr[i]: m.indptr[i + 1]].copy()
-    return {w: _BUCKETS[w] for w in words}
+        fresh = {w: m.indices[m.indptr[i]: m.indptr[i + 1]].copy() for i, w in enumerate(new)}
+        with _BUCKETS_LOCK:
+            if len(_BUCKETS) + len(fresh) > _BUCKETS_KEPT:
+                _BUCKETS.clear()
+            _BUCKETS.update(fresh)
+        found.update(fresh)
+    return {w: found[w] for w in words}
 
 
 def rarity_from_idf(idf: np.ndarray | None) -> Callable[[Iterable[str]], dict[str, float]] | None:

@@ -170,8 +170,46 @@ def test_matching_terms_put_the_store_s_rare_words_first_and_leave_out_filler(de
     assert terms[:2] == ["sensorer", "kommunen"], terms
     weights = rarity(["sensorer", "kommunen", "sensorer"])
     assert list(weights) == ["sensorer", "kommunen"] and weights["sensorer"] > weights["kommunen"]
-    assert rarity(["kommunen"]) == {"kommunen": weights["kommunen"]}  # the same from memory as computed
     assert not {"prosent", "gikk", "antall", "40"} & set(terms)
+
+
+def test_word_rarity_is_the_same_from_memory_and_safe_across_threads(demo_store: EmbeddedGraphStore,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rarity of a word remembered equals the one computed afresh, and searches in several threads that fill
+    (and so empty) a small memory of words at once all get every word's rarity."""
+    import threading
+
+    from recommend import lexical
+
+    rarity = lexical.rarity_from_idf(demo_store.lexical_idf())
+    assert rarity is not None
+    lexical._BUCKETS.clear()
+    computed = rarity(["sensorer", "kommunen"])
+    assert rarity(["kommunen", "sensorer"]) == computed  # from memory now
+    monkeypatch.setattr(lexical, "_BUCKETS_KEPT", 50)
+    failures: list[BaseException] = []
+
+    def search(n: int) -> None:
+        try:
+            for i in range(200):
+                words = [f"ord{n}x{i}x{j}" for j in range(20)]
+                assert set(rarity(words)) == set(words)
+        except BaseException as e:  # collected for the assertion below
+            failures.append(e)
+
+    import sys
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as under load: a race shows up in this short run
+    try:
+        threads = [threading.Thread(target=search, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == []
 
 
 def test_a_search_that_names_a_topic_finds_what_is_tagged_with_it(rec: Recommender,
