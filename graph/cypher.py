@@ -22,6 +22,7 @@ import re
 from functools import cache
 
 from graph.schema import Label, Rel
+from graph.store import SORT_FOLDS
 
 # Bookkeeping labels of the adapter (never data): store settings, applied migrations, the revision.
 META = "KomInnMeta"
@@ -237,10 +238,11 @@ def _prop(name: str) -> str:
 
 @cache
 def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with_ids: bool,
-               with_prefix: bool = False, order: tuple[str, bool, bool] | None = None) -> tuple[str, str]:
+               with_prefix: bool = False, order: tuple[str, bool, str] | None = None) -> tuple[str, str]:
     """A page of one label's nodes by property filters (``$eq<i>``, ``$ni<i>``, ``$ids``, ``$prefix``,
     ``$offset``, ``$limit``), and the statement counting them all. Sorted by id, or by ``order`` (property,
-    descending, compared as lower-case text): nodes without the property last, ties by id."""
+    descending, the field's kind) as ``graph.store.sort_key`` sorts: nodes without the property last, ties by
+    id."""
     where = [f"n.{_prop(p)} = $eq{i}" for i, p in enumerate(equal)]
     where += [f"NOT coalesce(n.{_prop(p)} IN $ni{i}, false)" for i, p in enumerate(not_in)]
     if with_ids:
@@ -250,8 +252,14 @@ def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with
     match = f"MATCH (n:{label(lab)})" + (f" WHERE {' AND '.join(where)}" if where else "")
     by = "n.id"
     if order is not None:
-        name, descending, text = order
-        value = f"toLower(n.{_prop(name)})" if text else f"n.{_prop(name)}"
+        name, descending, kind = order
+        value = f"n.{_prop(name)}"
+        if kind in ("str", "text"):  # the letters folded as sort_key folds them (constants, not input)
+            value = f"toLower(toString({value}))"
+            for letter, sorted_as in SORT_FOLDS:
+                value = f"replace({value}, '{letter}', '{sorted_as}')"
+        elif kind not in ("int", "float"):  # dates, datetimes and dates kept as text alike
+            value = f"toString({value})"
         by = f"n.{_prop(name)} IS NULL, {value}{' DESC' if descending else ''}, n.id"
     return (f"{match}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}\nORDER BY {by} SKIP $offset LIMIT $limit",
             f"{match}\nRETURN count(n) AS n")

@@ -35,6 +35,7 @@ from graph.store import (
     check_order_field,
     decode_props,
     encode_props,
+    sort_key,
 )
 
 _SCHEMA = """
@@ -604,9 +605,9 @@ class EmbeddedGraphStore:
              and not any(n.props.get(k) in vs for k, vs in not_in.items() if n.props.get(k) is not None)),
             key=lambda n: n.id)
         if order is not None:  # stable sorts: equal values stay in id order, also descending
-            name, descending, text = order
+            name, descending, kind = order
             present = [n for n in found if n.props.get(name) is not None]
-            present.sort(key=lambda n: str(n.props[name]).casefold() if text else n.props[name], reverse=descending)
+            present.sort(key=lambda n: sort_key(n.props[name], kind), reverse=descending)
             found = present + [n for n in found if n.props.get(name) is None]
         return found[max(offset, 0): max(offset, 0) + max(limit, 0)], len(found)
 

@@ -376,19 +376,22 @@ def test_find_nodes_filters_pages_and_counts(gs: GraphStore) -> None:
 
 
 def test_find_nodes_orders_by_a_field_with_missing_values_last(gs: GraphStore) -> None:
-    """find_nodes sorts by a field, ascending or descending, text without regard to case; nodes without the field
-    come last either way and ties keep id order, page after page; a name that is not a field is refused."""
-    rows = [("a", "Zebra", "2021-05-01"), ("b", "alfa", None), ("c", "Mellom", "2023-01-01"),
-            ("d", "beta", "2021-05-01"), ("e", None, "2019-12-31")]
-    gs.upsert([Node(i, Label.INITIATIVE, {k: v for k, v in {"title": t or "x", "status": "ongoing",
+    """find_nodes sorts by a field, ascending or descending: titles in Norwegian order (case and accents aside,
+    æ, ø, å after z), dates as dates (also a datetime or a date kept as text among them); nodes without the
+    field come last either way and ties keep id order, page after page; a name that is not a field is refused."""
+    rows = [("a", "Zebra", dt.date(2021, 5, 1)), ("b", "alfa", None), ("c", "Øst", "2023-01-01"),
+            ("d", "Ærlig", dt.datetime(2021, 5, 1, 12, 0)), ("e", "Én dør inn", dt.date(2019, 12, 31)),
+            ("f", "Ålesund", dt.date(2021, 5, 1)), ("g", "beta", None)]
+    gs.upsert([Node(i, Label.INITIATIVE, {k: v for k, v in {"title": t, "status": "ongoing",
                                                                "start_date": d}.items() if v}) for i, t, d in rows])
+
     def ids(order: str, **kw: int) -> list[str]:
         return [n.id for n in gs.find_nodes(Label.INITIATIVE, order_by=order, **kw)[0]]
-    assert ids("-start_date") == ["c", "a", "d", "e", "b"]
-    assert ids("start_date") == ["e", "a", "d", "c", "b"]
-    assert ids("-start_date", offset=1, limit=2) == ["a", "d"]
-    assert ids("title") == ["b", "d", "c", "e", "a"]  # alfa, beta, Mellom, x, Zebra
-    assert ids("-title", offset=3) == ["d", "b"]
+    assert ids("title") == ["b", "g", "e", "a", "d", "c", "f"]  # alfa beta Én Zebra Ærlig Øst Ålesund
+    assert ids("-title", offset=4) == ["e", "g", "b"]
+    assert ids("-start_date") == ["c", "d", "a", "f", "e", "b", "g"]
+    assert ids("start_date") == ["e", "a", "f", "d", "c", "b", "g"]
+    assert ids("-start_date", offset=1, limit=2) == ["d", "a"]
     for bad in ("nope", "-", "title` DESC //"):
         with pytest.raises(ValueError, match="no field"):
             gs.find_nodes(Label.INITIATIVE, order_by=bad)

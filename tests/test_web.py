@@ -367,7 +367,8 @@ def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # typ
 # Every page a user meets, checked by axe-core against WCAG 2.2 A and AA and axe's best practices (Norwegian
 # public bodies must meet WCAG for their web solutions). /docs and /redoc are the API's developer viewers, not
 # ours, and are left out.
-A11Y_PAGES = ["/web/", "/web/?q=digitalt+nattilsyn+med+sensorer", "/web/?q=zzqx", "/web/initiatives",
+A11Y_PAGES = ["/web/", "/web/?q=digitalt+nattilsyn+med+sensorer", "/web/?q=zzqx", "/web/?q=+", "/web/initiatives",
+              "/web/initiatives?sort=title",
               "/web/initiatives?status=completed&page=2", "/web/initiatives/ini-001", "/web/partners",
               "/web/partners?initiative=ini-001", "/web/ideas/new", "/web/graph/ini-001",
               "/web/graph/unit-helse?depth=2", "/web/overview", "/web/initiatives/no-such",
@@ -403,6 +404,13 @@ def test_every_page_passes_the_axe_accessibility_rules(page, viewport) -> None: 
     page.get_by_role("button", name="Send inn").click()
     page.locator("#form-errors").wait_for()
     check("the refused idea form")
+    page.get_by_label("Overskrift").fill("Sensorer i stedet for nattbesøk")
+    page.get_by_label("Beskriv innspillet").fill("Bruk sensorer og digitalt nattilsyn i hjemmetjenesten om natten.")
+    page.locator("#live-results").first.wait_for()
+    check("the idea form with suggestions")
+    page.get_by_role("button", name="Send inn").click()
+    page.wait_for_url("**/web/ideas/idea-*")
+    check("the idea's receipt page")
     assert found == {}, found
 
 
@@ -428,6 +436,7 @@ def test_the_api_docs_render_without_the_internet(page, server: str) -> None:  #
     assert page.locator("html").get_attribute("lang") == "en"  # for screen readers
     page.goto("/redoc")
     page.wait_for_selector("[data-section-id]", timeout=20_000)
+    assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("[data-section-id]").count() > 10
     assert all(url.endswith("/logo-mini.svg") for url in elsewhere)
 
