@@ -403,6 +403,14 @@ def test_every_initiative_can_be_browsed_without_a_search(api: Api) -> None:
     assert api.get("/web/initiatives", params={"page": "abc"}).status_code == 200  # a bad page number is page 1
 
 
+def test_an_initiative_page_names_its_title_first_and_links_what_it_builds_on(api: Api) -> None:
+    """On an initiative's page the heading comes before its status and owner, and the initiative it builds on
+    is linked to its own page (not to the graph), whatever its id looks like."""
+    page = api.get("/web/initiatives/ini-011").text
+    assert page.index("<h1>") < page.index('class="meta"')
+    assert 'href="/web/initiatives/ini-005"' in page
+
+
 def test_the_search_page_shows_only_results_with_a_reason(api: Api) -> None:
     """Every result on the search page says why it is there (a matching term, meaning, a topic): the rest of
     the list is not padded out with items that only have an owner, and the page says how many it left out."""
