@@ -409,6 +409,11 @@ def test_an_initiative_page_names_its_title_first_and_links_what_it_builds_on(ap
     page = api.get("/web/initiatives/ini-011").text
     assert page.index("<h1>") < page.index('class="meta"')
     assert 'href="/web/initiatives/ini-005"' in page
+    first = {**NEW["initiatives"], "id": "asker-solceller-1"}
+    assert api.post("/initiatives", first, role="editor").status_code == 201
+    then = {**NEW["initiatives"], "id": "asker-solceller-2", "builds_on": ["asker-solceller-1"]}
+    assert api.post("/initiatives", then, role="editor").status_code == 201
+    assert 'href="/web/initiatives/asker-solceller-1"' in api.get("/web/initiatives/asker-solceller-2").text
 
 
 def test_the_search_page_shows_only_results_with_a_reason(api: Api) -> None:
