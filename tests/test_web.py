@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,6 @@ def _free_port() -> int:
 def server(demo_db: Path, real_embedder: SentenceTransformerEmbedder,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn server in a thread, on a free loopback port, with its own copy of the demo store."""
-    import uvicorn
 
     from service.app import create_app
     from service.settings import Settings
@@ -45,9 +45,19 @@ def server(demo_db: Path, real_embedder: SentenceTransformerEmbedder,
     data_dir = tmp_path_factory.mktemp("web")
     shutil.copy(demo_db, data_dir / "kominn.sqlite")
     store = EmbeddedGraphStore(data_dir / "kominn.sqlite")
-    app = create_app(Settings(data_dir=data_dir), store=store, embedder=real_embedder)
+    with _running(create_app(Settings(data_dir=data_dir), store=store, embedder=real_embedder)) as address:
+        yield address
+    store.close()
+
+
+@contextmanager
+def _running(app: object, log_level: str = "warning") -> Iterator[str]:
+    """The app served by a real uvicorn server in a thread, on a free loopback port: its address."""
+    import uvicorn
+
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level,  # type: ignore[arg-type]
+                                        lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -55,10 +65,11 @@ def server(demo_db: Path, real_embedder: SentenceTransformerEmbedder,
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    store.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -446,25 +457,14 @@ def test_the_access_log_keeps_no_search_text(demo_store: EmbeddedGraphStore, rea
     """A real uvicorn server logging at info writes each request's path to its access log, but not the query
     string: what someone searched for (here a person's name) is not kept in the log."""
     import httpx
-    import uvicorn
 
     from service.app import create_app
     from service.settings import Settings
 
     app = create_app(Settings(data_dir=tmp_path), store=demo_store, embedder=real_embedder)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        assert httpx.get(f"http://127.0.0.1:{port}/web/?q=Kari+Zyxwqsen+nattilsyn").status_code == 200
-        assert httpx.get(f"http://127.0.0.1:{port}/search?q=Kari%20Zyxwqsen").status_code == 200
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with _running(app, log_level="info") as address:
+        assert httpx.get(f"{address}/web/?q=Kari+Zyxwqsen+nattilsyn").status_code == 200
+        assert httpx.get(f"{address}/search?q=Kari%20Zyxwqsen").status_code == 200
     out, err = capfd.readouterr()
     log = out + err
     assert '"GET /web/?… HTTP/1.1" 200' in log and '"GET /search?… HTTP/1.1" 200' in log, log
