@@ -114,8 +114,8 @@ class GraphStore(Protocol):
         ``equal``, whose properties are not among the ``not_in`` values (a missing property is not among
         them) and, with ``ids``, whose id is one of those; with ``id_prefix``, whose id starts with it.
         Sorted by id, or with ``order_by`` by a field (``"title"``, or ``"-start_date"`` for descending;
-        text without regard to case), nodes without it last, ties by id. Property names must be fields of
-        the label (``graph.schema.FIELDS``). Nodes come without embeddings."""
+        as :func:`sort_key` has it: text in Norwegian order), nodes without it last, ties by id. Property
+        names must be fields of the label (``graph.schema.FIELDS``). Nodes come without embeddings."""
 
     def iter_nodes(self, label: Label | None = None) -> Iterator[Node]:
         """Every node, or every node of one label."""
@@ -180,10 +180,10 @@ def check_order_field(label: Label, order_by: str | None) -> tuple[str, bool, st
     if order_by is None:
         return None
     name = order_by.removeprefix("-")
-    if name not in {spec.name for spec in FIELDS.get(label, ())}:
+    spec = next((s for s in FIELDS.get(label, ()) if s.name == name), None)
+    if spec is None:
         raise ValueError(f"{label.value} has no field {name!r} to sort by")
-    kind = next(spec.kind for spec in FIELDS[label] if spec.name == name)
-    return name, order_by.startswith("-"), kind
+    return name, order_by.startswith("-"), spec.kind
 
 
 def to_networkx(store: GraphStore, labels: Iterable[Label] | None = None) -> nx.MultiDiGraph:
