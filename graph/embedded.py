@@ -8,7 +8,6 @@ reads check SQLite's ``data_version`` and reload when it changed.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -33,6 +32,7 @@ from graph.store import (
     ScoredId,
     check_filter_fields,
     check_order_field,
+    create_private_file,
     decode_props,
     encode_props,
     sort_key,
@@ -244,7 +244,7 @@ class EmbeddedGraphStore:
         if self.path != MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if not Path(self.path).exists():  # it holds contact details: readable by its owner only
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                create_private_file(self.path)
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")

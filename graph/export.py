@@ -11,7 +11,7 @@ from typing import Any
 import networkx as nx
 
 from graph.schema import PRIVATE_FIELDS, PRIVATE_IDEA_STATUS, Label
-from graph.store import GraphStore, to_networkx
+from graph.store import GraphStore, create_private_file, to_networkx
 
 
 def _scalar(value: Any) -> Any:
@@ -40,7 +40,7 @@ def _owner_only(path: Path, include_private: bool) -> None:
     """An export with personal data is made readable by its owner only (like the store it came from) before
     anything is written to it."""
     if include_private:
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        create_private_file(path)
         os.chmod(path, 0o600)  # also when the file was there before
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
@@ -184,6 +186,12 @@ def check_order_field(label: Label, order_by: str | None) -> tuple[str, bool, st
     if spec is None:
         raise ValueError(f"{label.value} has no field {name!r} to sort by")
     return name, order_by.startswith("-"), spec.kind
+
+
+def create_private_file(path: str | Path) -> None:
+    """Make ``path`` if it is not there, readable and writable by its owner only (a file that holds contact
+    details, tokens or a key); an existing file keeps its mode."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def to_networkx(store: GraphStore, labels: Iterable[Label] | None = None) -> nx.MultiDiGraph:

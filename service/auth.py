@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from graph.errors import NotFoundError, Problem, ValidationError
+from graph.store import create_private_file
 
 PREFIX = "kmn"
 _SCHEMA = """
@@ -104,7 +104,7 @@ class TokenStore:
             if not create:
                 return None
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # token hashes and the signing key
+            create_private_file(self.path)  # token hashes and the signing key
         conn = sqlite3.connect(self.path)
         conn.executescript(_SCHEMA)
         return conn
