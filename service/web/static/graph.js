@@ -36,6 +36,7 @@
     view.appendChild(line);
   });
 
+  var drawn = [];  // each node as drawn: {n, g, label, x, y, r}, for placing the labels below
   data.nodes.forEach(function (n) {
     // a screen reader hears the name, the kind and the link to the centre ("Helse og omsorg (Organisasjon: ...)");
     // the centre is the page itself, not a link
@@ -46,9 +47,11 @@
       : { "class": "node", tabindex: "0", role: "link", "aria-label": said, "data-id": n.id });
     var r = n.id === data.center ? 14 : (n.depth === 1 ? 10 : 7);
     g.appendChild(svgEl("circle", { cx: px(n), cy: py(n), r: r, "class": "n-" + n.label }));
+    drawn.push({ n: n, g: g, x: px(n), y: py(n), r: r });
     var label = svgEl("text", { x: px(n) + r + 4, y: py(n) + 4, "data-full": n.title });
     label.textContent = n.title.length > 40 ? n.title.slice(0, 38) + "…" : n.title;
     g.appendChild(label);
+    drawn[drawn.length - 1].label = label;
     var tip = svgEl("title", {});
     tip.textContent = n.title;
     g.appendChild(tip);
@@ -78,25 +81,17 @@
   // covers nothing. A label without such a place is shown on hover or focus only (the name stays in the
   // node's tooltip and aria-label, and the list under the picture names every neighbour).
   var placed = [];
-  var circles = [];
-  svg.querySelectorAll(".node circle").forEach(function (c) {
-    var cx = +c.getAttribute("cx"), cy = +c.getAttribute("cy"), r = +c.getAttribute("r");
-    circles.push({ node: c.parentNode, x1: cx - r, y1: cy - r, x2: cx + r, y2: cy + r });
-  });
   function hits(a, b) { return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2; }
   function collisions(box, g) {  // labels covered (a label on a label is unreadable: it counts ten), other nodes
     if (box.x1 < 0 || box.y1 < 0 || box.x2 > W || box.y2 > H) return 1000;  // and outside the picture
     return 10 * placed.filter(function (p) { return hits(p, box); }).length +
-           circles.filter(function (c) { return c.node !== g && hits(c, box); }).length;
+           drawn.filter(function (d) {
+             return d.g !== g && hits({ x1: d.x - d.r, y1: d.y - d.r, x2: d.x + d.r, y2: d.y + d.r }, box);
+           }).length;
   }
-  var order = data.nodes.slice().sort(function (a, b) {
-    return (a.id === data.center ? -1 : a.depth) - (b.id === data.center ? -1 : b.depth);
-  });
-  order.forEach(function (n) {
-    var g = svg.querySelector('.node[data-id="' + CSS.escape(n.id) + '"]');
-    if (!g) return;
-    var label = g.querySelector("text"), c = g.querySelector("circle");
-    var x = +c.getAttribute("cx"), y = +c.getAttribute("cy"), r = +c.getAttribute("r");
+  function rank(d) { return d.n.id === data.center ? -1 : d.n.depth; }
+  drawn.slice().sort(function (a, b) { return rank(a) - rank(b); }).forEach(function (d) {
+    var n = d.n, g = d.g, label = d.label, x = d.x, y = d.y, r = d.r;
     var size = parseFloat(getComputedStyle(label).fontSize) || 12;
     var tries = [[x + r + 4, y + size / 3, "start"], [x - r - 4, y + size / 3, "end"],
                  [x, y + r + size, "middle"], [x, y - r - 4, "middle"]];
