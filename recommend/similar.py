@@ -224,13 +224,15 @@ class Recommender:
             if np.any(lex_q) else []
         include = set(include or ()) - exclude
         candidates = (set(dense) | {i for i, _ in found_lexically} | include) - exclude
+        fetched: dict[str, Node] = {}  # candidates' nodes already read, kept for the head of the ranking
 
         def without_hidden(ids: set[str]) -> set[str]:
             """Hidden and merged ideas leave before they count for anything (the topics predicted, the scaling of
             the text scores): a weak best score must not tell that a hidden idea matched the search better."""
             if Label.IDEA not in labels or not ids:
                 return ids
-            gone = {n.id for n in store.get_many(sorted(ids)) if self._hidden(n)}
+            fetched.update((n.id, n) for n in store.get_many(sorted(ids)))
+            gone = {i for i in ids if i in fetched and self._hidden(fetched[i])}
             exclude.update(gone)
             return ids - gone
 
@@ -300,9 +302,9 @@ class Recommender:
         head: list[tuple[float, Node, dict[str, float]]] = []
         for start in range(0, len(scored), 2 * k):
             chunk = scored[start : start + 2 * k]
-            found = {n.id: n for n in store.get_many([cid for _, cid in chunk])}
+            fetched.update((n.id, n) for n in store.get_many([cid for _, cid in chunk if cid not in fetched]))
             for score, cid in chunk:
-                node = found.get(cid)
+                node = fetched.get(cid)
                 if node is not None and not self._hidden(node) and len(head) < k:
                     head.append((score, node, parts_of(cid)))
             if len(head) == k:
