@@ -22,7 +22,7 @@ import re
 from functools import cache
 
 from graph.schema import Label, Rel
-from graph.store import SORT_FOLDS
+from graph.store import SORT_FOLDS, sorted_as
 
 # Bookkeeping labels of the adapter (never data): store settings, applied migrations, the revision.
 META = "KomInnMeta"
@@ -254,11 +254,12 @@ def find_nodes(lab: Label, equal: tuple[str, ...], not_in: tuple[str, ...], with
     if order is not None:
         name, descending, kind = order
         value = f"n.{_prop(name)}"
-        if kind in ("str", "text"):  # the letters folded as sort_key folds them (constants, not input)
+        how = sorted_as(kind)
+        if how == "text":  # the letters folded as sort_key folds them (constants, not input)
             value = f"toLower(toString({value}))"
-            for letter, sorted_as in SORT_FOLDS:
-                value = f"replace({value}, '{letter}', '{sorted_as}')"
-        elif kind not in ("int", "float"):  # dates, datetimes and dates kept as text alike
+            for letter, folded in SORT_FOLDS:
+                value = f"replace({value}, '{letter}', '{folded}')"
+        elif how == "date":  # dates, datetimes and dates kept as text alike
             value = f"toString({value})"
         by = f"n.{_prop(name)} IS NULL, {value}{' DESC' if descending else ''}, n.id"
     return (f"{match}\nRETURN {_NODE_FIELDS_NO_EMB.format(v='n')}\nORDER BY {by} SKIP $offset LIMIT $limit",

@@ -163,15 +163,24 @@ SORT_FOLDS = (("é", "e"), ("è", "e"), ("ê", "e"), ("ë", "e"), ("á", "a"), (
               ("å", "}"))
 
 
-def sort_key(value: Any, kind: str) -> Any:
-    """The value that find_nodes sorts a field of this ``kind`` by: text folded by ``SORT_FOLDS``, dates (also
-    datetimes, or dates kept as text) by their ISO text, numbers as numbers."""
+def sorted_as(kind: str) -> str:
+    """How find_nodes compares values of a field of this ``kind`` (a ``FieldSpec.kind``), on every store:
+    ``"text"`` (folded by ``SORT_FOLDS``), ``"number"`` or ``"date"`` (dates, datetimes and dates kept as text
+    alike, by their ISO text)."""
     if kind in ("str", "text"):
+        return "text"
+    return "number" if kind in ("int", "float") else "date"
+
+
+def sort_key(value: Any, kind: str) -> Any:
+    """The value that find_nodes sorts a field of this ``kind`` by, as :func:`sorted_as` says."""
+    how = sorted_as(kind)
+    if how == "text":
         text = str(value).lower()
-        for letter, sorted_as in SORT_FOLDS:
-            text = text.replace(letter, sorted_as)
+        for letter, folded in SORT_FOLDS:
+            text = text.replace(letter, folded)
         return text
-    if kind in ("int", "float") and isinstance(value, int | float):
+    if how == "number" and isinstance(value, int | float):
         return float(value)
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
