@@ -28,7 +28,8 @@ from graph.store import GraphStore
 # Settings kept in the store that go with the graph: the embedding model, the learned partner weights, and
 # what each ingest source delivered (for a later --sync) and still owes (similar lists due). The keys are
 # those of recommend.partners.MODEL_META_KEY and ingest.pipeline (graph imports neither).
-META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", "ingest:sources", "ingest:pending")
+META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", "ingest:sources", "ingest:pending",
+             "erased:ideas")
 SOURCE_KEY = "ingest:sources"  # a JSON list of source keys, each with its "ingest:members:<key>"
 
 Progress = Callable[[str, int], None]  # (what, how many more) after each batch

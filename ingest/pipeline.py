@@ -28,12 +28,13 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from graph.erased import erased_among
 from graph.errors import Problem, ValidationError
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
@@ -71,6 +72,7 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # rows not read: bad rows, and the rows of files skipped whole
+    erased: int = 0  # rows of ideas an admin erased, left out (not bad rows: the run is complete)
     embedded: int = 0
     merged: int = 0
     same_as: int = 0
@@ -88,6 +90,7 @@ class IngestSummary:
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # why rows and files were skipped
     warning_list: list[Problem] = field(default_factory=list)  # rows read, with something changed or dropped
+    erased_list: list[Problem] = field(default_factory=list)  # the rows of erased ideas, left out
     skipped_files: dict[str, int | None] = field(default_factory=dict)  # file skipped whole -> its rows
     merges: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # what a --sync did not retire, and why
@@ -99,6 +102,7 @@ class IngestSummary:
         d = asdict(self)
         d["problems"] = [str(p) for p in self.problems]
         d["warning_list"] = [str(p) for p in self.warning_list]
+        d["erased_list"] = [str(p) for p in self.erased_list]
         del d["pending"], d["members"]
         return d
 
@@ -205,6 +209,30 @@ def check_kinds(parsed: list[Parsed], store: GraphStore, *, skipped: list[Proble
                 refused.setdefault(p.node.id, (p.record.file, p.record.row))
             continue
         kept.append(p)
+    return kept
+
+
+def leave_out_erased(parsed: list[Parsed], store: GraphStore, summary: IngestSummary) -> list[Parsed]:
+    """Rows of ideas an admin erased (``graph.erased``) are left out, each listed in ``summary.erased_list``; links
+    from other rows to such ideas are dropped, each with a warning, and those rows are kept."""
+    erased = erased_among(store, {p.node.id for p in parsed if p.node.label == Label.IDEA}
+                          | {e.dst for p in parsed for _, e, _ in p.links})
+    if not erased:
+        return parsed
+    kept: list[Parsed] = []
+    for p in parsed:
+        if p.node.id in erased and p.node.label == Label.IDEA:
+            summary.erased_list.append(Problem(p.record.file, p.record.row, "id", f"idea '{p.node.id}' was erased "
+                                               "by an admin and is not ingested again; take it out of the source"))
+            continue
+        dropped = [(name, e) for name, e, _ in p.links if e.dst in erased]
+        for name, e in dropped:
+            summary.warning_list.append(Problem(p.record.file, p.record.row, name, f"the link to '{e.dst}' is left "
+                                                "out: an admin erased that idea"))
+        if dropped:
+            p = replace(p, links=[link for link in p.links if link[1].dst not in erased])
+        kept.append(p)
+    summary.erased += len(parsed) - len(kept)
     return kept
 
 
@@ -369,13 +397,17 @@ def write_parsed(
     similar: bool = True,
     summary: IngestSummary | None = None,
     refused: Refused | None = None,
+    skip_erased: bool = False,
 ) -> IngestSummary:
     """Check ids and links against the store, resolve organisations, embed what changed and write.
 
     Strict: a problem found here or already in ``summary.problems`` raises ValidationError listing them
-    all, before anything is written. ``refused``: ids of rows skipped earlier, for link messages."""
+    all, before anything is written. ``refused``: ids of rows skipped earlier, for link messages.
+    ``skip_erased``: leave out ideas an admin erased, and links to them (:func:`leave_out_erased`)."""
     started = time.perf_counter()
     summary = summary or IngestSummary()
+    if skip_erased:
+        parsed = leave_out_erased(parsed, store, summary)
     skipped: list[Problem] = []
     extra: list[Node] = []
     same_as: list[Edge] = []
@@ -628,7 +660,7 @@ def ingest(
     summary.problems = skipped
     store.set_meta(state_key, "{}")  # a run that does not finish leaves no claim that the files are in
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
-                           resolve=resolve, similar=False, summary=summary, refused=refused)
+                           resolve=resolve, similar=False, summary=summary, refused=refused, skip_erased=True)
     members = summary.members
     before = _get_json(store, members_key) or []
     if not sync:  # what vanished from the source stays a member until a --sync retires it
@@ -657,9 +689,10 @@ def ingest(
     finish_similar(store, summary, batch_size=batch_size)
     summary.count_skipped()
     bad_rows = {(p.file, p.row) for p in summary.problems}
-    summary.warning_list = [w for w in warnings if (w.file, w.row) not in bad_rows]
+    summary.warning_list = [w for w in [*warnings, *summary.warning_list] if (w.file, w.row) not in bad_rows]
     summary.warnings = len(summary.warning_list)
-    if report is not None and (summary.problems or summary.warning_list or summary.merges or summary.held):
+    if report is not None and (summary.problems or summary.warning_list or summary.merges or summary.held
+                               or summary.erased_list):
         try:
             summary.report = str(write_report(Path(report), summary))
         except OSError as e:  # everything is written by now: say so, and that only the report is missing
@@ -671,6 +704,7 @@ def ingest(
     store.set_meta(state_key, json.dumps({
         "fingerprint": fingerprint, "nodes": store.count_nodes(), "edges": store.count_edges(),
         "read": summary.read, "delivered": len(members), "skipped": summary.skipped, "report": summary.report,
+        "erased": summary.erased,
         "warnings": summary.warnings, "skipped_files": summary.skipped_files,
         "problems": [[p.file, p.row, p.field, p.message] for p in summary.problems[:KEPT_PROBLEMS]]}))
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -744,7 +778,8 @@ def _unchanged_summary(state: dict[str, Any], paths: Sequence[Path | str]) -> In
     """The summary of a run that read nothing because the files are those of the last completed run:
     what that run delivered is unchanged, and what it skipped is still left out."""
     summary = IngestSummary(unchanged=int(state.get("delivered", 0)), skipped=int(state.get("skipped", 0)),
-                            warnings=int(state.get("warnings", 0)), files_unchanged=True,
+                            warnings=int(state.get("warnings", 0)), erased=int(state.get("erased", 0)),
+                            files_unchanged=True,
                             files=[str(p) for p in paths], report=state.get("report"),
                             skipped_files=dict(state.get("skipped_files") or {}))
     summary.problems = [Problem(*p) for p in state.get("problems") or []]
@@ -753,7 +788,7 @@ def _unchanged_summary(state: dict[str, Any], paths: Sequence[Path | str]) -> In
 
 
 def write_report(path: Path, summary: IngestSummary) -> Path:
-    """A CSV of every skipped file and row, warning and merge: action, file, row, field, message."""
+    """A CSV of every skipped file and row, warning, erased idea and merge: action, file, row, field, message."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
@@ -763,6 +798,8 @@ def write_report(path: Path, summary: IngestSummary) -> Path:
             w.writerow([action, p.file, p.row or "", p.field or "", p.message])
         for p in summary.warning_list:
             w.writerow(["warning", p.file, p.row or "", p.field or "", p.message])
+        for p in summary.erased_list:
+            w.writerow(["not ingested (erased)", p.file, p.row or "", p.field or "", p.message])
         for m in summary.merges:
             w.writerow(["merged" if "merged into" in m else "same_as", "", "", "", m])
         for h in summary.held:

@@ -129,6 +129,8 @@ def _print_summary(summary: IngestSummary) -> None:
         line += f", merged {summary.merged}, same-as candidates {summary.same_as}"
     if summary.retired:
         line += f", retired {summary.retired}"
+    if summary.erased:
+        line += f", erased ideas left out {summary.erased}"
     if summary.similar_written or summary.similar_removed:
         line += f", similar edges +{summary.similar_written}/-{summary.similar_removed}"
     typer.echo(line + f" in {summary.seconds:.1f} s")
@@ -138,6 +140,10 @@ def _print_summary(summary: IngestSummary) -> None:
     if summary.warnings:
         typer.echo(f"{summary.warnings} warning(s); these rows were read:")
         _print_problems(summary.warning_list, not summary.warning_list)
+    if summary.erased_list:
+        typer.secho(f"Left out {len(summary.erased_list)} idea(s) an admin erased (take them out of the source):",
+                    fg="yellow")
+        _print_problems(summary.erased_list, False)
     if summary.held:
         typer.secho(f"--sync did not retire {len(summary.held)} item(s) gone from the source:", fg="yellow")
         _print_problems(summary.held, False)
@@ -146,7 +152,7 @@ def _print_summary(summary: IngestSummary) -> None:
     if len(summary.merges) > 5:
         typer.echo(f"  ... and {len(summary.merges) - 5} more merges or candidates")
     if summary.report:
-        typer.echo(f"Report of every skipped file and row, warning and merge: {summary.report}")
+        typer.echo(f"Report of every skipped file and row, warning, erased idea and merge: {summary.report}")
     if summary.report_error:
         typer.secho(f"The data was written, but its report could not be: {summary.report_error}", fg="yellow")
 

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from graph.erased import record_erased
 from graph.errors import ConflictError, NotFoundError, Problem, ValidationError
 from graph.schema import PRIVATE_IDEA_STATUS, Direction, Label, Node, Rel, is_private, public_props
 from graph.store import GraphStore
@@ -184,6 +185,8 @@ def _delete_item(store: GraphStore, label: Label, item_id: str) -> None:
                          + (" ..." if len(ids) > 5 else "") for rel, ids in sorted(incoming.items()))
         raise ConflictError(f"'{item_id}' is still linked from other items ({what}); change or delete those "
                             "links first")
+    if label == Label.IDEA:  # a person's idea erased: ingesting its file again must not bring it back
+        record_erased(store, [item_id])
     store.delete([item_id])
 
 

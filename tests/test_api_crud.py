@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from graph.embedded import EmbeddedGraphStore
 from graph.schema import Label, Node, Rel
 from graph.store import sort_key
+from ingest.demo import load_demo
 from ingest.embedder import SentenceTransformerEmbedder
 from service.app import create_app
 from service.auth import TokenStore, token_path
@@ -573,6 +574,18 @@ def test_admin_hides_an_idea_and_it_disappears_for_others(api: Api) -> None:
     assert api.get("/ideas/idea-002", role="admin").status_code == 200
     listed = api.get("/ideas", params={"limit": 100, "status": "hidden"}, role="admin").json()["data"]
     assert [x["id"] for x in listed] == ["idea-002"]
+
+
+def test_an_idea_erased_through_the_api_stays_erased_when_the_demo_is_ingested_again(
+    api: Api, demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """DELETE /ideas/{id} (admin) is an erasure: ingesting the file the idea came from again leaves it out,
+    and the rest of the file is still read."""
+    assert api.delete("/ideas/idea-002", role="admin").status_code == 204
+    summary = load_demo(demo_store, real_embedder)
+    assert summary.erased == 1 and [p.message.split(" was ")[0] for p in summary.erased_list] == ["idea 'idea-002'"]
+    _error(api.get("/ideas/idea-002", role="admin"), 404, "not_found")
+    assert demo_store.get("idea-001") is not None and summary.complete
 
 
 def test_a_merged_idea_keeps_its_links(api: Api, demo_store: EmbeddedGraphStore) -> None:

@@ -314,6 +314,54 @@ def test_link_messages_name_the_kind_with_its_article_and_a_skipped_target(
     assert {p.row for p in err.value.problems} == {1, 2, 3}
 
 
+def test_an_idea_an_admin_erased_is_not_brought_back_by_ingesting_its_file_again(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """After an admin deletes an idea, ingesting the same file again (even with --recheck) leaves that row out
+    and names it by file and row; an idea in the file that duplicates it keeps its row but not the link; the
+    run still counts as complete, the report lists it, and the store keeps no readable trace of the id."""
+    from service.items import delete_item
+
+    ideas = tmp_path / "ideas.jsonl"
+    ideas.write_text(
+        '{"id": "x1", "title": "Badstue ved fjorden", "text": "En badstue på brygga", "submitter_kind": "citizen",'
+        ' "contact": "kari@example.no"}\n'
+        '{"id": "x2", "title": "Sauna ved sjøen", "text": "Badstue for alle", "submitter_kind": "citizen",'
+        ' "duplicate_of": "x1"}\n', encoding="utf-8")
+    ingest(store, fake_embedder, [ideas])
+    store.delete_edges([e for e, _ in store.neighbours("x2", Rel.DUPLICATE_OF)])  # as an admin unmerging x2
+    delete_item(store, Label.IDEA, "x1")
+    assert "x1" not in (store.get_meta("erased:ideas") or "")
+    for recheck in (False, True):
+        summary = ingest(store, fake_embedder, [ideas], report=tmp_path / "report.csv", recheck=recheck)
+        assert store.get("x1") is None and store.get("x2") is not None
+        assert summary.complete and summary.erased == 1 and summary.read == 1
+        assert [(p.file, p.row, p.field) for p in summary.erased_list] == [(str(ideas), 1, "id")]
+        assert [(p.row, p.field) for p in summary.warning_list] == [(2, "duplicate_of")]
+        assert store.neighbours("x2", Rel.DUPLICATE_OF) == []
+    actions = [line.split(",")[0] for line in (tmp_path / "report.csv").read_text(encoding="utf-8").splitlines()]
+    assert actions[1:] == ["warning", "not ingested (erased)"]
+
+
+def test_only_ideas_leave_a_mark_when_deleted(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A deleted need comes back when its file is ingested again (the source owns it); an item made under an
+    erased idea's id through the API is a new item and is written."""
+    from service.items import create_item, delete_item
+
+    ingest(store, fake_embedder, [SMALL])
+    delete_item(store, Label.IDEA, "idea-2")
+    need = tmp_path / "needs.json"
+    need.write_text('[{"id": "n-back", "title": "Kø på legevakten"}]', encoding="utf-8")
+    ingest(store, fake_embedder, [need])
+    delete_item(store, Label.NEED, "n-back")
+    assert ingest(store, fake_embedder, [need]).created == 1 and store.get("n-back") is not None
+    create_item(store, fake_embedder, "ideas", {"id": "idea-2", "title": "Ny idé", "text": "Noe annet",
+                                                "submitter_kind": "employee"})
+    assert store.get("idea-2").props["title"] == "Ny idé"  # type: ignore[union-attr]
+
+
 def test_upper_case_extensions_are_read(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
                                         tmp_path: Path) -> None:
     """initiatives.CSV in a folder, and a named NEEDS.CSV, are read like .csv; a wrong type lists the types."""
@@ -404,6 +452,21 @@ def test_cli_lists_warnings_apart_and_an_unchanged_rerun_consistently(cli: Calla
     again = cli("ingest", tmp_path / "needs.json")
     assert "read 0," in again.output and "nothing was read now" in again.output
     assert "row 2, field 'title': required field is missing" in again.output
+
+
+def test_cli_says_which_erased_ideas_it_left_out(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """Re-ingesting a file with an idea an admin erased exits 0 and says, by file and row, that the idea was left
+    out and that it should be taken out of the source."""
+    from service.items import delete_item
+
+    assert cli("ingest", SMALL).exit_code == 0
+    with EmbeddedGraphStore(tmp_path / "data" / "kominn.sqlite") as s:
+        delete_item(s, Label.IDEA, "idea-2")
+    result = cli("ingest", SMALL)
+    assert result.exit_code == 0, result.output
+    assert "erased ideas left out 1" in result.output
+    assert "Left out 1 idea(s) an admin erased (take them out of the source):" in result.output
+    assert f"{SMALL / 'ideas.jsonl'}, row 3, field 'id': idea 'idea-2' was erased" in result.output
 
 
 def test_cli_option_errors_are_one_line_usage_errors(cli: Callable[..., Result], tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from graph.embedded import EmbeddedGraphStore
+from graph.erased import erased_among, record_erased
 from graph.errors import ConfigurationError, StoreUnavailableError
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Edge, Label, Node, Rel
@@ -128,7 +129,8 @@ def test_health_is_503_while_the_server_is_down_and_recovers(restartable: Arcade
 def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied, with the learned
-    partner weights and what each ingest source delivered; a missing source store is named, not made."""
+    partner weights, what each ingest source delivered and the erased ideas; a missing source store is named,
+    not made."""
     from service.cli import app
 
     database = "copycli"
@@ -145,6 +147,7 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             s.set_meta("partner_model", '{"learned": true}')  # what a store keeps beside its graph
             s.set_meta("ingest:sources", '["files:abc"]')
             s.set_meta("ingest:members:files:abc", '["t1", "t2"]')
+            record_erased(s, ["idea-gone"])
         runner = CliRunner()
         missing = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(tmp_path / "x")])
         assert missing.exit_code == 1 and "There is no store at" in missing.output
@@ -160,6 +163,7 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             # the learned partner weights and the sources' member lists (for --sync) came along both ways
             assert s.get_meta("partner_model") == '{"learned": true}'
             assert s.get_meta("ingest:members:files:abc") == '["t1", "t2"]'
+            assert erased_among(s, ["idea-gone", "t1"]) == {"idea-gone"}  # an erased idea stays erased
         bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
         assert bad.exit_code == 2
     finally:
