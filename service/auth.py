@@ -2,7 +2,8 @@
 
 Tokens live in a small SQLite file next to the store (``<data_dir>/tokens.sqlite``). Only a salted
 HMAC-SHA256 of each token's secret is kept; the token itself is shown once, when it is created. A token
-looks like ``kmn_<id>_<secret>``: the id finds the row, the secret is checked in constant time.
+looks like ``kmn_<id>_<secret>``: the id finds the row, the secret is checked in constant time. A token
+expires (after a year unless told otherwise) and can be revoked before that.
 
 >>> Role.EDITOR >= Role.READER
 True
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     salt TEXT NOT NULL,
     hash TEXT NOT NULL,
     created TEXT NOT NULL,
-    revoked TEXT
+    revoked TEXT,
+    expires TEXT
 );
 CREATE TABLE IF NOT EXISTS keys (
     name TEXT PRIMARY KEY,
@@ -65,6 +67,38 @@ class Role(IntEnum):
         return role
 
 
+DEFAULT_LIFETIME = dt.timedelta(days=365)
+MAX_LIFETIME = dt.timedelta(days=3650)
+
+
+def parse_lifetime(text: str) -> dt.timedelta | None:
+    """How long a new token lasts, from ``90d``, ``12h`` or ``never`` (None).
+
+    >>> parse_lifetime("90d"), parse_lifetime("never")
+    (datetime.timedelta(days=90), None)
+    """
+    value = text.strip().lower()
+    if value == "never":
+        return None
+    number, unit = value[:-1], value[-1:]
+    if number.isdigit() and unit in ("d", "h") and int(number) > 0:
+        lifetime = dt.timedelta(days=int(number)) if unit == "d" else dt.timedelta(hours=int(number))
+        if lifetime <= MAX_LIFETIME:
+            return lifetime
+        raise ValidationError([Problem("token", None, "expires_in", f"'{text}' is longer than 3650 days; "
+                                       "use 'never' for a token that does not expire")])
+    raise ValidationError([Problem("token", None, "expires_in", f"'{text}' is not a lifetime: give days or "
+                                   "hours, such as 90d or 12h, or never")])
+
+
+class TokenExpiredError(Exception):
+    """A token that was valid until ``expires`` (an ISO time in UTC)."""
+
+    def __init__(self, expires: str) -> None:
+        super().__init__(f"the API token expired at {expires}")
+        self.expires = expires
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     id: str
@@ -72,6 +106,14 @@ class TokenInfo:
     role: Role
     created: str
     revoked: str | None = None
+    expires: str | None = None  # None: never
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires is not None and dt.datetime.fromisoformat(self.expires) <= (now or _now())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -107,26 +149,35 @@ class TokenStore:
             create_private_file(self.path)  # token hashes and the signing key
         conn = sqlite3.connect(self.path)
         conn.executescript(_SCHEMA)
+        if "expires" not in {row[1] for row in conn.execute("PRAGMA table_info(tokens)")}:
+            with conn:  # a file from before tokens expired: its tokens keep never expiring
+                conn.execute("ALTER TABLE tokens ADD COLUMN expires TEXT")
         return conn
 
-    def create(self, role: Role | str, name: str = "") -> tuple[str, TokenInfo]:
-        """Make a token; returns the token (shown once, never stored) and its record."""
+    def create(self, role: Role | str, name: str = "",
+               lifetime: dt.timedelta | None = DEFAULT_LIFETIME) -> tuple[str, TokenInfo]:
+        """Make a token that lasts ``lifetime`` (None: until revoked); returns the token (shown once, never
+        stored) and its record."""
         role = Role.parse(role) if isinstance(role, str) else role
         token_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(24)
         salt = secrets.token_hex(16)
-        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        info = TokenInfo(token_id, name or role.name.lower(), role, created)
+        now = _now()
+        created = now.isoformat(timespec="seconds")
+        expires = None if lifetime is None else (now + lifetime).isoformat(timespec="seconds")
+        info = TokenInfo(token_id, name or role.name.lower(), role, created, None, expires)
         conn = self._connect(create=True)
         assert conn is not None
         with conn:
-            conn.execute("INSERT INTO tokens (id, name, role, salt, hash, created) VALUES (?, ?, ?, ?, ?, ?)",
-                         (token_id, info.name, role.name.lower(), salt, _digest(salt, secret), created))
+            conn.execute("INSERT INTO tokens (id, name, role, salt, hash, created, expires) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (token_id, info.name, role.name.lower(), salt, _digest(salt, secret), created, expires))
         conn.close()
         return f"{PREFIX}_{token_id}_{secret}", info
 
     def verify(self, token: str) -> TokenInfo | None:
-        """The token's record when the token is valid and not revoked, else None."""
+        """The token's record when the token is valid and not revoked, else None; a token that would be
+        valid but has expired raises TokenExpiredError (so that its holder can be told so)."""
         parts = token.strip().split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX:
             return None
@@ -134,25 +185,29 @@ class TokenStore:
         if conn is None:
             return None
         try:
-            row = conn.execute("SELECT id, name, role, salt, hash, created, revoked FROM tokens WHERE id = ?",
-                               (parts[1],)).fetchone()
+            row = conn.execute("SELECT id, name, role, salt, hash, created, revoked, expires FROM tokens "
+                               "WHERE id = ?", (parts[1],)).fetchone()
         finally:
             conn.close()
         if row is None or row[6] is not None:
             return None
         if not hmac.compare_digest(_digest(row[3], parts[2]), row[4]):
             return None
-        return TokenInfo(row[0], row[1], Role.parse(row[2]), row[5])
+        info = TokenInfo(row[0], row[1], Role.parse(row[2]), row[5], None, row[7])
+        if info.expired():
+            raise TokenExpiredError(row[7])
+        return info
 
     def list(self) -> list[TokenInfo]:
         conn = self._connect(create=False)
         if conn is None:
             return []
         try:
-            rows = conn.execute("SELECT id, name, role, created, revoked FROM tokens ORDER BY created").fetchall()
+            rows = conn.execute("SELECT id, name, role, created, revoked, expires FROM tokens "
+                                "ORDER BY created").fetchall()
         finally:
             conn.close()
-        return [TokenInfo(r[0], r[1], Role.parse(r[2]), r[3], r[4]) for r in rows]
+        return [TokenInfo(r[0], r[1], Role.parse(r[2]), r[3], r[4], r[5]) for r in rows]
 
     def revoke(self, token_id: str) -> None:
         conn = self._connect(create=False)
@@ -223,7 +278,11 @@ def get_principal(
     if not token:
         return ANONYMOUS
     tokens: TokenStore = request.app.state.tokens
-    info = tokens.verify(token)
+    try:
+        info = tokens.verify(token)
+    except TokenExpiredError as e:
+        raise HTTPException(401, f"{e}; ask an admin for a new one (kominn token create)",
+                            headers={"WWW-Authenticate": "Bearer"}) from None
     if info is None:
         raise HTTPException(401, "the API token is not valid or has been revoked",
                             headers={"WWW-Authenticate": "Bearer"})

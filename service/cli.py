@@ -442,29 +442,37 @@ app.add_typer(token_app, name="token")
 def token_create(
     role: Annotated[str, typer.Option(help="reader, editor or admin")],
     name: Annotated[str, typer.Option(help="Who or what the token is for")] = "",
+    expires_in: Annotated[str, typer.Option(help="How long it lasts: days or hours (90d, 12h), at most 3650d, "
+                                                 "or never")] = "365d",
     data_dir: DataDir = None,
 ) -> None:
-    """Make a token and print it once; only its salted hash is kept."""
-    from service.auth import TokenStore, token_path
+    """Make a token and print it once; only its salted hash is kept. It lasts a year unless --expires-in says
+    otherwise; `kominn token revoke` ends it sooner."""
+    from service.auth import TokenStore, parse_lifetime, token_path
 
     try:
-        token, info = TokenStore(token_path(_settings(data_dir).data_dir)).create(role, name)
-    except KomInnError as e:
-        raise _fail(str(e), 2) from None
-    typer.echo(f"{info.role.name.lower()} token '{info.name}' (id {info.id}); it is shown only this once:")
+        token, info = TokenStore(token_path(_settings(data_dir).data_dir)).create(role, name,
+                                                                                  parse_lifetime(expires_in))
+    except ValidationError as e:  # a role or lifetime that is not one: the option and its message
+        raise _fail("; ".join(f"--{str(p.field).replace('_', '-')}: {p.message}" for p in e.problems), 2) from None
+    until = f"valid until {info.expires}" if info.expires else "never expires"
+    typer.echo(f"{info.role.name.lower()} token '{info.name}' (id {info.id}, {until}); it is shown only this "
+               "once:")
     typer.echo(token)
 
 
 @token_app.command("list")
 def token_list(data_dir: DataDir = None) -> None:
-    """List tokens: id, role, name, created and revoked (never the tokens themselves)."""
+    """List tokens: id, role, name, created, and until when they last or since when they are revoked (never the
+    tokens themselves)."""
     from service.auth import TokenStore, token_path
 
     tokens = TokenStore(token_path(_settings(data_dir).data_dir)).list()
     if not tokens:
         typer.echo("No tokens yet: make one with `kominn token create --role reader|editor|admin`.")
     for info in tokens:
-        state = f"revoked {info.revoked}" if info.revoked else "active"
+        state = (f"revoked {info.revoked}" if info.revoked else f"expired {info.expires}" if info.expired()
+                 else f"active until {info.expires}" if info.expires else "active, never expires")
         typer.echo(f"{info.id}  {info.role.name.lower():<7} {info.name}  created {info.created}  {state}")
 
 

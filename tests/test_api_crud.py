@@ -3,8 +3,10 @@ partners, graph, overview, idea hiding and merging, and that contact details nev
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -240,6 +242,18 @@ def test_an_invalid_token_is_401_even_for_reads(api: Api) -> None:
     """A token that does not verify is refused, not treated as anonymous."""
     r = api.client.get("/initiatives", headers={"Authorization": "Bearer kmn_dead_beef"})
     _error(r, 401, "unauthorized")
+
+
+def test_an_expired_token_is_401_and_says_it_expired(api: Api, tmp_path: Path) -> None:
+    """A token past its expiry is refused with a message that says so and what to do, for reads and writes."""
+    tokens = TokenStore(token_path(tmp_path / "data"))
+    token, info = tokens.create("editor", "short", lifetime=dt.timedelta(hours=1))
+    with sqlite3.connect(token_path(tmp_path / "data")) as conn:  # as if the hour had passed
+        conn.execute("UPDATE tokens SET expires = created WHERE id = ?", (info.id,))
+    for r in (api.client.get("/initiatives", headers={"Authorization": f"Bearer {token}"}),
+              api.client.post("/needs", json={"title": "Kø"}, headers={"Authorization": f"Bearer {token}"})):
+        message = _error(r, 401, "unauthorized")["message"]
+        assert f"expired at {info.created}" in message and "kominn token create" in message
 
 
 def test_reads_can_require_a_reader_token(demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sqlite3
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from graph.errors import NotFoundError, ValidationError
-from service.auth import Role, TokenStore
+from service.auth import Role, TokenExpiredError, TokenStore, _digest, parse_lifetime
 from service.cli import app as cli
 from service.ratelimit import RateLimiter
 
@@ -42,6 +44,44 @@ def test_a_changed_secret_or_a_revoked_token_fails(tmp_path: Path) -> None:
     assert tokens.verify(token) is None
     with pytest.raises(NotFoundError):
         tokens.revoke(info.id)
+
+
+def test_a_token_lasts_a_year_by_default_and_then_is_refused_as_expired(tmp_path: Path) -> None:
+    """A new token expires a year after it was made unless told otherwise; once that time has passed, verifying
+    it says it expired (so the API can say so) instead of calling it invalid; 'never' makes one that lasts."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    token, info = tokens.create("reader")
+    made, until = dt.datetime.fromisoformat(info.created), dt.datetime.fromisoformat(info.expires or "")
+    assert until - made == dt.timedelta(days=365) and tokens.verify(token) == info
+    short, short_info = tokens.create("admin", lifetime=dt.timedelta(hours=1))
+    with sqlite3.connect(tmp_path / "tokens.sqlite") as conn:  # as if the hour had passed
+        conn.execute("UPDATE tokens SET expires = ? WHERE id = ?", (info.created, short_info.id))
+    with pytest.raises(TokenExpiredError, match=re.escape(f"expired at {info.created}")):
+        tokens.verify(short)
+    lasting, lasting_info = tokens.create("editor", lifetime=None)
+    assert lasting_info.expires is None and tokens.verify(lasting) == lasting_info
+
+
+def test_tokens_made_before_tokens_expired_keep_working(tmp_path: Path) -> None:
+    """A token file from a version without expiry is upgraded in place, and its tokens never expire."""
+    path = tmp_path / "tokens.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, "
+                     "salt TEXT NOT NULL, hash TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT)")
+        salt = "00" * 16
+        conn.execute("INSERT INTO tokens VALUES ('abcd1234', 'old', 'reader', ?, ?, '2024-01-01T00:00:00+00:00', "
+                     "NULL)", (salt, _digest(salt, "secret")))
+    info = TokenStore(path).verify("kmn_abcd1234_secret")
+    assert info is not None and info.expires is None and info.role == Role.READER
+
+
+@pytest.mark.parametrize(("text", "message"), [("90", "not a lifetime"), ("0d", "not a lifetime"),
+                                               ("3651d", "longer than 3650 days"), ("soon", "not a lifetime")])
+def test_a_lifetime_that_is_not_one_is_refused_by_name(text: str, message: str) -> None:
+    """--expires-in takes days or hours (90d, 12h) up to ten years, or never; anything else names the option."""
+    with pytest.raises(ValidationError, match=message):
+        parse_lifetime(text)
+    assert parse_lifetime("12h") == dt.timedelta(hours=12) and parse_lifetime("Never") is None
 
 
 def test_nothing_is_created_until_a_token_is(tmp_path: Path) -> None:
@@ -91,3 +131,11 @@ def test_cli_token_create_list_revoke(tmp_path: Path) -> None:
     assert TokenStore(tmp_path / "tokens.sqlite").verify(token) is None
     bad = runner.invoke(cli, ["token", "create", "--role", "boss", "--data-dir", str(tmp_path)])
     assert bad.exit_code == 2
+    week = runner.invoke(cli, ["token", "create", "--role", "reader", "--expires-in", "7d",
+                               "--data-dir", str(tmp_path)])
+    assert week.exit_code == 0 and "valid until" in week.output
+    listed = runner.invoke(cli, ["token", "list", "--data-dir", str(tmp_path)]).output
+    assert "revoked" in listed and "active until" in listed
+    wrong = runner.invoke(cli, ["token", "create", "--role", "reader", "--expires-in", "7 days",
+                                "--data-dir", str(tmp_path)])
+    assert wrong.exit_code == 2 and "--expires-in: '7 days' is not a lifetime" in wrong.output
