@@ -60,6 +60,27 @@ def reads_as_english(text: str) -> bool:
     return english > norwegian
 
 
+_NORWEGIAN_LETTERS = re.compile("[æøå]")
+
+
+def text_language(text: str) -> str | None:
+    """``"en"`` or ``"nb"`` where the words of ``text`` say which: its English or Norwegian function words, a
+    word with æ, ø or å counting as Norwegian; None where nothing tells (a bare title of nouns, a name). For
+    marking data in another language than the page's (``lang``), not for ranking.
+
+    >>> text_language("Smart cities and communities"), text_language("Biogass fra matavfall til busser")
+    ('en', 'nb')
+    >>> text_language("Sykkelparkering på stasjonen"), text_language("Digital postkasse")
+    ('nb', None)
+    """
+    tokens = words(text)
+    english = sum(1 for w in tokens if w in _ENGLISH)
+    norwegian = sum(1 for w in tokens if w in _NORWEGIAN or _NORWEGIAN_LETTERS.search(w))
+    if english == norwegian:
+        return None
+    return "en" if english > norwegian else "nb"
+
+
 def strip_html(text: str) -> str:
     """Remove HTML tags and decode entities, in text that has tags; text without tags is left as it is.
 

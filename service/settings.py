@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         description="The address browsers use for the pages (https://kominn.example.no), when a reverse proxy "
                     "serves them under another host than the one the service sees; the sign-in cookie's "
                     "writes are accepted from it")
+    data_lang: str = Field(
+        "nb", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+        description="The language of the data where its words do not tell (a language tag: nb, nn, en); the "
+                    "pages mark data in another language than their own with it, for screen readers")
     privacy_url: str | None = Field(
         None, pattern=r"^https?://\S+$", max_length=500,
         description="The municipality's privacy statement (https://www.asker.kommune.no/personvern), linked from "

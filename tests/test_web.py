@@ -360,6 +360,27 @@ def test_overview_in_english_and_keyboard_use(page) -> None:  # type: ignore[no-
     shot(page, "overview-phone")
 
 
+def test_norwegian_data_on_english_pages_is_marked_as_norwegian(page) -> None:  # type: ignore[no-untyped-def]
+    """On an English page the demo's Norwegian titles, names, texts and graph labels carry lang="nb" (a screen
+    reader then reads them with a Norwegian voice); on a Norwegian page nothing in the content says another
+    language."""
+    page.goto("/web/initiatives/ini-001?lang=en")
+    in_lang = """sel => [...document.querySelectorAll(sel)].map(e => e.closest('[lang]').getAttribute('lang'))"""
+    assert page.evaluate(in_lang, "h1") == ["nb"]
+    data = ".meta a > span, .details dd > span, .refs a > span, #similar h3, #partners h3"
+    assert set(page.evaluate(in_lang, data)) == {"nb"}
+    assert page.locator(".details dd > span").count() >= 1  # the description (status and dates are the page's)
+    assert page.evaluate(in_lang, "main h2") == ["en"] * page.locator("main h2").count()  # the page's own words
+    page.goto("/web/initiatives/ini-001?lang=nb")
+    assert page.locator("main [lang]").count() == 0
+    page.goto("/web/graph/ini-001?lang=en")
+    page.locator("#graph svg text").first.wait_for()
+    assert set(page.evaluate(in_lang, "#graph svg text")) == {"nb"}
+    page.goto("/web/overview?lang=en")
+    assert set(page.evaluate(in_lang, "#by-unit .bar-name a")) == {"nb"}
+    page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
+
+
 def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # type: ignore[no-untyped-def]
     """Clicking a unit's bar on the overview opens every initiative of that unit, each a link to its page."""
     page.goto("/web/overview")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +30,7 @@ from graph.schema import (
     node_text,
     public_props,
 )
+from graph.text import text_language
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea, reuse
 from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE
@@ -74,8 +76,43 @@ def _may_read(request: Request) -> bool:
     return not request.app.state.settings.read_requires_token or _role(request) >= Role.READER
 
 
+def data_language(value: Any, basis: Any, page: str, default: str) -> str | None:
+    """The language tag that a piece of data shown on a page in ``page`` (nb or en) needs, or None where it is
+    the page's own: what its words tell (those of ``basis``, such as the title with its description, where
+    given), and where they tell nothing or only that it is Norwegian, the data's configured ``default``.
+
+    >>> data_language("Digital postkasse", None, "en", "nb"), data_language("Open data in the cities", None, "nb", "nb")
+    ('nb', 'en')
+    >>> data_language("Digital postkasse", None, "nb", "nb"), data_language("Kø på legevakten", None, "nb", "nn")
+    (None, 'nn')
+    """
+    found = text_language(str(basis if basis else value or ""))
+    if found is None or (found == "nb" and default.split("-")[0] in ("nb", "nn", "no")):
+        found = default
+    return None if found == page else found
+
+
+def _data(value: Any, basis: Any, page: str, default: str) -> Markup:
+    """A piece of data (a title, a name) for a page, in a span that says its language where it is not the
+    page's (so a screen reader reads "Sykkelparkering" in Norwegian on an English page), escaped.
+
+    >>> _data("<b>Kø</b>", None, "en", "nb"), _data("Kø", None, "nb", "nb")
+    (Markup('<span lang="nb">&lt;b&gt;Kø&lt;/b&gt;</span>'), Markup('Kø'))
+    """
+    text = escape("" if value is None else str(value))
+    tag = data_language(value, basis, page, default)
+    return Markup(f'<span lang="{tag}">{text}</span>') if tag else text
+
+
+def _lang_attribute(value: Any, basis: Any, page: str, default: str) -> Markup:
+    """`` lang="nb"`` for an element that holds only data (a heading, an option), or nothing."""
+    tag = data_language(value, basis, page, default)
+    return Markup(f' lang="{tag}"') if tag else Markup("")
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
+    data_lang = request.app.state.settings.data_lang
     other = next(code for code in LANGS if code != lang)
     query = dict(request.query_params)
     query["lang"] = other
@@ -88,6 +125,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
         path=request.url.path,
         privacy_url=request.app.state.settings.privacy_url,
+        data_lang=data_lang,
+        data=lambda value, basis=None: _data(value, basis, lang, data_lang),
+        lang_of_data=lambda value, basis=None: _lang_attribute(value, basis, lang, data_lang),
     )
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     if request.query_params.get("lang") in LANGS:
@@ -408,6 +448,10 @@ def graph_page(request: Request, item_id: str, depth: str = "1") -> HTMLResponse
             if depth_of.get(near) == 1 and depth_of.get(far) == 2:
                 link.setdefault(far, f"{translate(lang, 'graph.via')} {titles[near]}")
     rels = sorted({e["rel"] for e in graph["edges"]})
+    for node in graph["nodes"]:  # the picture's labels say their language where it is not the page's
+        tag = data_language(node["title"], None, lang, state.settings.data_lang)
+        if tag:
+            node["lang"] = tag
     return render(request, "graph.html", graph=graph, center=center, depth=steps, rels=rels, link=link)
 
 

@@ -49,6 +49,7 @@
     g.appendChild(svgEl("circle", { cx: px(n), cy: py(n), r: r, "class": "n-" + n.label }));
     drawn.push({ n: n, g: g, x: px(n), y: py(n), r: r });
     var label = svgEl("text", { x: px(n) + r + 4, y: py(n) + 4, "data-full": n.title });
+    if (n.lang) label.setAttribute("lang", n.lang);  // a Norwegian title on an English page, or the reverse
     label.textContent = n.title.length > 40 ? n.title.slice(0, 38) + "…" : n.title;
     g.appendChild(label);
     drawn[drawn.length - 1].label = label;

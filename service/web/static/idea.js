@@ -41,6 +41,7 @@
       var card = el("li", "card");
       var head = el("div", "card-head");
       var h = el("h3");
+      if (d.dataLang) h.lang = d.dataLang;  // the store's texts, in their language where the page has another
       var a = el("a", null, item.title);
       a.href = (item.label === "Initiative" ? "/web/initiatives/" : "/web/ideas/") + encodeURIComponent(item.id);
       h.appendChild(a);
