@@ -490,6 +490,7 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
 
 
 from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)
+from service.cli_personal import person_app, retention_command  # noqa: E402
 from service.cli_recommend import (  # noqa: E402
     check_idea_command,
     learn_partners_command,
@@ -502,6 +503,8 @@ app.command("partners")(partners_command)
 app.command("reuse")(reuse_command)
 app.command("check-idea")(check_idea_command)
 app.command("learn-partners")(learn_partners_command)
+app.add_typer(person_app, name="person")
+app.command("retention")(retention_command)
 
 
 def main() -> None:  # pragma: no cover

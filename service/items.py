@@ -190,6 +190,20 @@ def _delete_item(store: GraphStore, label: Label, item_id: str) -> None:
     store.delete([item_id])
 
 
+def clear_contact(store: GraphStore, label: Label, item_id: str, expected: str) -> bool:
+    """Remove an item's ``contact`` if it is still ``expected`` (as read when the change was planned); False when
+    the item is gone or its contact is another by now. Only that property changes: the item's text, and so its
+    text hash and stored embedding, stay as they are (``upsert`` keeps the embedding of an unchanged hash), and
+    its links are not touched, unlike a write through ingest (PATCH), which writes the whole record again."""
+    with _WRITES:
+        current = store.get(item_id)
+        if current is None or current.label != label or current.props.get("contact") != expected:
+            return False
+        props = {k: v for k, v in current.props.items() if k != "contact"}
+        store.upsert([Node(current.id, current.label, props, None, current.model, current.text_hash)])
+        return True
+
+
 def merge_idea(store: GraphStore, embedder: Embedder, idea: Node, into: str) -> Node:
     """Mark an idea as merged into another: it keeps all its links and gains DUPLICATE_OF to the other."""
     return update_item(store, embedder, idea, {"status": "merged", "duplicate_of": into},
