@@ -198,12 +198,19 @@ def test_idea_submission_shows_the_duplicate_while_typing_and_a_receipt(page) ->
     assert len(asked) >= 3  # the form did ask again after each pause
     assert all(a != b for a, b in itertools.pairwise(said)), said  # nothing said twice in a row
     shot(page, "idea-live-desktop")
+    box = {name: page.locator(sel).bounding_box() for name, sel in
+           (("text", "#text"), ("panel", "section.live"), ("kind", "#submitter_kind"))}
+    assert box["panel"]["x"] > box["text"]["x"] + box["text"]["width"]  # type: ignore[index]  # a column beside
+    # the keyboard goes from the text through the suggestions to "who are you", as a screen reader reads the page
+    page.locator("#text").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('section.live') !== null")
     page.set_viewport_size(PHONE)
     shot(page, "idea-live-phone")
-    # on a phone the suggestions sit above the form, where the person typing sees them (not under "Send inn")
-    panel = page.locator("section.live").bounding_box()
-    button = page.get_by_role("button", name="Send inn").bounding_box()
-    assert panel is not None and button is not None and panel["y"] < button["y"]
+    # on a phone the suggestions come right under the text being typed, above the rest of the form
+    box = {name: page.locator(sel).bounding_box() for name, sel in
+           (("text", "#text"), ("panel", "section.live"), ("kind", "#submitter_kind"))}
+    assert box["text"]["y"] + box["text"]["height"] < box["panel"]["y"] < box["kind"]["y"]  # type: ignore[index]
     page.get_by_label("Kontaktinformasjon (valgfritt)").fill("Test Testesen, test@example.no")
     page.get_by_role("button", name="Send inn").click()
     page.wait_for_url("**/web/ideas/idea-*")
