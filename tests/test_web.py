@@ -349,6 +349,50 @@ def test_graph_labels_at_depth_two_do_not_cover_each_other(page) -> None:  # typ
     shot(page, "graph-depth2-desktop")
 
 
+def test_graph_labels_are_laid_out_again_when_a_phone_turns(page) -> None:  # type: ignore[no-untyped-def]
+    """Labels sized and placed for a phone held upright are sized and placed again when it turns on its side (or
+    a window is widened): no two shown labels overlap after the turn, and on a wide screen they are back to their
+    normal size."""
+    page.set_viewport_size(PHONE)
+    page.goto("/web/graph/unit-helse?depth=2")
+    page.locator("#graph svg .node").first.wait_for()
+    size = "() => getComputedStyle(document.querySelector('#graph .node.center text')).fontSize"
+    upright = float(page.evaluate(size).removesuffix("px"))
+    assert upright > 20  # grown back to readable on the shrunken picture
+    for viewport in ({"width": PHONE["height"], "height": PHONE["width"]}, DESKTOP):
+        page.set_viewport_size(viewport)
+        page.wait_for_function(f"() => ({size})() !== '{upright}px'")
+        page.wait_for_timeout(300)  # the layout waits for the resizing to stop
+        seen = page.evaluate(_OVERLAPS)
+        assert seen["overlapping"] == 0 and seen["shown"] >= 10, (viewport, seen)
+    assert page.evaluate(size) == "12px"
+
+
+def test_on_a_touch_screen_the_first_tap_shows_a_hidden_label_and_the_second_opens(  # type: ignore[no-untyped-def]
+        browser, server: str) -> None:
+    """A touch screen has no hover: tapping a node whose label had no room shows the label and stays on the page;
+    tapping it again opens that node's neighbourhood, as a click does at once with a mouse."""
+    context = browser.new_context(viewport=PHONE, base_url=server, locale="nb-NO", has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/web/graph/unit-helse?depth=2")
+        crowded = page.locator("#graph .node:has(text.crowded)")
+        crowded.first.wait_for(state="attached")
+        node = page.locator(f"#graph .node[data-id='{crowded.first.get_attribute('data-id')}']")
+        node.scroll_into_view_if_needed()
+        box = node.locator("circle").bounding_box()
+        assert box is not None
+        at = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.touchscreen.tap(*at)
+        assert node.locator("text").evaluate("t => getComputedStyle(t).visibility") == "visible"
+        assert page.url.endswith("/web/graph/unit-helse?depth=2")
+        page.touchscreen.tap(*at)
+        page.wait_for_url(f"**/web/graph/{node.get_attribute('data-id')}?depth=2")
+    finally:
+        context.close()
+
+
 def test_overview_in_english_and_keyboard_use(page) -> None:  # type: ignore[no-untyped-def]
     """The overview shows counts per focus area, unit and status; English is one click away; Tab reaches
     the skip link first."""

@@ -37,6 +37,8 @@
   });
 
   var drawn = [];  // each node as drawn: {n, g, label, x, y, r}, for placing the labels below
+  var lastPointer = "mouse";  // what the last press on the picture came from: "mouse", "pen" or "touch"
+  svg.addEventListener("pointerdown", function (ev) { lastPointer = ev.pointerType || "mouse"; }, true);
   data.nodes.forEach(function (n) {
     // a screen reader hears the name, the kind and the link to the centre ("Helse og omsorg (Organisasjon: ...)");
     // the centre is the page itself, not a link
@@ -57,7 +59,17 @@
     tip.textContent = n.title;
     g.appendChild(tip);
     function go() { window.location.href = "/web/graph/" + encodeURIComponent(n.id) + "?depth=" + depth; }
-    g.addEventListener("click", function (ev) { if (!moved) go(); ev.stopPropagation(); });
+    g.addEventListener("click", function (ev) {
+      ev.stopPropagation();
+      if (moved) return;
+      // a touch has no hover: the first tap on a node whose label is hidden shows the label, the second opens it
+      if (lastPointer === "touch" && label.getAttribute("class") === "crowded" && !g.classList.contains("revealed")) {
+        svg.querySelectorAll(".node.revealed").forEach(function (other) { other.classList.remove("revealed"); });
+        g.classList.add("revealed");
+        return;
+      }
+      go();
+    });
     g.addEventListener("keydown", function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
     g.addEventListener("focus", function () { show(n); });
     view.appendChild(g);
@@ -65,63 +77,73 @@
   box.appendChild(svg);
 
   // On a narrow screen the picture shrinks with its viewBox, and 12px labels with it (to about 4px on a phone):
-  // labels grow back to a readable size there, shortened so that they overlap less.
-  var shrink = W / Math.max(svg.getBoundingClientRect().width, 1);
-  if (shrink > 1.5) {
-    var grow = Math.min(shrink, 2.6);
-    svg.querySelectorAll(".node text").forEach(function (label) {
-      label.style.fontSize = (12 * grow) + "px";
-      var full = label.getAttribute("data-full") || label.textContent;
-      label.textContent = full.length > 24 ? full.slice(0, 22) + "…" : full;
+  // labels grow back to a readable size there, shortened so that they overlap less. Labels should not cover each
+  // other or other nodes. Each is tried right of its node, then left, below and above, then shortened. The centre
+  // always shows its label; a direct neighbour shows it where it covers no other label (it may cover a node: its
+  // white outline keeps it readable); a farther node only where it covers nothing. A label without such a place
+  // is shown on hover or focus, or on a touch screen when its node is tapped once (the name stays in the node's
+  // tooltip and aria-label, and the list under the picture names every neighbour). All of it is done again when
+  // the picture changes width (a phone turned on its side, a window made narrower).
+  function hits(a, b) { return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2; }
+  function rank(d) { return d.n.id === data.center ? -1 : d.n.depth; }
+  var laidOutFor = 0;
+  function layOutLabels() {
+    var width = svg.getBoundingClientRect().width;
+    if (!width || width === laidOutFor) return;
+    laidOutFor = width;
+    var shrink = W / width;
+    var grow = shrink > 1.5 ? Math.min(shrink, 2.6) : 1;
+    drawn.forEach(function (d) {
+      var full = d.label.getAttribute("data-full");
+      var most = grow > 1 ? 24 : 40;
+      d.label.style.fontSize = grow > 1 ? (12 * grow) + "px" : "";
+      d.label.textContent = full.length > most ? full.slice(0, most - 2) + "…" : full;
+      d.label.removeAttribute("class");
+      d.g.classList.remove("revealed");
+    });
+    var placed = [];
+    function collisions(box, g) {  // labels covered (a label on a label is unreadable: it counts ten), other
+      if (box.x1 < 0 || box.y1 < 0 || box.x2 > W || box.y2 > H) return 1000;  // nodes, and outside the picture
+      return 10 * placed.filter(function (p) { return hits(p, box); }).length +
+             drawn.filter(function (d) {
+               return d.g !== g && hits({ x1: d.x - d.r, y1: d.y - d.r, x2: d.x + d.r, y2: d.y + d.r }, box);
+             }).length;
+    }
+    drawn.slice().sort(function (a, b) { return rank(a) - rank(b); }).forEach(function (d) {
+      var n = d.n, g = d.g, label = d.label, x = d.x, y = d.y, r = d.r;
+      var size = parseFloat(getComputedStyle(label).fontSize) || 12;
+      var tries = [[x + r + 4, y + size / 3, "start"], [x - r - 4, y + size / 3, "end"],
+                   [x, y + r + size, "middle"], [x, y - r - 4, "middle"]];
+      var full = label.textContent;
+      var texts = full.length > 16 ? [full, full.slice(0, 14) + "…"] : [full];  // then shortened, if crowded
+      var best = null;
+      for (var t = 0; t < texts.length && !(best && best.count === 0); t++) {
+        label.textContent = texts[t];
+        for (var i = 0; i < tries.length; i++) {
+          label.setAttribute("x", tries[i][0]);
+          label.setAttribute("y", tries[i][1]);
+          label.setAttribute("text-anchor", tries[i][2]);
+          var b = label.getBBox();
+          var box = { x1: b.x - 1, y1: b.y - 1, x2: b.x + b.width + 1, y2: b.y + b.height + 1 };
+          var count = collisions(box, g);
+          if (!best || count < best.count) best = { count: count, at: tries[i], box: box, text: texts[t] };
+          if (count === 0) break;
+        }
+      }
+      label.textContent = best.text;
+      label.setAttribute("x", best.at[0]);
+      label.setAttribute("y", best.at[1]);
+      label.setAttribute("text-anchor", best.at[2]);
+      if (n.id !== data.center && (n.depth > 1 ? best.count > 0 : best.count >= 10)) {  // see above
+        label.setAttribute("class", "crowded");
+        return;
+      }
+      placed.push(best.box);
     });
   }
-
-  // Labels should not cover each other or other nodes. Each is tried right of its node, then left, below and
-  // above, then shortened. The centre always shows its label; a direct neighbour shows it where it covers no
-  // other label (it may cover a node: its white outline keeps it readable); a farther node only where it
-  // covers nothing. A label without such a place is shown on hover or focus only (the name stays in the
-  // node's tooltip and aria-label, and the list under the picture names every neighbour).
-  var placed = [];
-  function hits(a, b) { return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2; }
-  function collisions(box, g) {  // labels covered (a label on a label is unreadable: it counts ten), other nodes
-    if (box.x1 < 0 || box.y1 < 0 || box.x2 > W || box.y2 > H) return 1000;  // and outside the picture
-    return 10 * placed.filter(function (p) { return hits(p, box); }).length +
-           drawn.filter(function (d) {
-             return d.g !== g && hits({ x1: d.x - d.r, y1: d.y - d.r, x2: d.x + d.r, y2: d.y + d.r }, box);
-           }).length;
-  }
-  function rank(d) { return d.n.id === data.center ? -1 : d.n.depth; }
-  drawn.slice().sort(function (a, b) { return rank(a) - rank(b); }).forEach(function (d) {
-    var n = d.n, g = d.g, label = d.label, x = d.x, y = d.y, r = d.r;
-    var size = parseFloat(getComputedStyle(label).fontSize) || 12;
-    var tries = [[x + r + 4, y + size / 3, "start"], [x - r - 4, y + size / 3, "end"],
-                 [x, y + r + size, "middle"], [x, y - r - 4, "middle"]];
-    var full = label.textContent;
-    var texts = full.length > 16 ? [full, full.slice(0, 14) + "…"] : [full];  // then shortened, if crowded
-    var best = null;
-    for (var t = 0; t < texts.length && !(best && best.count === 0); t++) {
-      label.textContent = texts[t];
-      for (var i = 0; i < tries.length; i++) {
-        label.setAttribute("x", tries[i][0]);
-        label.setAttribute("y", tries[i][1]);
-        label.setAttribute("text-anchor", tries[i][2]);
-        var b = label.getBBox();
-        var box = { x1: b.x - 1, y1: b.y - 1, x2: b.x + b.width + 1, y2: b.y + b.height + 1 };
-        var count = collisions(box, g);
-        if (!best || count < best.count) best = { count: count, at: tries[i], box: box, text: texts[t] };
-        if (count === 0) break;
-      }
-    }
-    label.textContent = best.text;
-    label.setAttribute("x", best.at[0]);
-    label.setAttribute("y", best.at[1]);
-    label.setAttribute("text-anchor", best.at[2]);
-    if (n.id !== data.center && (n.depth > 1 ? best.count > 0 : best.count >= 10)) {  // see above
-      label.setAttribute("class", "crowded");
-      return;
-    }
-    placed.push(best.box);
-  });
+  layOutLabels();
+  var relayout = null;
+  window.addEventListener("resize", function () { clearTimeout(relayout); relayout = setTimeout(layOutLabels, 150); });
 
   var scale = 1, tx = 0, ty = 0, dragging = false, moved = false, sx = 0, sy = 0;
   function apply() { view.setAttribute("transform", "translate(" + tx + " " + ty + ") scale(" + scale + ")"); }
