@@ -14,6 +14,7 @@ from ingest.embedder import Embedder
 from recommend.partners import PartnerRecommender
 from recommend.similar import Recommender
 from service import errors, openapi
+from service.audit import AuditChanges
 from service.auth import TokenStore, token_path
 from service.deps import no_unknown_query
 from service.headers import SecurityHeaders
@@ -72,6 +73,7 @@ def create_app(
     errors.install(app)
     openapi.install(app)
     openapi.install_docs(app)
+    app.add_middleware(AuditChanges)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     for router in (health.router, initiatives.router, search.router, needs.router, ideas.router,

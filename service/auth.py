@@ -122,6 +122,7 @@ class Principal:
 
     role: Role
     token_id: str | None = None
+    name: str = ""  # the token's name, for the audit log
 
     @property
     def is_admin(self) -> bool:
@@ -286,7 +287,9 @@ def get_principal(
     if info is None:
         raise HTTPException(401, "the API token is not valid or has been revoked",
                             headers={"WWW-Authenticate": "Bearer"})
-    return Principal(info.role, info.id)
+    principal = Principal(info.role, info.id, info.name)
+    request.state.principal = principal  # for the audit log (service.audit), which runs outside the routes
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -17,6 +17,7 @@ from graph.errors import KomInnError, StoreUnavailableError, ValidationError
 from graph.schema import Label
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary, Progress
+from service.audit import command_user, record
 from service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -245,6 +246,9 @@ def ingest(
                     "command again to finish: it goes on from there.", 130) from None
     finally:
         store.close()
+    record(settings.data_dir, command_user(), "ingest", files=[str(p) for p in paths], created=summary.created,
+           updated=summary.updated, retired=summary.retired, skipped=summary.skipped, erased=summary.erased,
+           unchanged_files=summary.files_unchanged)
     typer.echo(f"Into {settings.describe_store()}:")
     _print_summary(summary)
     if not summary.complete:
@@ -450,11 +454,13 @@ def token_create(
     otherwise; `kominn token revoke` ends it sooner."""
     from service.auth import TokenStore, parse_lifetime, token_path
 
+    settings = _settings(data_dir)
     try:
-        token, info = TokenStore(token_path(_settings(data_dir).data_dir)).create(role, name,
-                                                                                  parse_lifetime(expires_in))
+        token, info = TokenStore(token_path(settings.data_dir)).create(role, name, parse_lifetime(expires_in))
     except ValidationError as e:  # a role or lifetime that is not one: the option and its message
         raise _fail("; ".join(f"--{str(p.field).replace('_', '-')}: {p.message}" for p in e.problems), 2) from None
+    record(settings.data_dir, command_user(), "token create", token=info.id, role=info.role.name.lower(),
+           expires=info.expires)
     until = f"valid until {info.expires}" if info.expires else "never expires"
     typer.echo(f"{info.role.name.lower()} token '{info.name}' (id {info.id}, {until}); it is shown only this "
                "once:")
@@ -482,11 +488,55 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
     """Revoke a token: requests with it get 401 from then on."""
     from service.auth import TokenStore, token_path
 
+    settings = _settings(data_dir)
     try:
-        TokenStore(token_path(_settings(data_dir).data_dir)).revoke(token_id)
+        TokenStore(token_path(settings.data_dir)).revoke(token_id)
     except KomInnError as e:
         raise _fail(str(e)) from None
+    record(settings.data_dir, command_user(), "token revoke", token=token_id)
     typer.echo(f"revoked {token_id}")
+
+
+@app.command("audit")
+def audit_command(
+    item: Annotated[str | None, typer.Option(help="Only the events about this item id")] = None,
+    since: Annotated[str | None, typer.Option(help="Only the events from this day on (YYYY-MM-DD)")] = None,
+    last: Annotated[int, typer.Option(min=1, max=1_000_000, help="At most this many, the newest")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="The events as they are kept: one JSON object a line")
+                       ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Who changed what, and when: the audit log of changes made through the API and the pages, ingest runs,
+    erasures, retention runs and tokens made or revoked (ids and counts; no texts, no contact details), oldest
+    first."""
+    import collections
+    import datetime as dt
+    import json
+
+    from service.audit import audit_path, read
+
+    day = None
+    if since is not None:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            raise _fail(f"--since: '{since}' is not a day such as 2026-01-31", 2) from None
+    settings = _settings(data_dir)
+    events = collections.deque(read(settings.data_dir, item=item, since=day), maxlen=last)
+    if not events:
+        where = audit_path(settings.data_dir)
+        typer.echo(f"No events{' about ' + repr(item) if item else ''}{' since ' + since if since else ''} in "
+                   f"{where}" + ("" if where.exists() else " (nothing has been changed yet)"))
+        return
+    for event in events:
+        if as_json:
+            typer.echo(json.dumps(event, ensure_ascii=False))
+            continue
+        rest = {k: v for k, v in event.items() if k not in ("time", "who", "what", "path", "status")}
+        what = f"{event.get('what')} {event['path']} {event.get('status', '')}" if "path" in event \
+            else str(event.get("what"))
+        extra = "  ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in rest.items())
+        typer.echo(f"{event.get('time')}  {event.get('who')}  {what}" + (f"  {extra}" if extra else ""))
 
 
 from service.cli_eval import eval_command  # noqa: E402  (registered here, defined apart)

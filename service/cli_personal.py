@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from graph.schema import Label
+from service.audit import command_user, record
 from service.personal import DEFAULT_STATUSES, LINKED, MAX_MATCHES, Done, Item
 
 SHOWN = 100  # items a retention run lists of each kind; its summary counts them all
@@ -91,7 +92,8 @@ def person_erase(
     from service.personal import erase_person, plan_erase
 
     _needle_or_fail(text)
-    with opened_store(_settings(data_dir)) as store:
+    settings = _settings(data_dir)
+    with opened_store(settings) as store:
         try:
             plan = plan_erase(store, text)
         except ValueError as e:
@@ -108,6 +110,7 @@ def person_erase(
                        f"will be left), run: kominn person erase {shlex.quote(text)} --yes")
             return
         done = erase_person(store, plan)
+    record(settings.data_dir, command_user(), "person erase", **done.audit())  # ids only, not the text
     _print_done(done, shown=MAX_MATCHES)
     if done.cleared and any(i.label != Label.IDEA for i in done.cleared):
         typer.echo("Take the contact details out of the source files as well: ingesting an initiative again brings "
@@ -161,7 +164,8 @@ def retention_command(
                       else parse_days(clear_contact_older_than, "--clear-contact-older-than"))
     except ValueError as e:
         raise _fail(str(e), 2) from None
-    with opened_store(_settings(data_dir)) as store:
+    settings = _settings(data_dir)
+    with opened_store(settings) as store:
         plan = plan_retention(store, older_than_days=days, statuses=statuses, clear_contact_days=clear_days,
                               today=dt.date.today())
         rule = (f"Retention on {plan.today}: ideas created before {plan.delete_before} with status "
@@ -170,6 +174,8 @@ def retention_command(
             rule += f"; contact details of ideas created before {plan.clear_before} are removed"
         typer.echo(rule)
         done = apply_retention(store, plan) if yes else None
+    if done is not None:
+        record(settings.data_dir, command_user(), "retention", **done.audit())
     if done is None:
         for item in plan.delete[:SHOWN]:
             typer.echo(f"would delete {_what(item)}")

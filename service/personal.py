@@ -176,6 +176,11 @@ class Done:
     def complete(self) -> bool:
         return not self.left
 
+    def audit(self) -> dict[str, object]:
+        """What the audit log keeps of it: the ids and the counts, never the contact details or the texts."""
+        return {"deleted": len(self.deleted), "cleared": len(self.cleared), "left": len(self.left),
+                "items": [i.id for i in (*self.deleted, *self.cleared, *(i for i, _ in self.left))]}
+
     def summary(self) -> str:
         """``deleted 3 ideas, cleared contact on 5, left 1 (linked from others)``."""
         line = f"deleted {_count(len(self.deleted), 'idea')}, cleared contact on {len(self.cleared)}"
