@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -114,7 +115,8 @@ class AuditChanges:
                 seen["status"] = message["status"]
                 for key, value in message.get("headers", []):
                     if key.lower() == b"location":
-                        seen["item"] = value.decode("latin-1").rstrip("/").rsplit("/", 1)[-1]
+                        where = value.decode("latin-1").split("?", 1)[0]  # /web/ideas/idea-1?lang=en
+                        seen["item"] = unquote(where.rstrip("/").rsplit("/", 1)[-1])
             await send(message)
 
         await self.app(scope, receive, sending)

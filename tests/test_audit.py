@@ -57,6 +57,11 @@ def test_every_change_through_the_api_is_recorded_with_who_made_it(client: TestC
     idea = sent.json()["id"]
     assert client.post(f"/ideas/{idea}/hide", json={}, headers={"Authorization": f"Bearer {admin}"}
                        ).status_code == 200
+    page = client.post("/web/ideas/new?lang=en", data={"title": "Lys i lysløypa", "text": "Lyset slukkes for tidlig",
+                                                       "submitter_kind": "citizen"}, follow_redirects=False)
+    assert page.status_code == 303
+    page_idea = page.headers["location"].split("?")[0].rsplit("/", 1)[-1]
+    assert client.post("/web/ideas/new", data={"title": "", "text": ""}).status_code == 422  # refused
     assert client.post("/similar", json={"text": "kø på legevakten"}).status_code == 200  # a question
     assert client.post("/ideas/check", json={"title": "Benker", "text": "Benker i parken"}).status_code == 200
     assert client.delete("/needs/need-avfall").status_code == 401  # refused: nothing changed
@@ -66,8 +71,9 @@ def test_every_change_through_the_api_is_recorded_with_who_made_it(client: TestC
     assert [(e["who"], e["what"], e["path"], e["status"]) for e in events] == [
         (who_editor, "POST", "/needs", 201), (who_editor, "PATCH", f"/needs/{need}", 200),
         (who_editor, "DELETE", f"/needs/{need}", 204), ("anonymous", "POST", "/ideas", 201),
-        (f"token:{admin_info.id} (admin, Kari)", "POST", f"/ideas/{idea}/hide", 200)]
-    assert events[0]["item"] == need and events[3]["item"] == idea
+        (f"token:{admin_info.id} (admin, Kari)", "POST", f"/ideas/{idea}/hide", 200),
+        ("anonymous", "POST", "/web/ideas/new", 303)]
+    assert events[0]["item"] == need and events[3]["item"] == idea and events[5]["item"] == page_idea
     raw = audit_path(data).read_text(encoding="utf-8")
     assert "legevakten" not in raw and "ola@example.no" not in raw and "Benker" not in raw
     assert stat.S_IMODE(audit_path(data).stat().st_mode) == 0o600
