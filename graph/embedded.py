@@ -24,7 +24,7 @@ from scipy import sparse
 
 from graph.errors import StoreUnavailableError
 from graph.lexical import LEXICAL_DIM, WIDE_COLUMNS, idf_of, lexical_matrix, tfidf_cosines, wide_norms, wide_rows
-from graph.schema import Direction, Edge, Label, Node, Rel, node_text
+from graph.schema import Direction, Edge, Label, Node, Rel, is_private, node_text
 from graph.store import (
     EMBEDDING,
     LEXICAL,
@@ -503,22 +503,33 @@ class EmbeddedGraphStore:
             return self._space(space).scores(vector, node_ids)
 
     def lexical_idf(self) -> np.ndarray:
-        """Exact, over every node with text; remembered until the graph changes."""
+        """Exact, over every node with text that anyone may see; remembered until the graph changes."""
         with self._lock:
             self._fresh()
             if self._idf is None or self._idf[0] != self._revision:
                 self._lexical.refresh(self._graph)
-                self._idf = (self._revision, idf_of(self._lexical.matrix))
+                self._idf = (self._revision, idf_of(self._public_rows(self._lexical)))
             return self._idf[1]
 
+    def _public_rows(self, index: _Lexical) -> sparse.csr_matrix:
+        """The rows of ``index`` of the nodes anyone may see: a hidden idea's words do not weigh on what others'
+        searches find (nor, through the weights, tell that such words were written)."""
+        hidden = [r for i, r in index.row.items() if i in self._graph and is_private(self._graph.nodes[i]["node"])]
+        if not hidden:
+            return index.matrix
+        keep = np.ones(index.matrix.shape[0], dtype=bool)
+        keep[hidden] = False
+        return index.matrix[keep]
+
     def tfidf_scores(self, text: str, node_ids: Iterable[str]) -> dict[str, float]:
-        """Exact, with document frequencies over every node with text (remembered until the graph changes)."""
+        """Exact, with document frequencies over every node with text that anyone may see (remembered until the
+        graph changes)."""
         with self._lock:
             self._fresh()
             wide = self._wide
             wide.refresh(self._graph)
             if self._wide_idf is None or self._wide_idf[0] != self._revision:
-                idf = idf_of(wide.matrix)
+                idf = idf_of(self._public_rows(wide))
                 self._wide_idf = (self._revision, idf, wide_norms(wide.matrix, idf))
             rows = [(i, wide.row[i]) for i in dict.fromkeys(node_ids) if i in wide.row]
             if not rows:

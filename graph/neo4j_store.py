@@ -33,7 +33,7 @@ from graph import cypher, migrations
 from graph.errors import ConfigurationError, KomInnError, NotFoundError, StoreUnavailableError
 from graph.lexical import LEXICAL_DIM, LEXICAL_VERSION, idf_of, lexical_matrix, tfidf_cosines, wide_rows
 from graph.migrations import Capabilities, VectorInfo
-from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, node_text
+from graph.schema import REL_ENDPOINTS, TEXT_FIELDS, Direction, Edge, Label, Node, Rel, is_private, node_text
 from graph.store import EMBEDDING, LEXICAL, SPACES, ScoredId, check_filter_fields, check_order_field
 
 NODE_RESERVED = frozenset({"id", cypher.EMBEDDING, cypher.LEXICAL, "_model", "_text_hash", "_utc"})
@@ -707,7 +707,8 @@ class Neo4jGraphStore:
 
     def _text_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """Inverse document frequencies (4,096 buckets, and the wide space) from the texts of at most
-        ``IDF_SAMPLE`` nodes per label (the first by id), read on first use and again after the graph
+        ``IDF_SAMPLE`` nodes per label (the first by id; hidden ideas left out, as from every search), read on
+        first use and again after the graph
         has changed. A graph of ``IDF_STABLE`` texts or more is read again at most every
         ``IDF_REFRESH_S`` seconds: its gram frequencies move slowly, and a search should not wait for a
         read after every write. A smaller one is cheap to read and may still be filling up."""
@@ -722,7 +723,7 @@ class Neo4jGraphStore:
             recs = self._read(cypher.page_nodes(lab), "reading texts for word weights", after="", limit=IDF_SAMPLE)
             for rec in recs:
                 node = _node(rec, with_embedding=False)
-                text = node_text(node) if node is not None else ""
+                text = node_text(node) if node is not None and not is_private(node) else ""  # hidden ideas: no
                 if text:
                     texts.append(text)
         weights = (idf_of(lexical_matrix(texts)), idf_of(wide_rows(texts)))

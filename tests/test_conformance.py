@@ -309,6 +309,24 @@ def test_lexical_idf_weights_rare_grams_over_common_ones(gs: GraphStore) -> None
     assert np.allclose(idf[common], 1.0) and idf[rare].min() > 1.5
 
 
+def test_a_hidden_idea_s_words_do_not_weigh_on_the_word_weights(gs: GraphStore) -> None:
+    """A hidden idea's text counts neither in lexical_idf nor in the document frequencies of tfidf_scores (its
+    words would change what others' searches find, and tell that they were written); once it is visible again,
+    it counts."""
+    texts = ["Reiseregning i papirskjema", "Reiseregning må signeres"]
+    gs.upsert([Node(f"n{j}", Label.NEED, {"title": t}) for j, t in enumerate(texts)])
+    before, scores = gs.lexical_idf(), gs.tfidf_scores("reiseregning papirskjema", ["n0", "n1"])
+    idea = {"title": "Papirskjema for reiseregning", "text": "Reiseregning på papir tar tid",
+            "submitter_kind": "citizen"}
+    gs.upsert([Node("i1", Label.IDEA, {**idea, "status": "hidden"})])
+    assert np.allclose(gs.lexical_idf(), before)
+    assert gs.tfidf_scores("reiseregning papirskjema", ["n0", "n1"]) == pytest.approx(scores, abs=1e-6)
+    gs.upsert([Node("i1", Label.IDEA, {**idea, "status": "new"})])
+    assert not np.allclose(gs.lexical_idf(), before)
+    assert np.allclose(gs.lexical_idf(), idf_of(lexical_matrix([*texts, "Papirskjema for reiseregning\n"
+                                                                "Reiseregning på papir tar tid"])), atol=1e-5)
+
+
 def test_tfidf_scores_equal_a_character_and_a_word_stem_tfidf_fitted_on_the_stored_texts(gs: GraphStore) -> None:
     """tfidf_scores gives, for the asked nodes with text, the blend of the cosines that a character
     TF-IDF (3-5-grams) and a TF-IDF of word stems (dampened counts) fitted on all stored texts give;
