@@ -22,14 +22,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from graph.erased import PREFIX as ERASED_PREFIX
+from graph.erased import erased_among
+from graph.schema import Label
 from graph.store import GraphStore
 
 # Store settings that travel with the graph (what ingest records about the embeddings).
 # Settings kept in the store that go with the graph: the embedding model, the learned partner weights, and
 # what each ingest source delivered (for a later --sync) and still owes (similar lists due). The keys are
 # those of recommend.partners.MODEL_META_KEY and ingest.pipeline (graph imports neither).
-META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", "ingest:sources", "ingest:pending",
-             "erased:ideas")
+META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", "ingest:sources", "ingest:pending")
 SOURCE_KEY = "ingest:sources"  # a JSON list of source keys, each with its "ingest:members:<key>"
 
 Progress = Callable[[str, int], None]  # (what, how many more) after each batch
@@ -49,21 +51,26 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
                progress: Progress = _silent) -> CopySummary:
     """Upsert every node and edge of ``src`` into ``dst`` (both open); returns how many were copied.
 
-    Nodes already in ``dst`` are replaced; nodes only in ``dst`` stay.
+    Nodes already in ``dst`` are replaced; nodes only in ``dst`` stay. The marks of erased ideas
+    (:mod:`graph.erased`) of both stores are kept, and an idea that ``dst`` knows as erased is not copied into it
+    (nor its edges): copying an older store into a newer one does not bring back what was erased since.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     nodes = edges = 0
     ids: list[str] = []
+    erased: set[str] = set()  # ideas dst has erased: left behind
     for node in src.iter_nodes():  # iter_nodes leaves embeddings out: fetch them batch by batch
         ids.append(node.id)
         if len(ids) == batch_size:
-            nodes += _copy_nodes(src, dst, ids, progress)
+            nodes += _copy_nodes(src, dst, ids, progress, erased)
             ids = []
     if ids:
-        nodes += _copy_nodes(src, dst, ids, progress)
+        nodes += _copy_nodes(src, dst, ids, progress, erased)
     batch = []
     for edge in src.iter_edges():
+        if edge.src in erased or edge.dst in erased:
+            continue
         batch.append(edge)
         if len(batch) == batch_size:
             dst.upsert(edges=batch)
@@ -81,11 +88,18 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
         value = src.get_meta(key)
         if value is not None:
             dst.set_meta(key, value)
+    marks = src.meta_keys(ERASED_PREFIX)
+    for key, value in src.get_meta_many(marks).items():
+        dst.set_meta(key, value)
     return CopySummary(nodes, edges)
 
 
-def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Progress) -> int:
+def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Progress, erased: set[str]) -> int:
     batch = src.get_many(ids)
+    gone = erased_among(dst, [n.id for n in batch if n.label == Label.IDEA])
+    if gone:
+        erased |= gone
+        batch = [n for n in batch if n.id not in gone]
     dst.upsert(nodes=batch)
     progress("nodes", len(batch))
     return len(batch)

@@ -179,6 +179,16 @@ def get_meta() -> str:
     return f"MATCH (m:{label(META)} {{key: $key}}) RETURN m.value AS value"
 
 
+@cache
+def get_meta_many() -> str:
+    return f"UNWIND $keys AS k MATCH (m:{label(META)} {{key: k}}) RETURN m.key AS key, m.value AS value"
+
+
+@cache
+def meta_keys() -> str:
+    return f"MATCH (m:{label(META)}) WHERE m.key STARTS WITH $prefix RETURN m.key AS key"
+
+
 # --- reads -----------------------------------------------------------------------------------------
 
 

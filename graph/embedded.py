@@ -436,6 +436,20 @@ class EmbeddedGraphStore:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def get_meta_many(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):  # within SQLite's limit of parameters
+            chunk = wanted[start:start + 500]
+            found.update((str(k), str(v)) for k, v in self.conn.execute(
+                f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(chunk))})", chunk))
+        return found
+
+    def meta_keys(self, prefix: str) -> list[str]:
+        rows = self.conn.execute("SELECT key FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+                                 (len(prefix), prefix))
+        return [str(r[0]) for r in rows]
+
     def revision(self) -> str:
         with self._lock:
             self._fresh(force=True)

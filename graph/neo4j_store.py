@@ -561,6 +561,17 @@ class Neo4jGraphStore:
         records = self._read(cypher.get_meta(), "reading a setting", key=key)
         return None if not records or records[0]["value"] is None else str(records[0]["value"])
 
+    def get_meta_many(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), self.batch_size):
+            for rec in self._read(cypher.get_meta_many(), "reading settings", keys=chunk):
+                if rec["value"] is not None:
+                    found[str(rec["key"])] = str(rec["value"])
+        return found
+
+    def meta_keys(self, prefix: str) -> list[str]:
+        return sorted(str(r["key"]) for r in self._read(cypher.meta_keys(), "listing settings", prefix=prefix))
+
     def revision(self) -> str:
         """``epoch:counter`` of the state node: every write transaction, from any process, bumps it."""
         records = self._read(cypher.revision(), "reading the revision")

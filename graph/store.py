@@ -146,6 +146,12 @@ class GraphStore(Protocol):
     def set_meta(self, key: str, value: str) -> None:
         """Record a store-level setting."""
 
+    def get_meta_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """The settings of these keys that are set, in one read (or a few, for many keys)."""
+
+    def meta_keys(self, prefix: str) -> list[str]:
+        """The keys of the settings that start with ``prefix``, sorted."""
+
 
 def check_filter_fields(label: Label, names: Iterable[str]) -> None:
     """Refuse filter property names that are not fields of the label (they may reach a query's text)."""

@@ -216,7 +216,7 @@ def leave_out_erased(parsed: list[Parsed], store: GraphStore, summary: IngestSum
     """Rows of ideas an admin erased (``graph.erased``) are left out, each listed in ``summary.erased_list``; links
     from other rows to such ideas are dropped, each with a warning, and those rows are kept."""
     erased = erased_among(store, {p.node.id for p in parsed if p.node.label == Label.IDEA}
-                          | {e.dst for p in parsed for _, e, _ in p.links})
+                          | {e.dst for p in parsed for _, e, want in p.links if want == Label.IDEA})
     if not erased:
         return parsed
     kept: list[Parsed] = []
@@ -225,12 +225,12 @@ def leave_out_erased(parsed: list[Parsed], store: GraphStore, summary: IngestSum
             summary.erased_list.append(Problem(p.record.file, p.record.row, "id", f"idea '{p.node.id}' was erased "
                                                "by an admin and is not ingested again; take it out of the source"))
             continue
-        dropped = [(name, e) for name, e, _ in p.links if e.dst in erased]
+        dropped = [(name, e) for name, e, want in p.links if e.dst in erased and want == Label.IDEA]
         for name, e in dropped:
             summary.warning_list.append(Problem(p.record.file, p.record.row, name, f"the link to '{e.dst}' is left "
                                                 "out: an admin erased that idea"))
         if dropped:
-            p = replace(p, links=[link for link in p.links if link[1].dst not in erased])
+            p = replace(p, links=[link for link in p.links if not (link[1].dst in erased and link[2] == Label.IDEA)])
         kept.append(p)
     summary.erased += len(parsed) - len(kept)
     return kept
@@ -531,6 +531,15 @@ def write_parsed(
         store.delete_edges(stale)
         bar.update(len(stale))
     bar.close()
+    if skip_erased:  # an idea erased while this run was embedding and writing: it goes again, now
+        late = erased_among(store, [n.id for n in changed if n.label == Label.IDEA])
+        if late:
+            store.delete(sorted(late))
+            rows = {p.node.id: p.record for p in parsed}
+            summary.erased_list += [Problem(rows[i].file, rows[i].row, "id", f"idea '{i}' was erased by an admin "
+                                            "while this ingest ran, and was deleted again; take it out of the source")
+                                    for i in sorted(late) if i in rows]
+            summary.erased += len(late)
     summary.embedded += len(to_embed)
     summary.edges_written += len(new_edges)
     summary.edges_removed += len(stale)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.store import create_private_file
 
+log = logging.getLogger("kominn")
 AUDIT_FILE = "audit.log"
 # POSTs that ask something and change nothing: not changes, not audited
 QUESTIONS = frozenset({"/similar", "/partners", "/ideas/check"})
@@ -121,11 +123,15 @@ class AuditChanges:
 
         await self.app(scope, receive, sending)
         status = seen.get("status", 500)
-        if status < 400:
+        if 200 <= status < 300 or (status == 303 and "item" in seen):  # a redirect elsewhere changed nothing
             app = scope.get("app")
             settings = getattr(getattr(app, "state", None), "settings", None)
             if settings is not None:
                 details: dict[str, Any] = {"path": path, "status": status}
                 if "item" in seen:
                     details["item"] = seen["item"]
-                record(settings.data_dir, who_of(scope), method, **details)
+                try:
+                    record(settings.data_dir, who_of(scope), method, **details)
+                except OSError as e:  # the change is made: say loudly that its record is missing
+                    log.error("the audit log could not be written (%s): %s %s by %s, status %s, is not recorded",
+                              e, method, path, who_of(scope), status)

@@ -81,7 +81,7 @@ def parse_lifetime(text: str) -> dt.timedelta | None:
     if value == "never":
         return None
     number, unit = value[:-1], value[-1:]
-    if number.isdigit() and unit in ("d", "h") and int(number) > 0:
+    if number.isascii() and number.isdigit() and len(number) <= 7 and unit in ("d", "h") and int(number) > 0:
         lifetime = dt.timedelta(days=int(number)) if unit == "d" else dt.timedelta(hours=int(number))
         if lifetime <= MAX_LIFETIME:
             return lifetime
@@ -109,7 +109,12 @@ class TokenInfo:
     expires: str | None = None  # None: never
 
     def expired(self, now: dt.datetime | None = None) -> bool:
-        return self.expires is not None and dt.datetime.fromisoformat(self.expires) <= (now or _now())
+        if self.expires is None:
+            return False
+        until = dt.datetime.fromisoformat(self.expires)
+        if until.tzinfo is None:  # written by hand without a zone: read as UTC, as KomInn writes it
+            until = until.replace(tzinfo=dt.UTC)
+        return until <= (now or _now())
 
 
 def _now() -> dt.datetime:

@@ -93,6 +93,16 @@ def _problems_text(e: ValidationError) -> str:
     return str(e)
 
 
+def audit(settings: Settings, what: str, **details: object) -> None:
+    """Record a command's change in the audit log; a log that cannot be written is said on stderr (the change
+    is made by then, and the command still tells what it did)."""
+    try:
+        record(settings.data_dir, command_user(), what, **details)
+    except OSError as e:
+        typer.secho(f"The audit log could not be written ({_os_error(e)}): this {what} is not recorded in it.",
+                    fg="yellow", err=True)
+
+
 def _settings(data_dir: Path | None) -> Settings:
     """The settings from the KOMINN_* variables (a bad value ends the command naming the variable)."""
     import pydantic
@@ -246,11 +256,11 @@ def ingest(
                     "command again to finish: it goes on from there.", 130) from None
     finally:
         store.close()
-    record(settings.data_dir, command_user(), "ingest", files=[str(p) for p in paths], created=summary.created,
-           updated=summary.updated, retired=summary.retired, skipped=summary.skipped, erased=summary.erased,
-           unchanged_files=summary.files_unchanged)
     typer.echo(f"Into {settings.describe_store()}:")
     _print_summary(summary)
+    audit(settings, "ingest", files=[str(p) for p in paths], created=summary.created, updated=summary.updated,
+          retired=summary.retired, skipped=summary.skipped, erased=summary.erased,
+          unchanged_files=summary.files_unchanged)
     if not summary.complete:
         raise typer.Exit(3)
 
@@ -459,12 +469,11 @@ def token_create(
         token, info = TokenStore(token_path(settings.data_dir)).create(role, name, parse_lifetime(expires_in))
     except ValidationError as e:  # a role or lifetime that is not one: the option and its message
         raise _fail("; ".join(f"--{str(p.field).replace('_', '-')}: {p.message}" for p in e.problems), 2) from None
-    record(settings.data_dir, command_user(), "token create", token=info.id, role=info.role.name.lower(),
-           expires=info.expires)
     until = f"valid until {info.expires}" if info.expires else "never expires"
     typer.echo(f"{info.role.name.lower()} token '{info.name}' (id {info.id}, {until}); it is shown only this "
                "once:")
     typer.echo(token)
+    audit(settings, "token create", token=info.id, role=info.role.name.lower(), expires=info.expires)
 
 
 @token_app.command("list")
@@ -493,8 +502,8 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
         TokenStore(token_path(settings.data_dir)).revoke(token_id)
     except KomInnError as e:
         raise _fail(str(e)) from None
-    record(settings.data_dir, command_user(), "token revoke", token=token_id)
     typer.echo(f"revoked {token_id}")
+    audit(settings, "token revoke", token=token_id)
 
 
 @app.command("audit")

@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from graph.schema import Label
-from service.audit import command_user, record
 from service.personal import DEFAULT_STATUSES, LINKED, MAX_MATCHES, Done, Item
 
 SHOWN = 100  # items a retention run lists of each kind; its summary counts them all
@@ -88,7 +87,7 @@ def person_erase(
     Exit code: 0 when everything was done (or listed, without --yes); 3 when some items were left; 2 for a
     text shorter than 3 characters or one that matches more than 1000 items.
     """
-    from service.cli import _fail, _settings, opened_store
+    from service.cli import _fail, _settings, audit, opened_store
     from service.personal import erase_person, plan_erase
 
     _needle_or_fail(text)
@@ -110,7 +109,7 @@ def person_erase(
                        f"will be left), run: kominn person erase {shlex.quote(text)} --yes")
             return
         done = erase_person(store, plan)
-    record(settings.data_dir, command_user(), "person erase", **done.audit())  # ids only, not the text
+    audit(settings, "person erase", **done.audit())  # ids only, not the text
     _print_done(done, shown=MAX_MATCHES)
     if done.cleared and any(i.label != Label.IDEA for i in done.cleared):
         typer.echo("Take the contact details out of the source files as well: ingesting an initiative again brings "
@@ -154,7 +153,7 @@ def retention_command(
     Exit code: 0 when everything due was done (or listed, without --yes); 3 when some ideas were left or more
     are due than one run handles (10000 changes; run it again); 2 for a wrong option.
     """
-    from service.cli import _fail, _settings, opened_store
+    from service.cli import _fail, _settings, audit, opened_store
     from service.personal import apply_retention, parse_days, parse_statuses, plan_retention
 
     try:
@@ -175,7 +174,7 @@ def retention_command(
         typer.echo(rule)
         done = apply_retention(store, plan) if yes else None
     if done is not None:
-        record(settings.data_dir, command_user(), "retention", **done.audit())
+        audit(settings, "retention", **done.audit())
     if done is None:
         for item in plan.delete[:SHOWN]:
             typer.echo(f"would delete {_what(item)}")

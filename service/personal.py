@@ -258,8 +258,9 @@ def plan_erase(store: GraphStore, text: str) -> ErasePlan:
 
 def erase_person(store: GraphStore, plan: ErasePlan) -> Done:
     """Apply an erasure: delete the person's ideas (tombstoned, so ingest does not bring them back) and remove the
-    contact from initiatives, which stay (they are the municipality's record)."""
-    return apply(store, plan.delete, plan.clear)
+    contact from initiatives, which stay (they are the municipality's record). An idea that has to be left (others
+    link to it) still loses the person's contact."""
+    return apply(store, plan.delete, plan.clear, frozenset(i.id for i in plan.delete))
 
 
 @dataclass

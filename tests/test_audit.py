@@ -62,6 +62,14 @@ def test_every_change_through_the_api_is_recorded_with_who_made_it(client: TestC
     assert page.status_code == 303
     page_idea = page.headers["location"].split("?")[0].rsplit("/", 1)[-1]
     assert client.post("/web/ideas/new", data={"title": "", "text": ""}).status_code == 422  # refused
+    client.cookies.set("kominn_token", admin)  # an admin signed in on the pages sends an idea
+    signed_in = client.post("/web/ideas/new", data={"title": "Flere søppelkasser", "text": "Ved badeplassen i sommer",
+                                                    "submitter_kind": "employee"}, follow_redirects=False,
+                            headers={"origin": "http://testserver"})
+    client.cookies.clear()
+    assert signed_in.status_code == 303
+    slash = client.post("/needs/", json={"title": "Kø"}, headers=as_editor, follow_redirects=False)
+    assert slash.status_code == 307  # a redirect to /needs: nothing changed yet
     assert client.post("/similar", json={"text": "kø på legevakten"}).status_code == 200  # a question
     assert client.post("/ideas/check", json={"title": "Benker", "text": "Benker i parken"}).status_code == 200
     assert client.delete("/needs/need-avfall").status_code == 401  # refused: nothing changed
@@ -72,7 +80,8 @@ def test_every_change_through_the_api_is_recorded_with_who_made_it(client: TestC
         (who_editor, "POST", "/needs", 201), (who_editor, "PATCH", f"/needs/{need}", 200),
         (who_editor, "DELETE", f"/needs/{need}", 204), ("anonymous", "POST", "/ideas", 201),
         (f"token:{admin_info.id} (admin, Kari)", "POST", f"/ideas/{idea}/hide", 200),
-        ("anonymous", "POST", "/web/ideas/new", 303)]
+        ("anonymous", "POST", "/web/ideas/new", 303), (f"token:{admin_info.id} (admin, Kari)", "POST",
+                                                       "/web/ideas/new", 303)]
     assert events[0]["item"] == need and events[3]["item"] == idea and events[5]["item"] == page_idea
     raw = audit_path(data).read_text(encoding="utf-8")
     assert "legevakten" not in raw and "ola@example.no" not in raw and "Benker" not in raw
@@ -109,3 +118,14 @@ def test_commands_are_recorded_and_kominn_audit_shows_them(cli: Callable[..., Re
     assert json.loads(cli("audit", "--last", "1", "--json").output)["what"] == "person erase"
     wrong = cli("audit", "--since", "yesterday")
     assert wrong.exit_code == 2 and "--since: 'yesterday' is not a day" in wrong.output
+
+
+def test_a_command_that_cannot_write_the_audit_log_still_tells_what_it_did(cli: Callable[..., Result],
+                                                                            tmp_path: Path) -> None:
+    """When the audit log cannot be written, a made token is still shown (once, as always) and the command says
+    that its change is not recorded, instead of failing after the change was made."""
+    audit_path(tmp_path / "data").mkdir(parents=True)  # a folder where the file should be: it cannot be written
+    made = cli("token", "create", "--role", "reader")
+    assert made.exit_code == 0, made.output
+    assert made.stdout.strip().splitlines()[-1].startswith("kmn_")
+    assert "The audit log could not be written" in made.stderr and "token create is not recorded" in made.stderr

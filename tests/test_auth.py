@@ -58,6 +58,10 @@ def test_a_token_lasts_a_year_by_default_and_then_is_refused_as_expired(tmp_path
         conn.execute("UPDATE tokens SET expires = ? WHERE id = ?", (info.created, short_info.id))
     with pytest.raises(TokenExpiredError, match=re.escape(f"expired at {info.created}")):
         tokens.verify(short)
+    with sqlite3.connect(tmp_path / "tokens.sqlite") as conn:  # an expiry edited in by hand, without a zone
+        conn.execute("UPDATE tokens SET expires = '2000-01-01T00:00:00' WHERE id = ?", (info.id,))
+    with pytest.raises(TokenExpiredError):
+        tokens.verify(token)
     lasting, lasting_info = tokens.create("editor", lifetime=None)
     assert lasting_info.expires is None and tokens.verify(lasting) == lasting_info
 
@@ -76,7 +80,8 @@ def test_tokens_made_before_tokens_expired_keep_working(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [("90", "not a lifetime"), ("0d", "not a lifetime"),
-                                               ("3651d", "longer than 3650 days"), ("soon", "not a lifetime")])
+                                               ("3651d", "longer than 3650 days"), ("soon", "not a lifetime"),
+                                               ("1000000000d", "not a lifetime"), ("٣d", "not a lifetime")])
 def test_a_lifetime_that_is_not_one_is_refused_by_name(text: str, message: str) -> None:
     """--expires-in takes days or hours (90d, 12h) up to ten years, or never; anything else names the option."""
     with pytest.raises(ValidationError, match=message):

@@ -493,6 +493,20 @@ def test_hashes_and_meta(gs: GraphStore) -> None:
     assert gs.get_meta("embedding_model") == "modell 2"
 
 
+def test_many_settings_are_read_at_once_and_listed_by_prefix(gs: GraphStore) -> None:
+    """get_meta_many gives the settings of the asked keys that are set (any number of keys, one read or a few);
+    meta_keys lists the keys with a prefix, sorted, and nothing else (so ``a%`` or ``_`` are no wildcards)."""
+    gs.set_meta("erased:idea:b", "2026-01-02")
+    gs.set_meta("erased:idea:a", "2026-01-01")
+    gs.set_meta("erased:ideasx", "no")
+    gs.set_meta("embedding_model", "m")
+    many = [f"erased:idea:{i}" for i in range(1200)] + ["erased:idea:a", "erased:idea:b", "erased:idea:b"]
+    assert gs.get_meta_many(many) == {"erased:idea:a": "2026-01-01", "erased:idea:b": "2026-01-02"}
+    assert gs.get_meta_many([]) == {}
+    assert gs.meta_keys("erased:idea:") == ["erased:idea:a", "erased:idea:b"]
+    assert gs.meta_keys("erased:idea_") == [] and gs.meta_keys("%") == []
+
+
 def test_revision_changes_on_every_write_also_from_another_process(gs: GraphStore, backend: Backend) -> None:
     """The revision changes when the graph changes, also when another store instance wrote."""
     other = backend.store()

@@ -331,7 +331,8 @@ def test_an_idea_an_admin_erased_is_not_brought_back_by_ingesting_its_file_again
     ingest(store, fake_embedder, [ideas])
     store.delete_edges([e for e, _ in store.neighbours("x2", Rel.DUPLICATE_OF)])  # as an admin unmerging x2
     delete_item(store, Label.IDEA, "x1")
-    assert "x1" not in (store.get_meta("erased:ideas") or "")
+    marks = store.meta_keys("erased:")
+    assert len(marks) == 1 and "x1" not in marks[0] and "x1" not in str(store.get_meta_many(marks))
     for recheck in (False, True):
         summary = ingest(store, fake_embedder, [ideas], report=tmp_path / "report.csv", recheck=recheck)
         assert store.get("x1") is None and store.get("x2") is not None
@@ -341,6 +342,33 @@ def test_an_idea_an_admin_erased_is_not_brought_back_by_ingesting_its_file_again
         assert store.neighbours("x2", Rel.DUPLICATE_OF) == []
     actions = [line.split(",")[0] for line in (tmp_path / "report.csv").read_text(encoding="utf-8").splitlines()]
     assert actions[1:] == ["warning", "not ingested (erased)"]
+
+
+def test_an_idea_erased_while_an_ingest_runs_does_not_stay(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """If an admin erases an idea while an ingest of its file is embedding and writing (after the ingest checked
+    for erased ideas), the ingest deletes it again when it has written, and lists the row as erased."""
+    from graph.erased import record_erased
+
+    ideas = tmp_path / "ideas.jsonl"
+    ideas.write_text("".join(f'{{"id": "y{i}", "title": "Idé {i}", "text": "Tekst {i}", "submitter_kind": '
+                             f'"citizen"}}\n' for i in range(4)), encoding="utf-8")
+
+    class Erasing:  # the progress bar of the writing: between two batches, the admin erases y3
+        def __init__(self, desc: str, total: int) -> None:
+            self.desc = desc
+
+        def update(self, n: int = 1) -> None:
+            if self.desc == "writing":
+                record_erased(store, ["y3"])
+
+        def close(self) -> None:
+            pass
+
+    summary = ingest(store, fake_embedder, [ideas], batch_size=1, progress=Erasing)
+    assert store.get("y3") is None and store.get("y0") is not None
+    assert summary.erased == 1 and [(p.row, p.field) for p in summary.erased_list] == [(4, "id")]
 
 
 def test_only_ideas_leave_a_mark_when_deleted(

@@ -148,10 +148,15 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             s.set_meta("ingest:sources", '["files:abc"]')
             s.set_meta("ingest:members:files:abc", '["t1", "t2"]')
             record_erased(s, ["idea-gone"])
+            s.upsert([Node("idea-back", Label.IDEA, {"title": "t", "text": "x", "submitter_kind": "citizen"})],
+                     [Edge("idea-back", Rel.TAGGED, "t1")])
         runner = CliRunner()
         missing = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(tmp_path / "x")])
         assert missing.exit_code == 1 and "There is no store at" in missing.output
         assert not (tmp_path / "x" / "kominn.sqlite").exists()
+        with Neo4jGraphStore(uri=arcadedb.bolt_uri, auth=(arcadedb.user, arcadedb.password),
+                             database=database) as target:
+            record_erased(target, ["idea-back"])  # erased in the target since: not copied back into it
         out = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(first)])
         assert out.exit_code == 0, out.output
         assert "copied 2 nodes and 1 edges" in out.output and arcadedb.bolt_uri in out.output
@@ -163,7 +168,8 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             # the learned partner weights and the sources' member lists (for --sync) came along both ways
             assert s.get_meta("partner_model") == '{"learned": true}'
             assert s.get_meta("ingest:members:files:abc") == '["t1", "t2"]'
-            assert erased_among(s, ["idea-gone", "t1"]) == {"idea-gone"}  # an erased idea stays erased
+            assert erased_among(s, ["idea-gone", "t1", "idea-back"]) == {"idea-gone", "idea-back"}  # both stores'
+            assert s.get("idea-back") is None
         bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
         assert bad.exit_code == 2
     finally:

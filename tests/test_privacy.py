@@ -138,14 +138,16 @@ def test_erasing_deletes_the_persons_ideas_and_only_the_contact_of_initiatives(
         store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, kari: Path) -> None:
     """Erasing someone deletes their ideas (also one merged into another of theirs), removes just the contact from
     their initiative (its text, embedding and links stay), leaves their idea that someone else's idea is merged
-    into with the reason, and an ingest of the same files does not bring the deleted ideas back."""
+    into with the reason but without the contact, and an ingest of the same files does not bring the deleted
+    ideas back."""
     before = store.get("ini-1")
     edges_before = {e.key for e in store.iter_edges() if "ini-1" in (e.src, e.dst)}
     done = erase_person(store, plan_erase(store, "kari"))
     assert sorted(i.id for i in done.deleted) == ["idea-k1", "idea-k2"]
-    assert [i.id for i in done.cleared] == ["ini-1"]
+    assert [i.id for i in done.cleared] == ["ini-1", "idea-k3"]
     assert [(i.id, "idea-o1" in why) for i, why in done.left] == [("idea-k3", True)] and not done.complete
-    assert done.summary() == "deleted 2 ideas, cleared contact on 1, left 1 (linked from others)"
+    assert done.summary() == "deleted 2 ideas, cleared contact on 2, left 1 (linked from others)"
+    assert "contact" not in store.get("idea-k3").props  # type: ignore[union-attr]
     after = store.get("ini-1")
     assert after is not None and before is not None
     assert after.props == {k: v for k, v in before.props.items() if k != "contact"}
@@ -169,8 +171,8 @@ def test_a_contact_changed_after_planning_is_not_cleared(store: EmbeddedGraphSto
     store.upsert([node])
     done = erase_person(store, plan)
     assert store.get("ini-1").props["contact"] == "Ny kontakt"  # type: ignore[union-attr]
-    assert {i.id for i, _ in done.left} == {"idea-k3", "ini-1"} and [i.id for i in done.cleared] == []
-    assert done.summary() == "deleted 0 ideas, cleared contact on 0, left 2 (1 linked from others, 1 changed meanwhile)"
+    assert {i.id for i, _ in done.left} == {"idea-k3", "ini-1"} and [i.id for i in done.cleared] == ["idea-k3"]
+    assert done.summary() == "deleted 0 ideas, cleared contact on 1, left 2 (1 linked from others, 1 changed meanwhile)"
 
 
 # --- retention ----------------------------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def test_cli_person_erase_lists_first_and_changes_only_with_yes(cli: Callable[..
     assert "deleted idea idea-k1  new  2025-06-01  Forslag idea-k1" in done.output
     assert "cleared the contact of initiative ini-1  completed  Biogass av matavfall" in done.output
     assert "left idea idea-k3  reviewing  2025-06-01  Forslag idea-k3: 'idea-k3' is still linked" in done.output
-    assert done.output.splitlines()[-1] == "erased: deleted 2 ideas, cleared contact on 1, left 1 (linked from " \
+    assert done.output.splitlines()[-1] == "erased: deleted 2 ideas, cleared contact on 2, left 1 (linked from " \
                                            "others)"
     again = cli("ingest", "--recheck", folder)
     assert again.exit_code == 0 and "erased ideas left out 2" in again.output
@@ -375,7 +377,7 @@ def test_finding_and_erasing_work_alike_on_the_neo4j_store(arcadedb: Any, fake_e
         assert [i.id for i in find_person(gs, "KARI@testvik").items] == ["idea-k1", "idea-k2", "ini-1"]
         before = gs.get("ini-1")
         done = erase_person(gs, plan_erase(gs, "kari"))
-        assert done.summary() == "deleted 2 ideas, cleared contact on 1, left 1 (linked from others)"
+        assert done.summary() == "deleted 2 ideas, cleared contact on 2, left 1 (linked from others)"
         after = gs.get("ini-1")
         assert before is not None and after is not None and "contact" not in after.props
         assert before.embedding is not None and np.allclose(after.embedding, before.embedding)

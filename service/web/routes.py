@@ -73,7 +73,13 @@ def _role(request: Request) -> Role:
 
 
 def _may_read(request: Request) -> bool:
-    return not request.app.state.settings.read_requires_token or _role(request) >= Role.READER
+    """Whether the caller may see the store's data on a page anyone may open (the idea form): a token that is
+    no longer valid (expired, revoked) counts as none there, since the form is open to everyone anyway."""
+    try:
+        role = _role(request)
+    except HTTPException:
+        role = Role.ANONYMOUS
+    return not request.app.state.settings.read_requires_token or role >= Role.READER
 
 
 def data_language(value: Any, basis: Any, page: str, default: str) -> str | None:
@@ -89,7 +95,7 @@ def data_language(value: Any, basis: Any, page: str, default: str) -> str | None
     found = text_language(str(basis if basis else value or ""))
     if found is None or (found == "nb" and default.split("-")[0] in ("nb", "nn", "no")):
         found = default
-    return None if found == page else found
+    return None if found.split("-")[0] == page else found
 
 
 def _data(value: Any, basis: Any, page: str, default: str) -> Markup:
@@ -364,6 +370,7 @@ async def idea_submit(request: Request) -> Response:
     if errors:
         return render(request, "idea.html", status_code=status, form=form, errors=errors, kinds=SUBMITTER_KINDS,
                       invalid=invalid, reader=_may_read(request))
+    _may_read(request)  # who sent it, for the audit log (a signed-in editor, or anonymous)
     # to the idea's page, so that reloading it does not send the idea again; the cookie lets its sender
     # see it there where the pages need a reader token
     asked = request.query_params.get("lang")
