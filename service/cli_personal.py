@@ -78,14 +78,17 @@ def person_erase(
     text: Text,
     yes: Annotated[bool, typer.Option("--yes", help="Do it; without --yes nothing is changed, and what would "
                                       "be done is listed")] = False,
+    several: Annotated[bool, typer.Option("--several", help="Also when TEXT matches different contact details "
+                                          "(without it, --yes then stops and lists them)")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Erase a person: delete their ideas (remembered as erased, so that ingesting the file again does not
     bring them back) and remove their contact details from initiatives, which stay. An idea that other items
-    link to (such as an idea merged into it) is left, with the reason.
+    link to (such as an idea merged into it) is left, with the reason, without the contact.
 
     Exit code: 0 when everything was done (or listed, without --yes); 3 when some items were left; 2 for a
-    text shorter than 3 characters or one that matches more than 1000 items.
+    text shorter than 3 characters, one that matches more than 1000 items, or one that matches different
+    contact details without --several (a text such as "example.no" matches many people).
     """
     from service.cli import _fail, _settings, audit, opened_store
     from service.personal import erase_person, plan_erase
@@ -100,6 +103,14 @@ def person_erase(
         if not plan.found.total:
             typer.echo(f"no item has contact details containing '{plan.found.text}'; nothing to erase")
             return
+        contacts = sorted({" ".join((i.contact or "").split()).casefold()
+                           for i in (*plan.delete, *plan.clear)})
+        if yes and len(contacts) > 1 and not several:
+            typer.echo(f"'{plan.found.text}' matches {len(contacts)} different contact details:")
+            for contact in contacts[:SHOWN]:
+                typer.echo(f"  {contact}")
+            raise _fail("Nothing was changed: give the contact of one person, or add --several if all of these "
+                        "are the same person", 2)
         if not yes:
             for item in plan.delete:
                 typer.echo(f"would delete {_what(item)}  contact: {item.contact}")

@@ -282,8 +282,9 @@ def test_cli_person_find_lists_the_items_and_counts_them(cli: Callable[..., Resu
 
 
 def test_cli_person_erase_lists_first_and_changes_only_with_yes(cli: Callable[..., Result], tmp_path: Path) -> None:
-    """Without --yes, `kominn person erase` lists what it would do and changes nothing; with --yes it says per item
-    what it did, names the idea it left and why, and exits 3 because not everything was erased."""
+    """Without --yes, `kominn person erase` lists what it would do and changes nothing; --yes on a text that matches
+    differently written contacts stops and lists them unless --several is given; then it says per item what it
+    did, names the idea it left and why, and exits 3 because not everything was erased."""
     folder = _write(tmp_path / "in", _kari_ideas(TODAY))
     assert cli("ingest", folder).exit_code == 0
     with _open(tmp_path) as s:
@@ -296,8 +297,14 @@ def test_cli_person_erase_lists_first_and_changes_only_with_yes(cli: Callable[..
     with _open(tmp_path) as s:
         assert _snapshot(s) == before
     assert cli("person", "erase", "ka", "--yes").exit_code == 2
+    # "kari" matches contacts written three ways: --yes alone stops and lists them, --several goes ahead
+    broad = cli("person", "erase", "kari", "--yes")
+    assert broad.exit_code == 2 and "'kari' matches 3 different contact details:" in broad.output
+    assert "kari@testvik.no" in broad.output and "add --several" in broad.output
+    with _open(tmp_path) as s:
+        assert _snapshot(s) == before
 
-    done = cli("person", "erase", "kari", "--yes")
+    done = cli("person", "erase", "kari", "--yes", "--several")
     assert done.exit_code == 3, done.output
     assert "deleted idea idea-k1  new  2025-06-01  Forslag idea-k1" in done.output
     assert "cleared the contact of initiative ini-1  completed  Biogass av matavfall" in done.output
