@@ -10,7 +10,7 @@ one transaction in the destination), then the store settings that describe the e
 >>> a.upsert([Node("t1", Label.TOPIC, {"name": "energi"}), Node("t2", Label.TOPIC, {"name": "vann"})],
 ...          [Edge("t1", Rel.SIMILAR_TO, "t2", {"score": 0.5})])
 >>> copy_graph(a, b)
-CopySummary(nodes=2, edges=1)
+CopySummary(nodes=2, edges=1, erased=0)
 >>> b.get("t1").props
 {'name': 'energi'}
 """
@@ -41,6 +41,7 @@ Progress = Callable[[str, int], None]  # (what, how many more) after each batch
 class CopySummary:
     nodes: int
     edges: int
+    erased: int = 0  # ideas of the source that the destination had erased: not copied
 
 
 def _silent(what: str, n: int) -> None:
@@ -91,7 +92,7 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
     marks = src.meta_keys(ERASED_PREFIX)
     for key, value in src.get_meta_many(marks).items():
         dst.set_meta(key, value)
-    return CopySummary(nodes, edges)
+    return CopySummary(nodes, edges, len(erased))
 
 
 def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Progress, erased: set[str]) -> int:

@@ -445,6 +445,8 @@ def copy_store(
         dst_store.close()
     typer.echo(f"copied {summary.nodes} nodes and {summary.edges} edges "
                f"from {src.describe_store()} to {dst.describe_store()}")
+    if summary.erased:
+        typer.echo(f"left out {summary.erased} idea(s) that were erased in {dst.describe_store()}")
 
 
 token_app = typer.Typer(help="API tokens for the roles reader, editor and admin (stored hashed).",

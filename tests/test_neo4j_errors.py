@@ -160,6 +160,7 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
         out = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(first)])
         assert out.exit_code == 0, out.output
         assert "copied 2 nodes and 1 edges" in out.output and arcadedb.bolt_uri in out.output
+        assert "left out 1 idea(s) that were erased in" in out.output
         back = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "embedded", "--data-dir", str(second)])
         assert back.exit_code == 0, back.output
         with EmbeddedGraphStore(second / "kominn.sqlite") as s:
