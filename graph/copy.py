@@ -22,8 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graph.erased import PREFIX as ERASED_PREFIX
-from graph.erased import erased_among
+from graph.erased import MARKS, erased_among
 from graph.schema import Label
 from graph.store import GraphStore
 
@@ -89,7 +88,7 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
         value = src.get_meta(key)
         if value is not None:
             dst.set_meta(key, value)
-    marks = src.meta_keys(ERASED_PREFIX)
+    marks = src.meta_keys(MARKS)
     for key, value in src.get_meta_many(marks).items():
         dst.set_meta(key, value)
     return CopySummary(nodes, edges, len(erased))

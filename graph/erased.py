@@ -1,7 +1,10 @@
-"""The ids of ideas an admin erased, so that ingesting a file again does not bring them back.
+"""The ids of ideas an admin erased, and the contact details erased from items, so that ingesting a file again does
+not bring them back.
 
 An erased idea leaves no trace but this: a store setting ``erased:idea:<hash>`` per erased idea, the hash being
-a salted SHA-256 of its id, with the day it was erased as its value. The ids themselves are not kept, so the
+a salted SHA-256 of its id, with the day it was erased as its value. A contact removed by ``kominn person erase``
+or ``retention`` leaves ``erased:contact:<hash>``, hashed from the item's id with that contact (so the same
+contact in the source is left out again, and a new one is not). The ids themselves are not kept, so the
 settings do not say which ideas were erased. One setting per idea, written once and never changed, so that two
 processes erasing at the same time cannot lose each other's (a shared list could). An id that is erased stays
 erased for ingest and for ``kominn copy``; an item created through the API with that id is a new item, and is
@@ -16,12 +19,23 @@ from collections.abc import Iterable
 
 from graph.store import GraphStore
 
+MARKS = "erased:"  # the prefix of every mark (kominn copy carries them all)
 PREFIX = "erased:idea:"
+CONTACT_PREFIX = "erased:contact:"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256(b"kominn-erased\0" + "\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 def erased_key(node_id: str) -> str:
     """The setting that marks ``node_id`` as erased."""
-    return PREFIX + hashlib.sha256(b"kominn-erased\0" + node_id.encode("utf-8")).hexdigest()[:32]
+    return PREFIX + _digest(node_id)
+
+
+def contact_key(node_id: str, contact: str) -> str:
+    """The setting that marks ``contact`` as erased from ``node_id`` (compared without case or extra spaces)."""
+    return CONTACT_PREFIX + _digest(node_id, " ".join(contact.split()).casefold())
 
 
 def record_erased(store: GraphStore, node_ids: Iterable[str]) -> None:
@@ -32,6 +46,21 @@ def record_erased(store: GraphStore, node_ids: Iterable[str]) -> None:
     have = store.get_meta_many(sorted(keys))
     for key in sorted(keys - set(have)):
         store.set_meta(key, today)
+
+
+def record_erased_contact(store: GraphStore, node_id: str, contact: str) -> None:
+    """Remember that ``contact`` was erased from ``node_id`` (call before removing it, as for ideas)."""
+    key = contact_key(node_id, contact)
+    if not store.get_meta_many([key]):
+        store.set_meta(key, dt.date.today().isoformat())
+
+
+def erased_contacts_among(store: GraphStore, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of the (id, contact) pairs whose contact was erased from that item."""
+    by_key = {contact_key(i, c): (i, c) for i, c in pairs}
+    if not by_key:
+        return set()
+    return {by_key[k] for k in store.get_meta_many(sorted(by_key))}
 
 
 def erased_among(store: GraphStore, node_ids: Iterable[str]) -> set[str]:

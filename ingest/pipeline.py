@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.erased import erased_among
+from graph.erased import erased_among, erased_contacts_among
 from graph.errors import Problem, ValidationError
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
@@ -214,7 +214,15 @@ def check_kinds(parsed: list[Parsed], store: GraphStore, *, skipped: list[Proble
 
 def leave_out_erased(parsed: list[Parsed], store: GraphStore, summary: IngestSummary) -> list[Parsed]:
     """Rows of ideas an admin erased (``graph.erased``) are left out, each listed in ``summary.erased_list``; links
-    from other rows to such ideas are dropped, each with a warning, and those rows are kept."""
+    from other rows to such ideas are dropped, each with a warning, and those rows are kept. A contact that was
+    erased from an item (``kominn person erase``, ``retention``) is left out of its row, with a warning."""
+    contacts = erased_contacts_among(store, {(p.node.id, str(p.node.props["contact"])) for p in parsed
+                                             if p.node.props.get("contact")})
+    for p in parsed:
+        if (p.node.id, str(p.node.props.get("contact"))) in contacts:
+            del p.node.props["contact"]
+            summary.warning_list.append(Problem(p.record.file, p.record.row, "contact", "left out: an admin erased "
+                                                "this contact from this item; take it out of the source"))
     erased = erased_among(store, {p.node.id for p in parsed if p.node.label == Label.IDEA}
                           | {e.dst for p in parsed for _, e, want in p.links if want == Label.IDEA})
     if not erased:

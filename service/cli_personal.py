@@ -123,8 +123,8 @@ def person_erase(
     audit(settings, "person erase", **done.audit())  # ids only, not the text
     _print_done(done, shown=MAX_MATCHES)
     if done.cleared and any(i.label != Label.IDEA for i in done.cleared):
-        typer.echo("Take the contact details out of the source files as well: ingesting an initiative again brings "
-                   "its contact back.")
+        typer.echo("Take the contact details out of the source files as well (ingesting them again leaves these "
+                   "contacts out, with a warning for each).")
     typer.echo(f"erased: {done.summary()}")
     if not done.complete:
         raise typer.Exit(3)

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.erased import record_erased_contact
 from graph.errors import ConflictError, NotFoundError
 from graph.schema import FIELDS, IDEA_STATUS, Label, Node
 from graph.store import GraphStore
@@ -224,6 +225,7 @@ def apply(store: GraphStore, delete: Iterable[Item], clear: Iterable[Item],
     to_clear = list(clear) + [item for item, _ in refused if item.id in clear_if_left and item.contact]
     for item in to_clear:
         assert item.contact is not None
+        record_erased_contact(store, item.id, item.contact)  # ingesting the source again leaves it out
         if clear_contact(store, item.label, item.id, item.contact):
             done.cleared.append(item)
         else:
