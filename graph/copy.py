@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graph.erased import MARKS, erased_among
+from graph.erased import MARKS, erased_among, erased_contacts_among
 from graph.schema import Label
 from graph.store import GraphStore
 
@@ -53,7 +53,8 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
 
     Nodes already in ``dst`` are replaced; nodes only in ``dst`` stay. The marks of erased ideas
     (:mod:`graph.erased`) of both stores are kept, and an idea that ``dst`` knows as erased is not copied into it
-    (nor its edges): copying an older store into a newer one does not bring back what was erased since.
+    (nor its edges), nor a contact ``dst`` erased from an item: copying an older store into a newer one does not
+    bring back what was erased since.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -100,6 +101,10 @@ def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Prog
     if gone:
         erased |= gone
         batch = [n for n in batch if n.id not in gone]
+    contacts = erased_contacts_among(dst, [(n.id, str(n.props["contact"])) for n in batch if n.props.get("contact")])
+    for node in batch:  # a contact dst erased from the item does not come back with the copy
+        if (node.id, str(node.props.get("contact"))) in contacts:
+            del node.props["contact"]
     dst.upsert(nodes=batch)
     progress("nodes", len(batch))
     return len(batch)

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from graph.embedded import EmbeddedGraphStore
-from graph.erased import erased_among, record_erased
+from graph.erased import erased_among, record_erased, record_erased_contact
 from graph.errors import ConfigurationError, StoreUnavailableError
 from graph.neo4j_store import Neo4jGraphStore
 from graph.schema import Edge, Label, Node, Rel
@@ -148,7 +148,9 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             s.set_meta("ingest:sources", '["files:abc"]')
             s.set_meta("ingest:members:files:abc", '["t1", "t2"]')
             record_erased(s, ["idea-gone"])
-            s.upsert([Node("idea-back", Label.IDEA, {"title": "t", "text": "x", "submitter_kind": "citizen"})],
+            s.upsert([Node("idea-back", Label.IDEA, {"title": "t", "text": "x", "submitter_kind": "citizen"}),
+                      Node("idea-kept", Label.IDEA, {"title": "u", "text": "y", "submitter_kind": "citizen",
+                                                     "contact": "kari@example.no"})],
                      [Edge("idea-back", Rel.TAGGED, "t1")])
         runner = CliRunner()
         missing = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(tmp_path / "x")])
@@ -157,9 +159,10 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
         with Neo4jGraphStore(uri=arcadedb.bolt_uri, auth=(arcadedb.user, arcadedb.password),
                              database=database) as target:
             record_erased(target, ["idea-back"])  # erased in the target since: not copied back into it
+            record_erased_contact(target, "idea-kept", "Kari@example.no ")  # and this contact erased from an idea
         out = runner.invoke(app, ["copy", "--from", "embedded", "--to", "neo4j", "--data-dir", str(first)])
         assert out.exit_code == 0, out.output
-        assert "copied 2 nodes and 1 edges" in out.output and arcadedb.bolt_uri in out.output
+        assert "copied 3 nodes and 1 edges" in out.output and arcadedb.bolt_uri in out.output
         assert "left out 1 idea(s) that were erased in" in out.output
         back = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "embedded", "--data-dir", str(second)])
         assert back.exit_code == 0, back.output
@@ -170,7 +173,7 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             assert s.get_meta("partner_model") == '{"learned": true}'
             assert s.get_meta("ingest:members:files:abc") == '["t1", "t2"]'
             assert erased_among(s, ["idea-gone", "t1", "idea-back"]) == {"idea-gone", "idea-back"}  # both stores'
-            assert s.get("idea-back") is None
+            assert s.get("idea-back") is None and "contact" not in s.get("idea-kept").props  # type: ignore[union-attr]
         bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
         assert bad.exit_code == 2
     finally:
