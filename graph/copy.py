@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graph.erased import MARKS, erased_among, erased_contacts_among
+from graph.erased import MARKS, erased_among, strip_erased_contacts
 from graph.schema import Label
 from graph.store import GraphStore
 
@@ -101,10 +101,7 @@ def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Prog
     if gone:
         erased |= gone
         batch = [n for n in batch if n.id not in gone]
-    contacts = erased_contacts_among(dst, [(n.id, str(n.props["contact"])) for n in batch if n.props.get("contact")])
-    for node in batch:  # a contact dst erased from the item does not come back with the copy
-        if (node.id, str(node.props.get("contact"))) in contacts:
-            del node.props["contact"]
+    strip_erased_contacts(dst, batch)  # a contact dst erased from an item does not come back with the copy
     dst.upsert(nodes=batch)
     progress("nodes", len(batch))
     return len(batch)

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
+from graph.schema import Node
 from graph.store import GraphStore
+
+T = TypeVar("T")
 
 MARKS = "erased:"  # the prefix of every mark (kominn copy carries them all)
 PREFIX = "erased:idea:"
@@ -38,34 +42,42 @@ def contact_key(node_id: str, contact: str) -> str:
     return CONTACT_PREFIX + _digest(node_id, " ".join(contact.split()).casefold())
 
 
+def _mark(store: GraphStore, keys: Iterable[str]) -> None:
+    """Set these marks, with today as their value, where they are not set yet (a mark is written once)."""
+    wanted = set(keys)
+    for key in sorted(wanted - set(store.get_meta_many(sorted(wanted)))):
+        store.set_meta(key, dt.date.today().isoformat())
+
+
+def _marked(store: GraphStore, by_key: Mapping[str, T]) -> set[T]:
+    """The values of ``by_key`` whose key is set (one read of the store's settings, or a few for many keys)."""
+    if not by_key:
+        return set()
+    return {by_key[k] for k in store.get_meta_many(sorted(by_key))}
+
+
 def record_erased(store: GraphStore, node_ids: Iterable[str]) -> None:
     """Remember that these ids were erased (call before deleting them: a crash in between leaves an id
     remembered whose item is still there, which a repeated deletion completes, never the other way)."""
-    today = dt.date.today().isoformat()
-    keys = {erased_key(i) for i in node_ids}
-    have = store.get_meta_many(sorted(keys))
-    for key in sorted(keys - set(have)):
-        store.set_meta(key, today)
+    _mark(store, (erased_key(i) for i in node_ids))
 
 
 def record_erased_contact(store: GraphStore, node_id: str, contact: str) -> None:
     """Remember that ``contact`` was erased from ``node_id`` (call before removing it, as for ideas)."""
-    key = contact_key(node_id, contact)
-    if not store.get_meta_many([key]):
-        store.set_meta(key, dt.date.today().isoformat())
-
-
-def erased_contacts_among(store: GraphStore, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Those of the (id, contact) pairs whose contact was erased from that item."""
-    by_key = {contact_key(i, c): (i, c) for i, c in pairs}
-    if not by_key:
-        return set()
-    return {by_key[k] for k in store.get_meta_many(sorted(by_key))}
+    _mark(store, [contact_key(node_id, contact)])
 
 
 def erased_among(store: GraphStore, node_ids: Iterable[str]) -> set[str]:
-    """Those of ``node_ids`` that were erased (one read of the store's settings, or a few for many ids)."""
-    by_key = {erased_key(i): i for i in node_ids}
-    if not by_key:
-        return set()
-    return {by_key[k] for k in store.get_meta_many(sorted(by_key))}
+    """Those of ``node_ids`` that were erased."""
+    return _marked(store, {erased_key(i): i for i in node_ids})
+
+
+def strip_erased_contacts(store: GraphStore, nodes: Iterable[Node]) -> list[Node]:
+    """Remove from these nodes (in place) a contact that was erased from that item; returns the nodes changed, in
+    the order given."""
+    having = {n.id: n for n in nodes if n.props.get("contact")}
+    gone = _marked(store, {contact_key(i, str(n.props["contact"])): i for i, n in having.items()})
+    changed = [n for i, n in having.items() if i in gone]
+    for node in changed:
+        del node.props["contact"]
+    return changed

@@ -51,16 +51,23 @@ _NORWEGIAN = frozenset("""og i er det som på til av med en et ikke å den fra v
     mellom etter blir være også når hvor mot ein eit ikkje frå vere dei""".split())
 
 
+_NORWEGIAN_LETTERS = re.compile("[æøå]")
+
+
+def _votes(text: str, letters: bool = False) -> tuple[int, int]:
+    """How many words of ``text`` speak for English and for Norwegian: function words of one language and not
+    the other, and with ``letters`` also words with æ, ø or å for Norwegian."""
+    tokens = words(text)
+    english = sum(1 for w in tokens if w in _ENGLISH)
+    norwegian = sum(1 for w in tokens if w in _NORWEGIAN or (letters and _NORWEGIAN_LETTERS.search(w)))
+    return english, norwegian
+
+
 def reads_as_english(text: str) -> bool:
     """True when English function words outnumber Norwegian ones in ``text`` (so a text with none
     of either, such as a bare title of nouns, does not read as English)."""
-    tokens = words(text)
-    english = sum(1 for w in tokens if w in _ENGLISH)
-    norwegian = sum(1 for w in tokens if w in _NORWEGIAN)
+    english, norwegian = _votes(text)
     return english > norwegian
-
-
-_NORWEGIAN_LETTERS = re.compile("[æøå]")
 
 
 def text_language(text: str) -> str | None:
@@ -73,9 +80,7 @@ def text_language(text: str) -> str | None:
     >>> text_language("Sykkelparkering på stasjonen"), text_language("Digital postkasse")
     ('nb', None)
     """
-    tokens = words(text)
-    english = sum(1 for w in tokens if w in _ENGLISH)
-    norwegian = sum(1 for w in tokens if w in _NORWEGIAN or _NORWEGIAN_LETTERS.search(w))
+    english, norwegian = _votes(text, letters=True)
     if english == norwegian:
         return None
     return "en" if english > norwegian else "nb"

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.erased import erased_among, erased_contacts_among
+from graph.erased import erased_among, strip_erased_contacts
 from graph.errors import Problem, ValidationError
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
@@ -216,13 +216,10 @@ def leave_out_erased(parsed: list[Parsed], store: GraphStore, summary: IngestSum
     """Rows of ideas an admin erased (``graph.erased``) are left out, each listed in ``summary.erased_list``; links
     from other rows to such ideas are dropped, each with a warning, and those rows are kept. A contact that was
     erased from an item (``kominn person erase``, ``retention``) is left out of its row, with a warning."""
-    contacts = erased_contacts_among(store, {(p.node.id, str(p.node.props["contact"])) for p in parsed
-                                             if p.node.props.get("contact")})
-    for p in parsed:
-        if (p.node.id, str(p.node.props.get("contact"))) in contacts:
-            del p.node.props["contact"]
-            summary.warning_list.append(Problem(p.record.file, p.record.row, "contact", "left out: an admin erased "
-                                                "this contact from this item; take it out of the source"))
+    rows = {p.node.id: p.record for p in parsed}
+    for node in strip_erased_contacts(store, [p.node for p in parsed]):
+        summary.warning_list.append(Problem(rows[node.id].file, rows[node.id].row, "contact", "left out: an admin "
+                                            "erased this contact from this item; take it out of the source"))
     erased = erased_among(store, {p.node.id for p in parsed if p.node.label == Label.IDEA}
                           | {e.dst for p in parsed for _, e, want in p.links if want == Label.IDEA})
     if not erased:
