@@ -129,7 +129,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
         path=request.url.path,
         privacy_url=request.app.state.settings.privacy_url,
-        data_lang=data_lang,
         data=lambda value, basis=None: _data(value, basis, lang, data_lang),
         lang_of_data=lambda value, basis=None: _lang_attribute(value, basis, lang, data_lang),
     )
