@@ -86,6 +86,22 @@ def text_language(text: str) -> str | None:
     return "en" if english > norwegian else "nb"
 
 
+def language_of(text: str, default: str) -> str:
+    """The language tag of a piece of data: what its words tell (``text_language``), and where they tell
+    nothing, or only that it is Norwegian while ``default`` is a Norwegian tag (nn, no), the data's configured
+    language ``default``. The pages mark data with it, and the duplicate check's results carry it.
+
+    >>> language_of("Open data in the cities", "nb"), language_of("Digital postkasse", "nb")
+    ('en', 'nb')
+    >>> language_of("Kø på legevakten", "nn"), language_of("Kø på legevakten", "en")
+    ('nn', 'nb')
+    """
+    found = text_language(text)
+    if found is None or (found == "nb" and default.split("-")[0] in ("nb", "nn", "no")):
+        return default
+    return found
+
+
 def strip_html(text: str) -> str:
     """Remove HTML tags and decode entities, in text that has tags; text without tags is left as it is.
 

@@ -97,7 +97,7 @@ def audit(settings: Settings, what: str, **details: object) -> None:
     """Record a command's change in the audit log; a log that cannot be written is said on stderr (the change
     is made by then, and the command still tells what it did)."""
     try:
-        record(settings.data_dir, command_user(), what, **details)
+        record(settings.data_dir, command_user(), what, rotation=settings.audit_rotation, **details)
     except OSError as e:
         typer.secho(f"The audit log could not be written ({_os_error(e)}): this {what} is not recorded in it.",
                     fg="yellow", err=True)
@@ -524,7 +524,7 @@ def audit_command(
     import datetime as dt
     import json
 
-    from service.audit import audit_path, read
+    from service.audit import audit_files, audit_path, read
 
     day = None
     if since is not None:
@@ -535,9 +535,11 @@ def audit_command(
     settings = _settings(data_dir)
     events = collections.deque(read(settings.data_dir, item=item, since=day), maxlen=last)
     if not events:
-        where = audit_path(settings.data_dir)
+        where, files = audit_path(settings.data_dir), audit_files(settings.data_dir)
+        rotated = len([f for f in files if f != where])
+        older = f" or the {rotated} older file(s) beside it" if rotated else ""
         typer.echo(f"No events{' about ' + repr(item) if item else ''}{' since ' + since if since else ''} in "
-                   f"{where}" + ("" if where.exists() else " (nothing has been changed yet)"))
+                   f"{where}{older}" + ("" if files else " (nothing has been changed yet)"))
         return
     for event in events:
         if as_json:

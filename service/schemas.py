@@ -57,13 +57,31 @@ class RecommendationPublic(BaseModel):
     status: str | None = None
 
 
-class SimilarPublic(BaseModel):
+class _SimilarBase(BaseModel):
     query: str
     query_id: str | None
     cross_silo: bool
     excluded_owner: Ref | None
     notes: list[str]
+
+
+class SimilarPublic(_SimilarBase):
     data: list[RecommendationPublic]
+    count: int
+
+
+class CheckedPublic(RecommendationPublic):
+    lang: str = Field(description="The language of the item's title, as a language tag (`nb`, `en`): what its "
+                                  "words tell, and where they tell nothing, or only that it is Norwegian, the "
+                                  "data's configured language (KOMINN_DATA_LANG). For marking the title with "
+                                  "`lang` where a page in another language shows it, for screen readers",
+                      examples=["nb"])
+
+
+class IdeaCheckPublic(_SimilarBase):
+    """The duplicate check's answer: as a similar search's, and each item also says the language of its title."""
+
+    data: list[CheckedPublic]
     count: int
 
 

@@ -17,6 +17,7 @@ from graph.embedded import EmbeddedGraphStore
 from graph.errors import ConfigurationError
 from graph.store import GraphStore
 from ingest.embedder import DEFAULT_MODEL, DEFAULT_QUERY_MAX_TOKENS, SentenceTransformerEmbedder
+from service.audit import DEFAULT_KEEP, DEFAULT_MAX_BYTES, Rotation
 
 
 class ModelSettings(BaseSettings):
@@ -96,10 +97,21 @@ class Settings(BaseSettings):
         "nb", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
         description="The language of the data where its words do not tell (a language tag: nb, nn, en); the "
                     "pages mark data in another language than their own with it, for screen readers")
+    audit_max_bytes: int = Field(
+        DEFAULT_MAX_BYTES, ge=1024, le=1 << 40,
+        description="The size in bytes past which the audit log starts a new file (the full one becomes "
+                    "audit.log.1, an older .1 becomes .2, and so on)")
+    audit_keep: int = Field(
+        DEFAULT_KEEP, ge=1, le=100,
+        description="How many older files of the audit log are kept (audit.log.1 to .N); the oldest is dropped")
     privacy_url: str | None = Field(
         None, pattern=r"^https?://\S+$", max_length=500,
         description="The municipality's privacy statement (https://www.asker.kommune.no/personvern), linked from "
                     "the idea form's notice on what is published and what is kept")
+
+    @property
+    def audit_rotation(self) -> Rotation:
+        return Rotation(max_bytes=self.audit_max_bytes, keep=self.audit_keep)
 
     @property
     def embedded_path(self) -> Path:

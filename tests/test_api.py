@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -83,6 +84,36 @@ def test_search_and_post_similar_answer_free_text(client: TestClient) -> None:
     assert scores == sorted(scores, reverse=True)
     r = client.post("/similar", json={"text": "LED-belysning i gatene", "k": 5, "label": "all"})
     assert r.status_code == 200 and r.json()["count"] == 5
+
+
+def test_the_duplicate_check_says_the_language_of_each_title(demo_store: EmbeddedGraphStore,
+                                                             real_embedder: SentenceTransformerEmbedder,
+                                                             tmp_path: Path) -> None:
+    """Each suggestion of the duplicate check says its title's language, an English idea "en" and a Norwegian one
+    "nb" (or the configured Norwegian, nn), so that a form in the other language can mark it for screen readers."""
+    english = {"title": "Bicycle counters on the harbour bridge",
+               "text": "Count the bicycles that cross the harbour bridge every day and publish the numbers."}
+    norwegian = {"title": "Sensorer i stedet for nattbesøk",
+                 "text": "Bruk sensorer og digitalt nattilsyn i hjemmetjenesten om natten."}
+    for data_lang, norwegian_tag in (("nb", "nb"), ("nn", "nn")):
+        app = create_app(Settings(data_dir=tmp_path / data_lang, data_lang=data_lang), store=demo_store,
+                         embedder=real_embedder)
+        with TestClient(app) as c:
+            if data_lang == "nb":
+                assert c.post("/ideas", json=english).status_code == 201
+            langs = {}
+            for body in (english, norwegian):
+                r = c.post("/ideas/check", json=body)
+                assert r.status_code == 200, r.text
+                for item in r.json()["data"]:
+                    assert {"id", "label", "title", "score", "parts", "reasons", "owner", "status"} < set(item)
+                    langs[item["title"]] = item["lang"]
+            assert langs[english["title"]] == "en", langs
+            assert langs["Sensorer i stedet for nattbesøk hos eldre"] == norwegian_tag, langs
+    doc = c.get("/openapi.json").json()
+    answer = doc["paths"]["/ideas/check"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["$ref"].endswith("/IdeaCheckPublic")
+    assert "KOMINN_DATA_LANG" in doc["components"]["schemas"]["CheckedPublic"]["properties"]["lang"]["description"]
 
 
 @pytest.mark.parametrize(

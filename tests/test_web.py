@@ -432,6 +432,28 @@ def test_norwegian_data_on_english_pages_is_marked_as_norwegian(page) -> None:  
     page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
 
 
+def test_live_idea_suggestions_say_their_own_language(page) -> None:  # type: ignore[no-untyped-def]
+    """On the English idea form a Norwegian suggestion's heading carries lang="nb" and an English one none (it is
+    the page's language), so a screen reader reads each title with the right voice while the person types."""
+    english = "Bicycle counters on the harbour bridge"
+    text = "Count the bicycles that cross the harbour bridge every day and publish the numbers."
+    sent = page.request.post("/ideas", data={"title": english, "text": text})  # an English idea someone sent
+    assert sent.status == 201, sent.text()
+    page.goto("/web/ideas/new?lang=en")
+    heading_lang = "title => [...document.querySelectorAll('#live-results h3')]" \
+                   ".filter(h => h.textContent === title).map(h => h.getAttribute('lang'))"
+    page.get_by_label("Title", exact=True).fill("Counting bicycles on the bridge")
+    page.get_by_label("Describe your idea").fill("Count the bicycles that cross the harbour bridge every day.")
+    page.locator("#live-results h3", has_text=english).wait_for()
+    assert page.evaluate(heading_lang, english) == [None]
+    norwegian = "Sensorer i stedet for nattbesøk hos eldre"
+    page.get_by_label("Title", exact=True).fill("Sensorer i stedet for nattbesøk")
+    page.get_by_label("Describe your idea").fill("Bruk sensorer og digitalt nattilsyn i hjemmetjenesten om natten.")
+    page.locator("#live-results h3", has_text=norwegian).wait_for()
+    assert page.evaluate(heading_lang, norwegian) == ["nb"]
+    page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
+
+
 def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # type: ignore[no-untyped-def]
     """Clicking a unit's bar on the overview opens every initiative of that unit, each a link to its page."""
     page.goto("/web/overview")

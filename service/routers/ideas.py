@@ -10,16 +10,19 @@ from pydantic import BaseModel, Field
 from graph.errors import Problem, ValidationError
 from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Node, Rel
 from graph.store import GraphStore
+from graph.text import language_of
 from ingest.embedder import Embedder
 from recommend.reuse import check_idea
 from recommend.similar import MAX_QUERY_CHARS, Recommender
 from service import items
 from service.auth import AdminDep, EditorDep, PrincipalDep, ReaderDep, Role
-from service.deps import RecommenderDep, StoreDep
+from service.deps import RecommenderDep, SettingsDep, StoreDep
 from service.ratelimit import give_back_idea_slot, take_idea_slot
 from service.routers.search import similar_public
 from service.schemas import (
     MAX_PAGE,
+    CheckedPublic,
+    IdeaCheckPublic,
     IdeaMerge,
     IdeaPublic,
     IdeaReceipt,
@@ -28,7 +31,6 @@ from service.schemas import (
     IdeaUpdate,
     QueryText,
     RecommendationPublic,
-    SimilarPublic,
 )
 
 router = APIRouter(prefix="/ideas", tags=["ideas"])
@@ -46,12 +48,16 @@ class IdeaCheck(BaseModel):
     k: int = Field(5, ge=1, le=20)
 
 
-@router.post("/check", response_model=SimilarPublic)
-def check(body: IdeaCheck, recommender: RecommenderDep, caller: ReaderDep) -> SimilarPublic:
+@router.post("/check", response_model=IdeaCheckPublic)
+def check(body: IdeaCheck, recommender: RecommenderDep, caller: ReaderDep, settings: SettingsDep) -> IdeaCheckPublic:
     """Existing ideas and initiatives that may already cover this idea (calibrated so false alarms are rare).
-    Like every read, it needs a reader token where reading does (KOMINN_READ_REQUIRES_TOKEN)."""
+    Each says the language of its title in `lang` (`nb`, `en`; the configured KOMINN_DATA_LANG where its words
+    do not tell), so that a form in another language can mark it for screen readers. Like every read, it needs
+    a reader token where reading does (KOMINN_READ_REQUIRES_TOKEN)."""
     text = f"{body.title}\n{body.text}".strip()
-    return similar_public(check_idea(recommender, text, k=body.k))
+    found = similar_public(check_idea(recommender, text, k=body.k))
+    data = [CheckedPublic(**item.model_dump(), lang=language_of(item.title, settings.data_lang)) for item in found.data]
+    return IdeaCheckPublic(**found.model_dump(exclude={"data"}), data=data)
 
 
 def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender, body: IdeaSubmit, *,

@@ -30,7 +30,7 @@ from graph.schema import (
     node_text,
     public_props,
 )
-from graph.text import text_language
+from graph.text import language_of
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea, reuse
 from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE
@@ -92,9 +92,7 @@ def data_language(value: Any, basis: Any, page: str, default: str) -> str | None
     >>> data_language("Digital postkasse", None, "nb", "nb"), data_language("Kø på legevakten", None, "nb", "nn")
     (None, 'nn')
     """
-    found = text_language(str(basis if basis else value or ""))
-    if found is None or (found == "nb" and default.split("-")[0] in ("nb", "nn", "no")):
-        found = default
+    found = language_of(str(basis if basis else value or ""), default)
     return None if found.split("-")[0] == page else found
 
 
@@ -131,7 +129,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         switch_url=request.url.path + "?" + "&".join(f"{k}={v}" for k, v in _quote(query).items()),
         path=request.url.path,
         privacy_url=request.app.state.settings.privacy_url,
-        data_lang=data_lang,
         data=lambda value, basis=None: _data(value, basis, lang, data_lang),
         lang_of_data=lambda value, basis=None: _lang_attribute(value, basis, lang, data_lang),
     )

@@ -13,6 +13,7 @@
   var timer = null;
   var asked = 0;
   var d = live.dataset;
+  var page = document.documentElement.lang;  // the page's language: nb or en
   var shown = "";  // what the panel shows now: a message, or the ids of the suggestions
 
   function el(tag, cls, content) {
@@ -41,7 +42,9 @@
       var card = el("li", "card");
       var head = el("div", "card-head");
       var h = el("h3");
-      if (d.dataLang) h.lang = d.dataLang;  // the store's texts, in their language where the page has another
+      // each title's language comes with it (its words, or the data's configured language): said where it is not
+      // the page's, so that a screen reader reads a Norwegian title on the English page with a Norwegian voice
+      if (item.lang && item.lang.split("-")[0] !== page) h.lang = item.lang;
       var a = el("a", null, item.title);
       a.href = (item.label === "Initiative" ? "/web/initiatives/" : "/web/ideas/") + encodeURIComponent(item.id);
       h.appendChild(a);
