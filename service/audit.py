@@ -165,7 +165,7 @@ def read(data_dir: Path, *, item: str | None = None, since: dt.date | None = Non
         with _locked(folder, exclusive=False):
             for path in audit_files(data_dir):
                 try:
-                    files.append(path.open(encoding="utf-8"))
+                    files.append(path.open(encoding="utf-8", errors="replace"))  # a torn character: its line is skipped
                 except FileNotFoundError:  # read without the lock (a read-only folder), and rotated meanwhile
                     continue
         for fh in files:

@@ -290,3 +290,13 @@ def test_two_processes_writing_across_rotations_lose_no_line(tmp_path: Path) -> 
         for t in range(2):
             mine = [int(e["n"].split("-")[1]) for e in read(tmp_path) if e["who"] == who and e["n"].startswith(f"{t}-")]
             assert mine == list(range(lines))
+
+
+def test_a_torn_line_in_the_audit_log_is_skipped_and_the_rest_is_read(tmp_path: Path) -> None:
+    """A line cut off in the middle of a character (a write a crash interrupted) does not stop reading the log:
+    that line is skipped and the events around it are read."""
+    record(tmp_path, "cli:test", "before")
+    with audit_path(tmp_path).open("ab") as fh:
+        fh.write('{"time": "2026-01-01", "what": "cut ø'.encode()[:-1] + b"\n")  # half of the two bytes of "ø"
+    record(tmp_path, "cli:test", "after")
+    assert [e["what"] for e in read(tmp_path)] == ["before", "after"]
