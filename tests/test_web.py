@@ -433,8 +433,9 @@ def test_norwegian_data_on_english_pages_is_marked_as_norwegian(page) -> None:  
 
 
 def test_live_idea_suggestions_say_their_own_language(page) -> None:  # type: ignore[no-untyped-def]
-    """On the English idea form a Norwegian suggestion's heading carries lang="nb" and an English one none (it is
-    the page's language), so a screen reader reads each title with the right voice while the person types."""
+    """On the English idea form a Norwegian suggestion's heading, and its title in the status line read out,
+    carry lang="nb" and an English one none (it is the page's language), so a screen reader reads each title
+    with the right voice while the person types."""
     english = "Bicycle counters on the harbour bridge"
     text = "Count the bicycles that cross the harbour bridge every day and publish the numbers."
     sent = page.request.post("/ideas", data={"title": english, "text": text})  # an English idea someone sent
@@ -451,6 +452,10 @@ def test_live_idea_suggestions_say_their_own_language(page) -> None:  # type: ig
     page.get_by_label("Describe your idea").fill("Bruk sensorer og digitalt nattilsyn i hjemmetjenesten om natten.")
     page.locator("#live-results h3", has_text=norwegian).wait_for()
     assert page.evaluate(heading_lang, norwegian) == ["nb"]
+    status = page.locator("#live-status")  # the line screen readers read out names the first titles, marked too
+    status.locator("span", has_text=norwegian).wait_for()
+    assert status.locator("span", has_text=norwegian).get_attribute("lang") == "nb"
+    assert "Sensorer i stedet" in status.inner_text() and not status.inner_text().startswith(" ")
     page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
 
 

@@ -50,7 +50,7 @@
       h.appendChild(a);
       head.appendChild(h);
       var shown = item.score.toFixed(2);
-      if (document.documentElement.lang === "nb") shown = shown.replace(".", ",");
+      if (page === "nb") shown = shown.replace(".", ",");
       head.appendChild(el("span", "score", d.score + " " + shown));
       card.appendChild(head);
       var meta = el("p", "meta");
@@ -71,8 +71,18 @@
     live.replaceChildren(list);
     if (shown === ids) return;
     shown = ids;
-    var titles = items.slice(0, 3).map(function (item) { return item.title; }).join("; ");
-    status.textContent = d.found.replace("{n}", String(items.length)).replace("{titles}", titles);
+    // the line as text, with each title in a span of its own language where that is not the page's, so that a
+    // screen reader reads "Digital postkasse" as Norwegian on the English page
+    var parts = d.found.replace("{n}", String(items.length)).split("{titles}");
+    var line = [document.createTextNode(parts[0])];
+    items.slice(0, 3).forEach(function (item, i) {
+      if (i) line.push(document.createTextNode("; "));
+      var span = el("span", null, item.title);
+      if (item.lang && item.lang.split("-")[0] !== page) span.lang = item.lang;
+      line.push(span);
+    });
+    if (parts.length > 1) line.push(document.createTextNode(parts.slice(1).join("")));
+    status.replaceChildren.apply(status, line);
   }
 
   function check() {
