@@ -73,6 +73,15 @@ def _what(item: Item) -> str:
     return f"{item.kind} {item.id}  {item.status or '-'}{created}  {item.title}"
 
 
+def _will_be_left(expected: Done, shown: int, contact: bool) -> None:
+    """The ideas a plan expects to leave: why, and what still happens to them (at most ``shown``)."""
+    cleared = {i.id for i in expected.cleared}
+    for item, why in expected.left[:shown]:
+        shown_contact = f" ({item.contact})" if contact else ""
+        still = f"its contact{shown_contact} will still be cleared" if item.id in cleared else "nothing on it changes"
+        typer.echo(f"will be left: {_what(item)}: {why.removeprefix(LINKED)}; {still}")
+
+
 @person_app.command("erase")
 def person_erase(
     text: Text,
@@ -84,11 +93,13 @@ def person_erase(
 ) -> None:
     """Erase a person: delete their ideas (remembered as erased, so that ingesting the file again does not
     bring them back) and remove their contact details from initiatives, which stay. An idea that other items
-    link to (such as an idea merged into it) is left, with the reason, without the contact.
+    link to (such as an idea merged into it) is left, with the reason, without the contact; the list without
+    --yes already names these ideas as "will be left", with the items that link to them.
 
-    Exit code: 0 when everything was done (or listed, without --yes); 3 when some items were left; 2 for a
-    text shorter than 3 characters, one that matches more than 1000 items, or one that matches different
-    contact details without --several (a text such as "example.no" matches many people).
+    Exit code: 0 when everything was done, and without --yes (the list says what would be left); 3 when some
+    items were left; 2 for a text shorter than 3 characters, one that matches more than 1000 items, or one
+    that matches different contact details without --several (a text such as "example.no" matches many
+    people).
     """
     from service.cli import _fail, _settings, audit, opened_store
     from service.personal import erase_person, plan_erase
@@ -112,12 +123,14 @@ def person_erase(
             raise _fail("Nothing was changed: give the contact of one person, or add --several if all of these "
                         "are the same person", 2)
         if not yes:
-            for item in plan.delete:
+            expected = plan.expected()
+            for item in expected.deleted:
                 typer.echo(f"would delete {_what(item)}  contact: {item.contact}")
             for item in plan.clear:
                 typer.echo(f"would clear the contact of {_what(item)}  contact: {item.contact}")
-            typer.echo(f"Nothing was changed. To erase these {_items(plan.found.total)} (an idea others link to "
-                       f"will be left), run: kominn person erase {shlex.quote(text)} --yes")
+            _will_be_left(expected, MAX_MATCHES, contact=True)
+            typer.echo(f"Nothing was changed. With --yes this {expected.summary(planned=True)}; to do it, run: "
+                       f"kominn person erase {shlex.quote(text)} --yes")
             return
         done = erase_person(store, plan)
     audit(settings, "person erase", **done.audit())  # ids only, not the text
@@ -158,11 +171,13 @@ def retention_command(
 ) -> None:
     """Storage limitation: delete old ideas of the given statuses (remembered as erased, so that ingesting the
     file again does not bring them back) and, with --clear-contact-older-than, remove old contact details. An
-    idea without a created date is never deleted by age; one that other items link to is left. Made to run
-    from cron: the last line sums up.
+    idea without a created date is never deleted by age; one that other items link to is left (the list
+    without --yes names these as "will be left", with the items that link to them). Made to run from cron: the
+    last line sums up.
 
-    Exit code: 0 when everything due was done (or listed, without --yes); 3 when some ideas were left or more
-    are due than one run handles (10000 changes; run it again); 2 for a wrong option.
+    Exit code: 0 when everything due was done, and without --yes (the list says what would be left); 3 when
+    some ideas were left or more are due than one run handles (10000 changes; run it again); 2 for a wrong
+    option.
     """
     from service.cli import _fail, _settings, audit, opened_store
     from service.personal import apply_retention, parse_days, parse_statuses, plan_retention
@@ -186,25 +201,25 @@ def retention_command(
         done = apply_retention(store, plan) if yes else None
     if done is not None:
         audit(settings, "retention", **done.audit())
+    expected = plan.expected()
     if done is None:
-        for item in plan.delete[:SHOWN]:
+        for item in expected.deleted[:SHOWN]:
             typer.echo(f"would delete {_what(item)}")
         for item in plan.clear[:SHOWN]:
             typer.echo(f"would clear the contact of {_what(item)}")
-        more = max(0, len(plan.delete) - SHOWN) + max(0, len(plan.clear) - SHOWN)
+        _will_be_left(expected, SHOWN, contact=False)
+        more = sum(max(0, n - SHOWN) for n in (len(expected.deleted), len(plan.clear), len(expected.left)))
         if more:
             typer.echo(f"... and {more} more")
     else:
         _print_done(done, shown=SHOWN)
     if plan.undated:
-        typer.echo(f"{plan.undated} idea{' has' if plan.undated == 1 else 's have'} no created date and "
-                   f"{'was' if plan.undated == 1 else 'were'} left")
+        left = "will be" if done is None else "was" if plan.undated == 1 else "were"
+        typer.echo(f"{plan.undated} idea{' has' if plan.undated == 1 else 's have'} no created date and {left} left")
     if plan.more_due:
         typer.echo(f"{plan.more_due} more changes are due than one run makes; run it again")
     if done is None:
-        n = len(plan.delete)
-        typer.echo(f"Nothing was changed (add --yes to do it): would delete {n} idea{'' if n == 1 else 's'}, "
-                   f"clear contact on {len(plan.clear)}")
+        typer.echo(f"Nothing was changed (add --yes to do it): {expected.summary(planned=True)}")
         return
     typer.echo(done.summary())
     if not done.complete or plan.more_due:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from graph.erased import record_erased
@@ -164,27 +165,80 @@ def list_items(
 _LINKED_AS = {Rel.OWNED_BY: "owns", Rel.INVOLVES: "is a partner in", Rel.PART_OF: "has as a part",
               Rel.ADDRESSES: "is addressed by", Rel.BUILDS_ON: "is built on by", Rel.BECAME: "is what became of",
               Rel.DUPLICATE_OF: "has as a duplicate", Rel.SUPPORTS: "is supported by"}
+# The same link seen from the item that links ("linked from idea-2 (merged into it)"), for plans and reports.
+_LINKS_IT = {Rel.OWNED_BY: "owned by it", Rel.INVOLVES: "has it as a partner", Rel.PART_OF: "part of it",
+             Rel.ADDRESSES: "addresses it", Rel.BUILDS_ON: "builds on it", Rel.BECAME: "became it",
+             Rel.DUPLICATE_OF: "merged into it", Rel.SUPPORTS: "supports it"}
+HIDDEN_IDEA = "(a hidden idea)"  # a hidden idea that links is counted, never named
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Why an item cannot be deleted: the other items that link to it, each as (relationship, the linking item's
+    id, whether the public sees it), sorted."""
+
+    item_id: str
+    links: tuple[tuple[Rel, str, bool], ...]
+
+    def _by_rel(self) -> dict[Rel, list[str]]:
+        by_rel: dict[Rel, list[str]] = {}
+        for rel, other, shown in self.links:
+            by_rel.setdefault(rel, []).append(other if shown else HIDDEN_IDEA)
+        return {rel: sorted(names) for rel, names in sorted(by_rel.items())}
+
+    def without(self, ids: Collection[str]) -> Linked | None:
+        """What still keeps the item once the items ``ids`` are deleted before it; None when nothing does."""
+        rest = tuple(link for link in self.links if link[1] not in ids)
+        return Linked(self.item_id, rest) if rest else None
+
+    def message(self) -> str:
+        """The refusal, as a 409 gives it: the links by kind, at most 5 named of each."""
+        what = "; ".join(f"{_LINKED_AS.get(rel, rel.value)} {len(names)} item(s): {', '.join(names[:5])}"
+                         + (" ..." if len(names) > 5 else "") for rel, names in self._by_rel().items())
+        return f"'{self.item_id}' is still linked from other items ({what}); change or delete those links first"
+
+    def short(self) -> str:
+        """The reason in a plan or a report: ``linked from idea-2 (merged into it)``, at most 5 named of each kind.
+
+        >>> Linked("idea-1", ((Rel.DUPLICATE_OF, "idea-2", True), (Rel.DUPLICATE_OF, "idea-3", False))).short()
+        'linked from (a hidden idea), idea-2 (merged into it)'
+        """
+        parts = [", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                 + f" ({_LINKS_IT.get(rel, rel.value)})" for rel, names in self._by_rel().items()]
+        return "linked from " + "; ".join(parts)
+
+
+class StillLinkedError(ConflictError):
+    """A deletion refused because other items link to the item; ``linked`` says which and how."""
+
+    def __init__(self, linked: Linked):
+        super().__init__(linked.message())
+        self.linked = linked
+
+
+def why_not_deletable(store: GraphStore, item_id: str) -> Linked | None:
+    """The links that keep an item from being deleted as the store stands, or None when nothing does: every link
+    another item has to it as owner, partner, part, need, merged idea, ...; derived links (similarity, topics)
+    do not count. The one rule of :func:`delete_item`, also used to plan erasures and retention."""
+    links = {(edge.rel, other.id, visible(other, False))
+             for edge, other in store.neighbours(item_id, direction=Direction.IN)
+             if edge.rel in OWNED_RELS and edge.rel != Rel.TAGGED}
+    return Linked(item_id, tuple(sorted(links))) if links else None
 
 
 def delete_item(store: GraphStore, label: Label, item_id: str) -> None:
-    """Delete an item that no other item links to (as owner, partner, part, need, ...). Items still linked
-    are refused with the links named, so that deleting never leaves an initiative without its owner or
-    silently drops someone else's links; derived links (similarity, topics) do not count."""
+    """Delete an item that no other item links to (see :func:`why_not_deletable`). Items still linked are refused
+    with the links named (:class:`StillLinkedError`, a ConflictError), so that deleting never leaves an
+    initiative without its owner or silently drops someone else's links."""
     with _WRITES:
         _delete_item(store, label, item_id)
 
 
 def _delete_item(store: GraphStore, label: Label, item_id: str) -> None:
     get_item(store, label, item_id, admin=True)
-    incoming: dict[Rel, list[str]] = {}
-    for edge, other in store.neighbours(item_id, direction=Direction.IN):
-        if edge.rel in OWNED_RELS and edge.rel != Rel.TAGGED:  # a hidden idea counted, not named
-            incoming.setdefault(edge.rel, []).append(other.id if visible(other, False) else "(a hidden idea)")
-    if incoming:
-        what = "; ".join(f"{_LINKED_AS.get(rel, rel.value)} {len(ids)} item(s): {', '.join(sorted(ids)[:5])}"
-                         + (" ..." if len(ids) > 5 else "") for rel, ids in sorted(incoming.items()))
-        raise ConflictError(f"'{item_id}' is still linked from other items ({what}); change or delete those "
-                            "links first")
+    linked = why_not_deletable(store, item_id)
+    if linked is not None:
+        raise StillLinkedError(linked)
     if label == Label.IDEA:  # a person's idea erased: ingesting its file again must not bring it back
         record_erased(store, [item_id])
     store.delete([item_id])

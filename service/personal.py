@@ -4,7 +4,10 @@
 Each job is planned first, from a scan of the store through the GraphStore protocol (``iter_nodes``, so any
 store), and then applied item by item through :mod:`service.items`: an idea is deleted by ``delete_item``, which
 records its tombstone and refuses an idea others still link to; a contact is removed by ``clear_contact``,
-which changes that property only. 'Today' is a parameter, so that a plan is the same in every test.
+which changes that property only. A plan also says which ideas will be left and why, by ``delete_item``'s own
+rule (``why_not_deletable``), so that a dry run shows what the real run will do; the real run still asks
+``delete_item`` for each idea, so a link made after planning leaves that idea as well. 'Today' is a parameter,
+so that a plan is the same in every test.
 
 >>> parse_days("365d", "--ideas-older-than")
 365
@@ -25,7 +28,7 @@ from graph.erased import record_erased_contact
 from graph.errors import ConflictError, NotFoundError
 from graph.schema import FIELDS, IDEA_STATUS, Label, Node
 from graph.store import GraphStore
-from service.items import clear_contact, delete_item
+from service.items import Linked, StillLinkedError, clear_contact, delete_item, why_not_deletable
 
 MIN_TEXT = 3  # a shorter search text could match (and erase) nearly everyone
 MAX_MATCHES = 1_000  # items one person search returns; erasing refuses a text that matches more
@@ -182,10 +185,12 @@ class Done:
         return {"deleted": len(self.deleted), "cleared": len(self.cleared), "left": len(self.left),
                 "items": [i.id for i in (*self.deleted, *self.cleared, *(i for i, _ in self.left))]}
 
-    def summary(self) -> str:
-        """``deleted 3 ideas, cleared contact on 5, left 1 (linked from others)``."""
-        line = f"deleted {_count(len(self.deleted), 'idea')}, cleared contact on {len(self.cleared)}"
-        line += f", left {len(self.left)}"
+    def summary(self, *, planned: bool = False) -> str:
+        """``deleted 3 ideas, cleared contact on 5, left 1 (linked from others)``; for what a plan expects
+        (``planned``), ``would delete 3 ideas, clear contact on 5, leave 1 (linked from others)``."""
+        delete, clear, leave = ("would delete", "clear", "leave") if planned else ("deleted", "cleared", "left")
+        line = (f"{delete} {_count(len(self.deleted), 'idea')}, {clear} contact on {len(self.cleared)}, "
+                f"{leave} {len(self.left)}")
         linked = sum(1 for _, why in self.left if why.startswith(LINKED))
         changed = len(self.left) - linked
         if linked and not changed:
@@ -212,6 +217,8 @@ def apply(store: GraphStore, delete: Iterable[Item], clear: Iterable[Item],
         for item in pending:
             try:
                 delete_item(store, item.label, item.id)
+            except StillLinkedError as e:  # worded as a plan words it (see expect_left)
+                refused.append((item, LINKED + e.linked.short()))
             except ConflictError as e:
                 refused.append((item, LINKED + str(e)))
             except NotFoundError:
@@ -233,19 +240,61 @@ def apply(store: GraphStore, delete: Iterable[Item], clear: Iterable[Item],
     return done
 
 
+def expect_left(store: GraphStore, delete: Iterable[Item]) -> dict[str, Linked]:
+    """The ideas of ``delete`` that :func:`apply` will leave as the store stands, by id, each with the links that
+    keep it: ``delete_item``'s rule (:func:`why_not_deletable`) for each, where a link from an idea that the same
+    run deletes first does not count, as apply's retries find (an idea merged into another of the run's ideas
+    goes first; a link from an idea that is itself left does keep it)."""
+    ideas = list(delete)
+    linked = {item.id: why for item in ideas if (why := why_not_deletable(store, item.id)) is not None}
+    deleted = {item.id for item in ideas} - set(linked)
+    progress = True
+    while progress:
+        progress = False
+        for item_id in [i for i in linked if linked[i].without(deleted) is None]:
+            deleted.add(item_id)
+            del linked[item_id]
+            progress = True
+    return {item_id: rest for item_id, why in linked.items() if (rest := why.without(deleted)) is not None}
+
+
+def expected(delete: Iterable[Item], clear: Iterable[Item], clear_if_left: frozenset[str],
+             left: dict[str, Linked]) -> Done:
+    """What :func:`apply` will report for these arguments when nothing changes meanwhile, from the ideas a plan
+    expects to be left (:func:`expect_left`): the same items in each list, with the same reasons (apply deletes an
+    idea merged into another before the other, so its ``deleted`` may be in another order)."""
+    done = Done()
+    leaving = [item for item in delete if item.id in left]
+    done.deleted.extend(item for item in delete if item.id not in left)
+    done.left.extend((item, LINKED + left[item.id].short()) for item in leaving)
+    done.cleared.extend([*clear, *(i for i in leaving if i.id in clear_if_left and i.contact)])
+    return done
+
+
 @dataclass
 class ErasePlan:
     """Erasing a person: their ideas are deleted, their contact on initiatives is removed."""
 
     found: Found
+    left: dict[str, Linked] = field(default_factory=dict)  # ideas that will be left, with what links to them
 
     @property
     def delete(self) -> list[Item]:
+        """The ideas the erasure deletes, or tries to (those in ``left`` will be left)."""
         return [i for i in self.found.items if i.label == Label.IDEA]
 
     @property
     def clear(self) -> list[Item]:
         return [i for i in self.found.items if i.label != Label.IDEA]
+
+    @property
+    def clear_if_left(self) -> frozenset[str]:
+        """An idea of the person's that is left still loses their contact."""
+        return frozenset(i.id for i in self.delete)
+
+    def expected(self) -> Done:
+        """What :func:`erase_person` will report if nothing changes meanwhile."""
+        return expected(self.delete, self.clear, self.clear_if_left, self.left)
 
 
 def plan_erase(store: GraphStore, text: str) -> ErasePlan:
@@ -255,14 +304,16 @@ def plan_erase(store: GraphStore, text: str) -> ErasePlan:
     if not found.complete:
         raise ValueError(f"{found.total} items have contact details containing '{found.text}', more than the "
                          f"{MAX_MATCHES} one erasure handles; give a text that names only the person")
-    return ErasePlan(found)
+    plan = ErasePlan(found)
+    plan.left = expect_left(store, plan.delete)
+    return plan
 
 
 def erase_person(store: GraphStore, plan: ErasePlan) -> Done:
     """Apply an erasure: delete the person's ideas (tombstoned, so ingest does not bring them back) and remove the
     contact from initiatives, which stay (they are the municipality's record). An idea that has to be left (others
     link to it) still loses the person's contact."""
-    return apply(store, plan.delete, plan.clear, frozenset(i.id for i in plan.delete))
+    return apply(store, plan.delete, plan.clear, plan.clear_if_left)
 
 
 @dataclass
@@ -278,6 +329,11 @@ class RetentionPlan:
     clear_if_left: frozenset[str] = frozenset()  # ideas to delete that are also due to lose their contact
     undated: int = 0  # ideas the rule would consider that have no created date
     more_due: int = 0  # changes due beyond ``MAX_RETENTION``, for the next run
+    left: dict[str, Linked] = field(default_factory=dict)  # ideas of ``delete`` that will be left, and why
+
+    def expected(self) -> Done:
+        """What :func:`apply_retention` will report if nothing changes meanwhile."""
+        return expected(self.delete, self.clear, self.clear_if_left, self.left)
 
 
 def plan_retention(store: GraphStore, *, older_than_days: int, statuses: Iterable[str] = DEFAULT_STATUSES,
@@ -286,7 +342,8 @@ def plan_retention(store: GraphStore, *, older_than_days: int, statuses: Iterabl
     """Ideas created more than ``older_than_days`` before ``today`` whose status is one of ``statuses`` are to be
     deleted; with ``clear_contact_days``, the contact of ideas of any status created longer ago than that is to be
     removed. An idea without a created date is never due (it is counted in ``undated``). At most ``limit``
-    changes are planned, oldest ideas first; ``more_due`` counts the rest."""
+    changes are planned, oldest ideas first; ``more_due`` counts the rest. ``left`` names the due ideas that
+    others link to, which the run will leave."""
     today = today or dt.date.today()
     wanted = tuple(statuses)
     plan = RetentionPlan(today, today - dt.timedelta(days=older_than_days), wanted,
@@ -315,6 +372,7 @@ def plan_retention(store: GraphStore, *, older_than_days: int, statuses: Iterabl
     plan.more_due = max(0, len(by_age) - limit)
     kept = {i.id for i in plan.delete}
     plan.clear_if_left = frozenset(also & kept)
+    plan.left = expect_left(store, plan.delete)
     return plan
 
 

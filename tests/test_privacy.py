@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ from graph.embedded import EmbeddedGraphStore
 from graph.schema import Label
 from ingest.pipeline import ingest
 from ingest.testing import HashingEmbedder
+from service.items import create_item
 from service.personal import (
+    LINKED,
+    Done,
     apply_retention,
     erase_person,
     find_person,
@@ -248,6 +252,95 @@ def test_durations_and_statuses_are_checked_and_name_the_option() -> None:
         parse_statuses(" , ", "--status")
 
 
+# --- what a plan says will be left -----------------------------------------------------------------------
+
+
+def _outcome(done: Done) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """What was (or will be) deleted and cleared, by id, and what left, with the reason."""
+    return (sorted(i.id for i in done.deleted), sorted(i.id for i in done.cleared),
+            [(i.id, why) for i, why in done.left])
+
+
+def _merge_late(store: EmbeddedGraphStore, embedder: HashingEmbedder, into: str) -> None:
+    """Someone merges a new idea into ``into``, as happens between planning and the real run."""
+    create_item(store, embedder, "ideas", {"id": "idea-late", "title": "Sent forslag", "text": "Det samme igjen",
+                                           "submitter_kind": "citizen", "status": "merged", "duplicate_of": into})
+
+
+def test_an_erasure_plan_names_the_idea_it_will_leave_and_why(store: EmbeddedGraphStore, kari: Path) -> None:
+    """Planning an erasure says that the person's idea another person's idea is merged into will be left, names
+    that idea and the kind of link, does not count it among the deletions, and counts its contact as cleared."""
+    plan = plan_erase(store, "kari")
+    assert {item_id: why.short() for item_id, why in plan.left.items()} == {
+        "idea-k3": "linked from idea-o1 (merged into it)"}
+    expected = plan.expected()
+    assert _outcome(expected) == (["idea-k1", "idea-k2"], ["idea-k3", "ini-1"],
+                                  [("idea-k3", LINKED + "linked from idea-o1 (merged into it)")])
+    assert expected.summary(planned=True) == "would delete 2 ideas, clear contact on 2, leave 1 (linked from others)"
+
+
+def test_erasing_does_what_its_plan_said(store: EmbeddedGraphStore, kari: Path) -> None:
+    """The real erasure deletes, clears and leaves exactly the items its plan listed, with the same reasons."""
+    plan = plan_erase(store, "kari")
+    done = erase_person(store, plan)
+    assert _outcome(done) == _outcome(plan.expected()) and done.summary() == plan.expected().summary()
+
+
+def test_a_retention_plan_names_the_ideas_it_will_leave_and_the_run_matches(
+        store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """A retention plan lists each due idea that will be left with the idea that links to it (also when that idea
+    is due but left itself, and not when it is deleted first, even through a chain of merges), counts a due
+    contact on it as still cleared, and the run then deletes, clears and leaves exactly those."""
+    old, recent = TODAY - dt.timedelta(days=800), TODAY - dt.timedelta(days=30)
+    chain = [_idea("idea-chain-a", created=old, status="declined", contact="g@example.no"),
+             _idea("idea-chain-b", created=old, status="merged", duplicate_of="idea-chain-a"),
+             _idea("idea-chain-c", created=recent, status="merged", duplicate_of="idea-chain-b"),
+             _idea("idea-gone-a", created=old, status="declined"),
+             _idea("idea-gone-b", created=old, status="merged", duplicate_of="idea-gone-a"),
+             _idea("idea-gone-c", created=old, status="merged", duplicate_of="idea-gone-b")]
+    assert ingest(store, fake_embedder, [_write(tmp_path / "aged", _retention_ideas(TODAY) + chain)]).complete
+    plan = plan_retention(store, older_than_days=365, clear_contact_days=365, today=TODAY)
+    assert {item_id: why.short() for item_id, why in plan.left.items()} == {
+        "idea-chain-a": "linked from idea-chain-b (merged into it)",
+        "idea-chain-b": "linked from idea-chain-c (merged into it)",
+        "idea-kept": "linked from idea-recent-merged (merged into it)"}
+    expected = plan.expected()
+    assert _outcome(expected)[:2] == (["idea-gone-a", "idea-gone-b", "idea-gone-c", "idea-old-declined",
+                                       "idea-old-merged", "idea-old-target"],
+                                      ["idea-chain-a", "idea-kept", "idea-old-new", "idea-older-reviewing"])
+    assert expected.summary(planned=True) == "would delete 6 ideas, clear contact on 4, leave 3 (linked from others)"
+    done = apply_retention(store, plan)
+    assert _outcome(done) == _outcome(expected) and done.summary() == expected.summary()
+    assert all(store.get(i) is not None for i in plan.left)
+
+
+def test_an_idea_linked_after_planning_is_still_left(store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+                                                     kari: Path) -> None:
+    """If someone merges an idea into one of the person's ideas after the plan was made, erasing leaves that idea,
+    named with the new link, instead of breaking the merge, and still removes the person's contact from it."""
+    plan = plan_erase(store, "kari")
+    assert "idea-k1" not in plan.left
+    _merge_late(store, fake_embedder, "idea-k1")
+    done = erase_person(store, plan)
+    assert [(i.id, why) for i, why in done.left] == [("idea-k1", LINKED + "linked from idea-late (merged into it)"),
+                                                     ("idea-k3", LINKED + "linked from idea-o1 (merged into it)")]
+    assert [i.id for i in done.deleted] == ["idea-k2"] and not done.complete
+    k1 = store.get("idea-k1")
+    assert k1 is not None and "contact" not in k1.props
+
+
+def test_a_retention_run_leaves_an_idea_linked_after_planning(store: EmbeddedGraphStore,
+                                                             fake_embedder: HashingEmbedder, aged: Path) -> None:
+    """A due idea that someone merges another idea into after retention was planned is left, with that link."""
+    plan = plan_retention(store, older_than_days=365, today=TODAY)
+    assert set(plan.left) == {"idea-kept"}
+    _merge_late(store, fake_embedder, "idea-old-declined")
+    done = apply_retention(store, plan)
+    assert {i.id for i, _ in done.left} == {"idea-kept", "idea-old-declined"}
+    assert done.summary() == "deleted 2 ideas, cleared contact on 0, left 2 (linked from others)"
+    assert store.get("idea-old-declined") is not None
+
+
 # --- the commands -------------------------------------------------------------------------------------------
 
 
@@ -302,6 +395,7 @@ def test_cli_person_erase_lists_first_and_changes_only_with_yes(cli: Callable[..
     assert "would delete idea idea-k1" in dry.output
     assert "would clear the contact of initiative ini-1" in dry.output
     assert "Nothing was changed." in dry.output and "kominn person erase kari --yes" in dry.output
+    assert "would delete idea idea-k3" not in dry.output and "will be left: idea idea-k3" in dry.output
     with _open(tmp_path) as s:
         assert _snapshot(s) == before
     assert cli("person", "erase", "ka", "--yes").exit_code == 2
@@ -316,7 +410,8 @@ def test_cli_person_erase_lists_first_and_changes_only_with_yes(cli: Callable[..
     assert done.exit_code == 3, done.output
     assert "deleted idea idea-k1  new  2025-06-01  Forslag idea-k1" in done.output
     assert "cleared the contact of initiative ini-1  completed  Biogass av matavfall" in done.output
-    assert "left idea idea-k3  reviewing  2025-06-01  Forslag idea-k3: 'idea-k3' is still linked" in done.output
+    assert "left idea idea-k3  reviewing  2025-06-01  Forslag idea-k3: linked from idea-o1 (merged into it)" \
+        in done.output
     assert done.output.splitlines()[-1] == "erased: deleted 2 ideas, cleared contact on 2, left 1 (linked from " \
                                            "others)"
     again = cli("ingest", "--recheck", folder)
@@ -340,20 +435,93 @@ def test_cli_retention_dry_run_then_done_with_a_summary_line(cli: Callable[..., 
                                f"before {today - dt.timedelta(days=730)} are removed")
     assert "would delete idea idea-old-declined" in dry.output
     assert "would clear the contact of idea idea-old-new" in dry.output
-    assert "1 idea has no created date and was left" in lines
-    assert lines[-1] == "Nothing was changed (add --yes to do it): would delete 4 ideas, clear contact on 1"
+    assert "1 idea has no created date and will be left" in lines
+    assert lines[-1] == ("Nothing was changed (add --yes to do it): would delete 3 ideas, clear contact on 2, leave "
+                         "1 (linked from others)")
     with _open(tmp_path) as s:
         assert _snapshot(s) == before
 
     done = cli("retention", "--clear-contact-older-than", "730d", "--yes")
     assert done.exit_code == 3, done.output
     assert "deleted idea idea-old-merged" in done.output and "left idea idea-kept" in done.output
+    assert "1 idea has no created date and was left" in done.output.splitlines()
     assert done.output.splitlines()[-1] == "deleted 3 ideas, cleared contact on 2, left 1 (linked from others)"
     clean = cli("retention", "--status", "declined", "--yes")
     assert clean.exit_code == 3 and clean.output.splitlines()[-1].startswith("deleted 0 ideas")
     nothing = cli("retention", "--status", "adopted", "--yes")
     assert nothing.exit_code == 0, nothing.output
     assert nothing.output.splitlines()[-1] == "deleted 0 ideas, cleared contact on 0, left 0"
+
+
+def _said(result: Result, verb: str) -> dict[str, str]:
+    """The ideas a command's lines give with ``verb`` (such as "would delete" or "will be left:"), by id, each with
+    the reason it gives ("linked from ..."), or ""."""
+    said = {}
+    for line in result.output.splitlines():
+        if line.startswith(f"{verb} idea "):
+            reason = re.search(r"linked from [^;]*", line)
+            said[line.split()[len(verb.split()) + 1]] = reason.group(0) if reason else ""
+    return said
+
+
+def test_cli_erase_dry_run_names_what_will_be_left_and_the_run_matches(cli: Callable[..., Result],
+                                                                       tmp_path: Path) -> None:
+    """The list `kominn person erase` prints without --yes gives an idea that will be left on a line of its own,
+    with the idea that links to it, the kind of link and that its contact is still cleared, counts it as left,
+    not deleted, in its last line; --yes then deletes and leaves exactly those, for the same reason."""
+    assert cli("ingest", _write(tmp_path / "in", _kari_ideas(TODAY))).exit_code == 0
+    dry = cli("person", "erase", "kari")
+    assert dry.exit_code == 0, dry.output
+    assert ("will be left: idea idea-k3  reviewing  2025-06-01  Forslag idea-k3: linked from idea-o1 (merged into "
+            "it); its contact (Kari Nordmann) will still be cleared") in dry.output.splitlines()
+    assert set(_said(dry, "would delete")) == {"idea-k1", "idea-k2"}
+    assert dry.output.splitlines()[-1] == ("Nothing was changed. With --yes this would delete 2 ideas, clear contact "
+                                           "on 2, leave 1 (linked from others); to do it, run: kominn person erase "
+                                           "kari --yes")
+    done = cli("person", "erase", "kari", "--yes", "--several")
+    assert done.exit_code == 3, done.output
+    assert set(_said(done, "deleted")) == set(_said(dry, "would delete"))
+    assert _said(done, "left") == _said(dry, "will be left:") == {"idea-k3": "linked from idea-o1 (merged into it)"}
+
+
+def test_cli_retention_dry_run_names_what_will_be_left_and_the_run_matches(cli: Callable[..., Result],
+                                                                           tmp_path: Path) -> None:
+    """The list `kominn retention` prints without --yes gives a due idea that will be left with the idea that
+    links to it and whether its contact is still cleared; --yes then deletes and leaves exactly those."""
+    assert cli("ingest", _write(tmp_path / "in", _retention_ideas(dt.date.today()))).exit_code == 0
+    dry = cli("retention")
+    assert dry.exit_code == 0, dry.output
+    assert ("will be left: idea idea-kept  declined  " in dry.output
+            and ": linked from idea-recent-merged (merged into it); nothing on it changes" in dry.output)
+    cleared = cli("retention", "--clear-contact-older-than", "730d")
+    assert "(merged into it); its contact will still be cleared" in cleared.output
+    done = cli("retention", "--yes")
+    assert done.exit_code == 3, done.output
+    assert set(_said(done, "deleted")) == set(_said(dry, "would delete")) == {
+        "idea-old-declined", "idea-old-merged", "idea-old-target"}
+    assert _said(done, "left") == _said(dry, "will be left:") == {
+        "idea-kept": "linked from idea-recent-merged (merged into it)"}
+
+
+def test_cli_erase_reports_an_idea_linked_after_the_plan_as_left(cli: Callable[..., Result], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """When an idea is merged into one of the person's ideas between the plan and the changes, `kominn person
+    erase --yes` leaves that idea, names the new link and exits 3."""
+    import service.personal
+
+    assert cli("ingest", _write(tmp_path / "in", _kari_ideas(TODAY))).exit_code == 0
+    plan_erase = service.personal.plan_erase
+
+    def plan_then_merge(store: EmbeddedGraphStore, text: str) -> service.personal.ErasePlan:
+        plan = plan_erase(store, text)
+        _merge_late(store, HashingEmbedder(), "idea-k1")
+        return plan
+
+    monkeypatch.setattr(service.personal, "plan_erase", plan_then_merge)
+    done = cli("person", "erase", "kari@testvik", "--yes", "--several")
+    assert done.exit_code == 3, done.output
+    assert _said(done, "left") == {"idea-k1": "linked from idea-late (merged into it)"}
+    assert done.output.splitlines()[-1] == "erased: deleted 1 idea, cleared contact on 2, left 1 (linked from others)"
 
 
 @pytest.mark.parametrize(("args", "message"), [
