@@ -129,8 +129,13 @@ def person_erase(
             for item in plan.clear:
                 typer.echo(f"would clear the contact of {_what(item)}  contact: {item.contact}")
             _will_be_left(expected, MAX_MATCHES, contact=True)
+            command = f"kominn person erase {shlex.quote(text)} --yes"
+            if len(contacts) > 1:  # --yes alone would stop and list them: say so before it is run
+                typer.echo(f"'{plan.found.text}' matches {len(contacts)} different contact details; check that they "
+                           "are all the same person's, or give one person's contact")
+                command += " --several"
             typer.echo(f"Nothing was changed. With --yes this {expected.summary(planned=True)}; to do it, run: "
-                       f"kominn person erase {shlex.quote(text)} --yes")
+                       f"{command}")
             return
         done = erase_person(store, plan)
     audit(settings, "person erase", **done.audit())  # ids only, not the text

@@ -394,7 +394,12 @@ def test_cli_person_erase_lists_first_and_changes_only_with_yes(cli: Callable[..
     assert dry.exit_code == 0, dry.output
     assert "would delete idea idea-k1" in dry.output
     assert "would clear the contact of initiative ini-1" in dry.output
-    assert "Nothing was changed." in dry.output and "kominn person erase kari --yes" in dry.output
+    assert "Nothing was changed." in dry.output
+    # the three ways "kari" is written are pointed out, and the command it suggests is one that will go ahead
+    assert "'kari' matches 3 different contact details; check" in dry.output
+    assert dry.output.rstrip().endswith("kominn person erase kari --yes --several")
+    one = cli("person", "erase", "ola@example")  # one person's contact: --yes alone will do
+    assert one.exit_code == 0 and one.output.rstrip().endswith("kominn person erase ola@example --yes"), one.output
     assert "would delete idea idea-k3" not in dry.output and "will be left: idea idea-k3" in dry.output
     with _open(tmp_path) as s:
         assert _snapshot(s) == before
@@ -477,7 +482,7 @@ def test_cli_erase_dry_run_names_what_will_be_left_and_the_run_matches(cli: Call
     assert set(_said(dry, "would delete")) == {"idea-k1", "idea-k2"}
     assert dry.output.splitlines()[-1] == ("Nothing was changed. With --yes this would delete 2 ideas, clear contact "
                                            "on 2, leave 1 (linked from others); to do it, run: kominn person erase "
-                                           "kari --yes")
+                                           "kari --yes --several")
     done = cli("person", "erase", "kari", "--yes", "--several")
     assert done.exit_code == 3, done.output
     assert set(_said(done, "deleted")) == set(_said(dry, "would delete"))
