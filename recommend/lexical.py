@@ -35,7 +35,9 @@ GENERIC = frozenset(
     uke uken uker dag dagen dager måned måneder kommer gikk går gjør gjort gjorde fikk tatt tar tok
     bruke brukt brukes står sto stod satt sette ligger lagt laget lage ble andre annen annet hele helt
     godt gode god bedre best større mindre flere første siste tre fire fem seks ti hundre tusen rundt
-    cirka omtrent også del deler delen""".split()
+    cirka omtrent også del deler delen
+    mens dersom derfor difor samt osv eks etc dvs allerede ofte svært veldig ganske mye anna enkelte slike
+    våre hvert nok innenfor likevel altså enten ettersom hverandre kanskje""".split()
 )
 
 

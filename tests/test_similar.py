@@ -171,6 +171,11 @@ def test_matching_terms_put_the_store_s_rare_words_first_and_leave_out_filler(de
     weights = rarity(["sensorer", "kommunen", "sensorer"])
     assert list(weights) == ["sensorer", "kommunen"] and weights["sensorer"] > weights["kommunen"]
     assert not {"prosent", "gikk", "antall", "40"} & set(terms)
+    # bokmål and nynorsk linking words that the lexical search keeps are not shared subject matter either
+    fillers = "mens frivillige rekrutterer, dersom det ofte er svært mye å gjøre, derfor samt osv."
+    shared = matching_terms(fillers, "Mens vi rekrutterer frivillige er det ofte svært mye, derfor samt osv.",
+                            rarity=rarity)
+    assert set(shared) == {"rekrutterer", "frivillige"}, shared
 
 
 def test_word_rarity_is_the_same_from_memory_and_safe_across_threads(demo_store: EmbeddedGraphStore,
