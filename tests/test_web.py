@@ -256,6 +256,24 @@ def test_a_refused_search_puts_the_reader_on_the_field_with_the_message(page) ->
     assert not page.title().startswith("Feil") and page.locator("#q").get_attribute("aria-invalid") is None
 
 
+def test_a_search_nothing_resembles_says_so_once(page) -> None:  # type: ignore[no-untyped-def]
+    """A search that nothing resembles, with no filter set, says only that nothing resembles it (not that the nearest
+    items follow, nor that filters or passed-over results kept any away); with a filter set, it names the filters."""
+    nothing = "a" * 2500
+    for lang, said, unsaid in (
+            ("nb", "Ingenting ligner på det du søkte etter", ("nærmest", "filtrene", "andre treff")),
+            ("en", "Nothing resembles what you searched for", ("nearest", "filters", "other results"))):
+        page.goto(f"/web/?q={nothing}&lang={lang}")
+        results = page.locator("section").inner_text()
+        assert said in results and not any(word in results for word in unsaid), results
+        assert page.locator("#results > li").count() == 0
+        page.goto(f"/web/?q={nothing}&status=completed&lang={lang}")
+        results = page.locator("section").inner_text()
+        assert ("filtrene" if lang == "nb" else "filters") in results and said not in results, results
+    page.goto("/web/?q=biogass+av+matavfall&lang=nb")  # a search with results keeps its notes
+    assert page.locator("#results > li").count() >= 1 and page.locator("#weak-match").count() == 0
+
+
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
     """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
     page.goto("/web/graph/ini-001")

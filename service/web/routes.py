@@ -234,7 +234,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
     return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area, weak=weak,
                   other_units=bool(other_units), results=results, error=error, statuses=INITIATIVE_STATUS,
                   units=_units(store), focus_areas=_focus_areas(store), passed=passed,
-                  unit_ignored=bool(other_units and not unit))
+                  unit_ignored=bool(other_units and not unit), filtered=bool(status or unit or focus_area))
 
 
 LIST_PAGE = 30
