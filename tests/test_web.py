@@ -274,6 +274,34 @@ def test_a_search_nothing_resembles_says_so_once(page) -> None:  # type: ignore[
     assert page.locator("#results > li").count() >= 1 and page.locator("#weak-match").count() == 0
 
 
+def test_a_filter_value_the_page_does_not_know_is_refused_by_name(page) -> None:  # type: ignore[no-untyped-def]
+    """An unknown status, unit or focus area on the search page and the list of initiatives, and an unknown kind
+    on the partner finder, are refused with a message naming the value and what to choose instead, in the page's
+    language, with that filter marked invalid and described by the message, and the form still there to fix it."""
+    cases = (("/web/?q=biogass&status=bogus", "status", "'bogus'", "fullført"),
+             ("/web/?q=biogass&focus_area=nope", "focus_area", "'nope'", "velg et fra listen"),
+             ("/web/?q=biogass&unit=nope", "unit", "'nope'", "velg en fra listen"),
+             ("/web/?q=biogass&unit=ini-001&other_units=1", "unit", "'ini-001'", "velg en fra listen"),
+             ("/web/initiatives?status=bogus", "status", "'bogus'", "pågår"),
+             ("/web/initiatives?unit=nope", "unit", "'nope'", "velg en fra listen"),
+             ("/web/initiatives?focus_area=nope", "focus_area", "'nope'", "velg et fra listen"),
+             ("/web/partners?text=biogass&kind=bogus", "kind", "'bogus'", "næringsliv"),
+             ("/web/?q=biogass&status=bogus&lang=en", "status", "'bogus'", "completed"),
+             ("/web/partners?text=biogass&kind=bogus&lang=en", "kind", "'bogus'", "business"))
+    for path, field, value, hint in cases:
+        page.goto(path if "lang=" in path else path + "&lang=nb")
+        message = page.locator("#form-error").inner_text()
+        assert value in message and hint in message, (path, message)
+        assert page.title().startswith(("Feil: ", "Error: ")), path
+        select = page.locator(f"#{field}")
+        assert select.get_attribute("aria-invalid") == "true" and select.get_attribute("aria-describedby") == \
+            "form-error", path
+        assert page.locator("#results > li, #initiatives > li").count() == 0, path
+        assert page.locator("form button[type=submit]").is_visible()
+    page.goto("/web/?q=biogass&status=completed&lang=nb")  # a known value filters as before
+    assert page.locator("#form-error").count() == 0 and page.locator("#results > li").count() >= 1
+
+
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
     """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
     page.goto("/web/graph/ini-001")
@@ -500,6 +528,7 @@ A11Y_PAGES = ["/web/", "/web/?q=digitalt+nattilsyn+med+sensorer", "/web/?q=zzqx"
               "/web/initiatives?status=completed&page=2", "/web/initiatives/ini-001", "/web/partners",
               "/web/partners?initiative=ini-001", "/web/ideas/new", "/web/graph/ini-001",
               "/web/graph/unit-helse?depth=2", "/web/overview", "/web/initiatives/no-such",
+              "/web/?q=biogass&status=bogus", "/web/initiatives?unit=nope", "/web/partners?text=biogass&kind=bogus",
               "/web/overview?lang=en", "/web/?q=loneliness+among+the+elderly"]  # English from here on (a cookie)
 A11Y_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                                     "best-practice"]},
