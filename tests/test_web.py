@@ -302,6 +302,17 @@ def test_a_filter_value_the_page_does_not_know_is_refused_by_name(page) -> None:
     assert page.locator("#form-error").count() == 0 and page.locator("#results > li").count() >= 1
 
 
+def test_the_graph_of_an_unknown_item_says_so_in_the_page_language(page) -> None:  # type: ignore[no-untyped-def]
+    """The graph page of an id that names nothing says so in Norwegian on a Norwegian page and in English on an
+    English one, naming the id."""
+    for lang, words in (("nb", "Fant ingen element med id 'nope' å vise i grafen"),
+                        ("en", "No item with id 'nope' to show in the graph")):
+        answer = page.goto(f"/web/graph/nope?lang={lang}")
+        assert answer is not None and answer.status == 404
+        assert words in page.locator("main").inner_text()
+    page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
+
+
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
     """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
     page.goto("/web/graph/ini-001")

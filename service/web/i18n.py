@@ -174,6 +174,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error.prefix": "Feil",
         "form.contact_in_text": "ser ut som en e-postadresse eller et telefonnummer, og overskriften og beskrivelsen blir offentlige. Skriv kontaktinformasjonen i feltet for den; bare kommunens administratorer ser den.",
         "message.no_item": "Fant ingen {what} med id '{id}'",
+        "message.no_item.graph": "Fant ingen {what} med id '{id}' å vise i grafen",
         "message.empty_query": "Søketeksten er tom",
         "message.not_a_unit": "'{id}' er ikke en enhet",
         "what.unit": "enhet",
@@ -381,6 +382,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error.prefix": "Error",
         "form.contact_in_text": "looks like an e-mail address or a phone number, and the title and description are published. Put contact details in their own field; only the municipality's administrators see them.",
         "message.no_item": "No {what} with id '{id}'",
+        "message.no_item.graph": "No {what} with id '{id}' to show in the graph",
         "message.empty_query": "The search text is empty",
         "message.not_a_unit": "'{id}' is not a unit",
         "what.unit": "unit",
@@ -463,17 +465,22 @@ def translate(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-_NO_ITEM = re.compile(r"^no (unit|initiative|need|idea|organisation|item) with id '(.*)'$")
+_NO_ITEM = re.compile(r"^no (unit|initiative|need|idea|organisation|item) with id '(.*)'( to show in the graph)?$")
 _NOT_A_UNIT = re.compile(r"^'(.*)' is an? [a-z ]+, not a unit$")
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def message_text(lang: str, message: str) -> str:
     """An error message of the library in the page language, where it is one the pages show often (an
-    unknown id, an empty search); other messages are shown as they are."""
+    unknown id, an empty search); other messages are shown as they are.
+
+    >>> message_text("nb", "no item with id 'x' to show in the graph"), message_text("en", "no unit with id 'y'")
+    ("Fant ingen element med id 'x' å vise i grafen", "No unit with id 'y'")
+    """
     m = _NO_ITEM.match(message)
     if m:
-        return translate(lang, "message.no_item", what=translate(lang, f"what.{m.group(1)}"), id=m.group(2))
+        key = "message.no_item.graph" if m.group(3) else "message.no_item"
+        return translate(lang, key, what=translate(lang, f"what.{m.group(1)}"), id=m.group(2))
     if message.endswith("the query text is empty"):
         return translate(lang, "message.empty_query")
     m = _NOT_A_UNIT.match(message)
