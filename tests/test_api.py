@@ -172,6 +172,20 @@ def test_request_bodies_name_the_field_they_get_wrong(client: TestClient, url: s
     assert [p["field"] for p in r.json()["error"]["problems"]] == [field]
 
 
+@pytest.mark.parametrize("url", ["/similar", "/partners", "/ideas/check"])
+def test_a_count_given_as_true_or_false_is_refused_naming_it(client: TestClient, url: str) -> None:
+    """`k` given as true or false in a body is a 422 naming `k` (not read as 1 or 0), while a number, also one
+    written as a string as in a query string, is still taken."""
+    for flag in (True, False):
+        r = client.post(url, json={"text": "biogass av matavfall", "k": flag})
+        assert r.status_code == 422, r.text
+        [problem] = r.json()["error"]["problems"]
+        assert problem["field"] == "k" and "true or false" in problem["message"], problem
+    for k in (2, "2"):
+        r = client.post(url, json={"text": "biogass av matavfall", "k": k})
+        assert r.status_code == 200 and r.json()["count"] <= 2, r.text
+
+
 @pytest.mark.parametrize("content", [b'{"text": "biogass"}', b"[]", b"null"])
 def test_a_body_that_is_not_a_json_object_says_what_to_send(client: TestClient, content: bytes) -> None:
     """JSON sent as text/plain, or JSON that is not an object, is 422 naming the body and saying to send an
