@@ -270,7 +270,8 @@ def similar(
     query: Annotated[str, typer.Argument(help="An item id, or free text in quotes")],
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many results")] = 10,
     cross_silo: Annotated[bool, typer.Option("--cross-silo", help="Only items of other units")] = False,
-    unit: Annotated[str | None, typer.Option(help="The asking unit, for --cross-silo with free text")] = None,
+    unit: Annotated[str | None, typer.Option(help="The asking unit, whose items --cross-silo leaves out of a free "
+                                             "text's results (not used otherwise, as a note says)")] = None,
     label: Annotated[str, typer.Option(help="What to search: initiative, idea, need or all")] = "initiative",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     data_dir: DataDir = None,

@@ -114,7 +114,9 @@ class SimilarRequest(BaseModel):
     k: Count = Field(10, ge=1, le=MAX_K, description="How many results")
     cross_silo: bool = Field(False, description="Leave out items owned by `unit` (true or false; as in a query "
                                                 "string, \"true\", \"yes\", \"1\" and their opposites are read too)")
-    unit: str | None = Field(None, max_length=128, description="The asking unit's id, for cross_silo")
+    unit: str | None = Field(None, max_length=128, description="The asking unit's id, whose items cross_silo "
+                                                               "leaves out; without cross_silo it is not used, "
+                                                               "as a note says")
     label: Literal["initiative", "idea", "need", "all"] = "initiative"
 
 

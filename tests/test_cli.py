@@ -251,6 +251,28 @@ def test_a_mistyped_id_is_searched_as_text_with_a_note_saying_so(tmp_path: Path,
     assert "searched as text" in json.loads(as_json.stdout)["notes"][0]
 
 
+@pytest.mark.slow
+def test_similar_says_when_it_does_not_use_the_unit(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn similar` with --unit says in a note that the unit was not used where it is not: for a text without
+    --cross-silo, and for an item, whose own unit --cross-silo leaves out instead (as its other note says)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    text = runner.invoke(app, ["similar", "biogass", "--unit", "unit-teknisk", "-k", "2", "--data-dir", str(data)])
+    assert text.exit_code == 0, text.output
+    assert "note: unit 'unit-teknisk' was not used" in text.output and "cross_silo" in text.output
+    item = runner.invoke(app, ["similar", "ini-001", "--unit", "unit-teknisk", "--cross-silo", "-k", "2", "--json",
+                               "--data-dir", str(data)])
+    assert item.exit_code == 0, item.output
+    answer = json.loads(item.stdout)
+    assert answer["excluded_owner"]["id"] != "unit-teknisk"
+    assert any("unit 'unit-teknisk' was not used" in n and "its own unit" in n for n in answer["notes"])
+    assert any(f"items owned by {answer['excluded_owner']['name']} are excluded" in n for n in answer["notes"])
+    crossed = runner.invoke(app, ["similar", "biogass", "--unit", "unit-teknisk", "--cross-silo", "-k", "2",
+                                  "--data-dir", str(data)])
+    assert crossed.exit_code == 0 and "was not used" not in crossed.output, crossed.output
+
+
 def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Path) -> None:
     """A search (or stats) on a data folder that holds no store says where it looked (and creates nothing there),
     instead of answering "nothing found"; `token list` with no tokens says how to make one."""
