@@ -8,18 +8,23 @@ from typing import Annotated
 
 import typer
 
+DataDir = Annotated[Path | None, typer.Option("--data-dir", metavar="DIR", help="Where the embedded store lives")]
+
 
 def partners_command(
-    query: Annotated[str, typer.Argument(help="An initiative id, or a description of the project in quotes")],
+    query: Annotated[str, typer.Argument(metavar="QUERY",
+                                         help="An initiative id, or a description of the project in quotes")],
     known: Annotated[
-        list[str] | None, typer.Option("--known", help="An organisation id already involved (repeatable)")
+        list[str] | None, typer.Option("--known", metavar="ORG",
+                                       help="An organisation id already involved (repeatable)")
     ] = None,
     kind: Annotated[
-        list[str] | None, typer.Option("--kind", help="Only this kind (repeatable): business, ngo, research, ...")
+        list[str] | None, typer.Option("--kind", metavar="KIND",
+                                       help="Only this kind (repeatable): business, ngo, research, ...")
     ] = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many organisations")] = 10,
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100, help="How many organisations")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Recommend partner organisations for an initiative or a described project, with reasons."""
     from graph.schema import Label
@@ -47,10 +52,10 @@ def partners_command(
 
 
 def reuse_command(
-    item_id: Annotated[str, typer.Argument(help="A need or initiative id")],
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many candidates")] = 10,
+    item_id: Annotated[str, typer.Argument(metavar="ID", help="A need or initiative id")],
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100, help="How many candidates")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Completed initiatives of other units that addressed a similar need: solutions to reuse, with reasons."""
     from recommend.reuse import reuse
@@ -67,10 +72,12 @@ def reuse_command(
 
 
 def check_idea_command(
-    text: Annotated[str, typer.Argument(help="The idea, in quotes (or - to read it from standard input)")],
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many possible duplicates at most")] = 5,
+    text: Annotated[str, typer.Argument(metavar="TEXT",
+                                        help="The idea, in quotes (or - to read it from standard input)")],
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100,
+                                   help="How many possible duplicates at most")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Has this idea been had already? Existing ideas and initiatives whose text is close enough to be
     a possible duplicate (the same calibrated threshold as POST /ideas/check), with reasons."""
@@ -92,14 +99,14 @@ def check_idea_command(
 
 
 def learn_partners_command(
-    queries: Annotated[int, typer.Option("--queries", min=10, max=100_000,
+    queries: Annotated[int, typer.Option("--queries", metavar="N", min=10, max=100_000,
                                          help="How many of the store's initiatives to learn from")] = 800,
     min_initiatives: Annotated[int, typer.Option(
-        "--min-initiatives", min=10, max=100_000,
+        "--min-initiatives", metavar="N", min=10, max=100_000,
         help="Learn only from at least this many initiatives with an owner and partners; with fewer, the "
              "prior weights stay (on CORDIS samples they did better below about 300)")] = 300,
-    seed: Annotated[int, typer.Option("--seed", help="Which initiatives are drawn")] = 0,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Which initiatives are drawn")] = 0,
+    data_dir: DataDir = None,
 ) -> None:
     """Learn the partner recommender's weights from the store's own initiatives and keep them in the store.
 

@@ -28,19 +28,42 @@ runner = CliRunner()
 COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
+def _with_subcommands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command's words (``("token", "create")``), groups and the commands in them."""
+    found = []
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        found.append((*path, name))
+        found += _with_subcommands(command, (*path, name))
+    return found
+
+
+EVERY_COMMAND = _with_subcommands(get_command(app))
+
+
 def test_the_expected_commands_exist() -> None:
     """ingest, similar, serve, stats and export are all there."""
     assert {"ingest", "similar", "serve", "stats", "export"} <= set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command: str) -> None:
-    """Each command prints a description and its options with --help; a flag shows no value to give."""
-    result = runner.invoke(app, [command, "--help"])
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    """Each command and subcommand prints a description and its options with --help, naming arguments and the
+    values of options by what they are (QUERY, PATH..., --known ORG), never by a Python type or in braces
+    (<list[Path]>, <str>, {query}); a flag shows no value to give."""
+    result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "<bool>" not in result.output and "--help" in result.output
-    assert len(get_command(app).commands[command].help or "") > 20  # type: ignore[attr-defined]
+    found = get_command(app)
+    for word in command:
+        found = found.commands[word]  # type: ignore[attr-defined]
+    assert len(found.help or "") > 20
     assert "Usage" in result.output
+    assert "list[" not in result.output and "{" not in result.output, result.output
+    assert not re.search(r"<(str|int|float|path|bool|list)\b", result.output), result.output
+    usage = {"ingest": "ingest [OPTIONS] PATH...", "similar": "similar [OPTIONS] QUERY",
+             "partners": "partners [OPTIONS] QUERY", "check-idea": "check-idea [OPTIONS] TEXT",
+             "reuse": "reuse [OPTIONS] ID", "export": "export [OPTIONS] FILE"}.get(" ".join(command))
+    assert usage is None or result.output.splitlines()[0].endswith(usage), result.output
 
 
 @pytest.mark.slow
