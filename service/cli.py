@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 import typer
 from tqdm import tqdm
 
-from graph.errors import KomInnError, StoreUnavailableError, ValidationError
+from graph.errors import KomInnError, NotFoundError, StoreUnavailableError, ValidationError
 from graph.schema import Label
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary, Progress
@@ -61,9 +61,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def opened_store(settings: Settings) -> Iterator[GraphStore]:
-    """The configured store, open for the block; a KomInn error ends the command with its message. An
-    embedded store that does not exist yet is not created (a mistyped --data-dir would read as an empty
+def opened_store(settings: Settings, argument: str | None = None) -> Iterator[GraphStore]:
+    """The configured store, open for the block; a KomInn error ends the command with its message, and input the
+    library refuses with exit code 2, naming the option or the command's ``argument`` (QUERY, TEXT) it is about.
+    An embedded store that does not exist yet is not created (a mistyped --data-dir would read as an empty
     answer): the command ends saying where it looked."""
     if settings.store == "embedded" and not settings.embedded_path.exists():
         raise _fail(f"There is no store at {settings.embedded_path}: load data with `kominn ingest` (or start "
@@ -73,24 +74,28 @@ def opened_store(settings: Settings) -> Iterator[GraphStore]:
         store.open()
         yield store
     except ValidationError as e:
-        query = all(p.file == "query" for p in e.problems)
-        raise _fail(_problems_text(e), 2 if query else 1) from None
+        raise _fail(_problems_text(e, argument), 2 if _about_input(e) else 1) from None
     except KomInnError as e:
         raise _fail(str(e)) from None
     finally:
         store.close()
 
 
-# The command-line option behind each field a recommender can refuse.
+# The command-line option behind each field a recommender can refuse; its text ("q", "text") is the argument.
 _OPTION_OF = {"known": "--known", "kind": "--kind", "k": "-k", "unit": "--unit", "label": "--label"}
+_INPUT = ("query", "idea")  # what the recommenders call the input they were given, where a file's problems name it
 
 
-def _problems_text(e: ValidationError) -> str:
-    """A refused query as a person reads it: each message with the option it is about (a file's problems
-    keep file, row, field)."""
-    if all(p.file == "query" for p in e.problems):
-        return "; ".join(f"{_OPTION_OF[p.field]}: {p.message}" if p.field in _OPTION_OF else p.message
-                         for p in e.problems)
+def _about_input(e: ValidationError) -> bool:
+    return all(p.file in _INPUT for p in e.problems)
+
+
+def _problems_text(e: ValidationError, argument: str | None = None) -> str:
+    """A refused input as a person reads it: each message with the option or argument it is about (a file's
+    problems keep file, row, field)."""
+    if _about_input(e):
+        names = {**_OPTION_OF, **({"q": argument, "text": argument} if argument else {})}
+        return "; ".join(f"{names[p.field]}: {p.message}" if p.field in names else p.message for p in e.problems)
     return str(e)
 
 
@@ -287,7 +292,7 @@ def similar(
     if labels is None:
         raise _fail(f"--label must be initiative, idea, need or all, not '{label}'", 2)
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
+    with opened_store(settings, "QUERY") as store:
         note = unknown_id_note(store, query)
         result = Recommender(store, settings.build_embedder()).similar(
             query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
@@ -368,9 +373,13 @@ def export(
     folder in the output path is created."""
     from graph.export import export_graphml, export_json
 
+    if fmt is not None and fmt not in ("graphml", "json"):
+        raise _fail(f"--format must be graphml or json, not '{fmt}'", 2)
     fmt = fmt or output.suffix.lstrip(".").lower()
     if fmt not in ("graphml", "json"):
-        raise _fail("--format must be graphml or json", 2)
+        ending = f"ends in '{output.suffix}'" if output.suffix else "has no ending"
+        raise _fail(f"FILE: {output.name} {ending}, which does not say the format: name it {output.stem}.graphml or "
+                    f"{output.stem}.json, or give --format graphml or --format json", 2)
     settings = _settings(data_dir)
     with opened_store(settings) as store:
         try:
@@ -510,6 +519,8 @@ def token_revoke(token_id: Annotated[str, typer.Argument(metavar="ID",
     settings = _settings(data_dir)
     try:
         TokenStore(token_path(settings.data_dir)).revoke(token_id)
+    except NotFoundError as e:  # an id that names no token (or none still active): the argument is wrong
+        raise _fail(f"ID: {e} (kominn token list shows them)", 2) from None
     except KomInnError as e:
         raise _fail(str(e)) from None
     typer.echo(f"revoked {token_id}")

@@ -33,7 +33,7 @@ def partners_command(
     from service.cli import _fail, _print_items, _settings, opened_store, unknown_id_note
 
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
+    with opened_store(settings, "QUERY") as store:
         asked = store.get(query) if len(query) <= 128 else None
         if asked is not None and asked.label == Label.ORGANISATION:
             raise _fail(f"'{query}' is an organisation: name it with --known and describe the project, e.g. "
@@ -58,13 +58,17 @@ def reuse_command(
     data_dir: DataDir = None,
 ) -> None:
     """Completed initiatives of other units that addressed a similar need: solutions to reuse, with reasons."""
+    from graph.errors import NotFoundError
     from recommend.reuse import reuse
     from recommend.similar import Recommender
-    from service.cli import _print_items, _settings, opened_store
+    from service.cli import _fail, _print_items, _settings, opened_store
 
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
-        result = reuse(Recommender(store, settings.build_embedder()), item_id, k=k)
+    with opened_store(settings, "ID") as store:
+        try:
+            result = reuse(Recommender(store, settings.build_embedder()), item_id, k=k)
+        except NotFoundError as e:  # the only id it is given is the argument's
+            raise _fail(f"ID: {e}", 2) from None
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
@@ -90,7 +94,7 @@ def check_idea_command(
     if text == "-":
         text = sys.stdin.read()
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
+    with opened_store(settings, "TEXT") as store:
         result = check_idea(Recommender(store, settings.build_embedder()), text, k=k)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))

@@ -236,7 +236,7 @@ def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_p
     nothing = runner.invoke(app, ["check-idea", elsewhere, "--data-dir", str(data)])
     assert nothing.exit_code == 0 and "nothing found" in nothing.output, nothing.output
     empty = runner.invoke(app, ["check-idea", "   ", "--data-dir", str(data)])
-    assert empty.exit_code == 1 and "text" in empty.output
+    assert empty.exit_code == 2 and "TEXT: the idea text is empty" in empty.output
 
 
 @pytest.mark.slow
@@ -294,6 +294,34 @@ def test_similar_says_when_it_does_not_use_the_unit(tmp_path: Path, demo_db: Pat
     crossed = runner.invoke(app, ["similar", "biogass", "--unit", "unit-teknisk", "--cross-silo", "-k", "2",
                                   "--data-dir", str(data)])
     assert crossed.exit_code == 0 and "was not used" not in crossed.output, crossed.output
+
+
+@pytest.mark.slow
+def test_bad_input_is_exit_code_2_naming_the_argument(tmp_path: Path, demo_db: Path) -> None:
+    """An empty or too long QUERY or TEXT, an ID that names nothing, and an export FILE whose name does not tell the
+    format are each refused with exit code 2 and a message naming that argument (not --format when none was given)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    long = "biogass " * 12_500  # 100,000 characters
+    cases = [(["similar", ""], "QUERY: the query text is empty"),
+             (["check-idea", ""], "TEXT: the idea text is empty"),
+             (["partners", " "], "QUERY: describe the project or name a known partner"),
+             (["similar", long], "QUERY: at most 20000 characters"),
+             (["partners", long], "QUERY: at most 20000 characters"),
+             (["check-idea", long], "TEXT: at most 20000 characters"),
+             (["reuse", "nope"], "ID: no need or initiative with id 'nope'"),
+             (["token", "revoke", "nope"], "ID: no "),
+             (["export", str(tmp_path / "out" / "graph")], "FILE: "),
+             (["export", str(tmp_path / "g.json"), "--format", "xml"], "--format must be graphml or json, not 'xml'")]
+    for args, said in cases:
+        result = runner.invoke(app, [*args, "--data-dir", str(data)])
+        assert result.exit_code == 2 and said in result.output, (args[:2], result.exit_code, result.output[:300])
+    piped = runner.invoke(app, ["check-idea", "-", "--data-dir", str(data)], input="  ")
+    assert piped.exit_code == 2 and "TEXT: the idea text is empty" in piped.output
+    unnamed = runner.invoke(app, ["export", str(tmp_path / "out" / "graph"), "--data-dir", str(data)]).output
+    assert ".graphml" in unnamed and ".json" in unnamed and "--format must" not in unnamed, unnamed
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Path) -> None:
