@@ -297,6 +297,7 @@ def test_a_filter_value_the_page_does_not_know_is_refused_by_name(page) -> None:
         assert select.get_attribute("aria-invalid") == "true" and select.get_attribute("aria-describedby") == \
             "form-error", path
         assert page.locator("#results > li, #initiatives > li").count() == 0, path
+        assert "filtrene" not in page.locator("main").inner_text(), path  # nothing was filtered
         assert page.locator("form button[type=submit]").is_visible()
     page.goto("/web/?q=biogass&status=completed&lang=nb")  # a known value filters as before
     assert page.locator("#form-error").count() == 0 and page.locator("#results > li").count() >= 1
