@@ -96,6 +96,20 @@ _CONTEXT = (
 Context = dict[Rel, dict[str, str]]  # relationship -> other end id -> its title
 
 
+def unused_unit_note(unit: str, *, item: bool, cross_silo: bool) -> str:
+    """The note on an answer that was given a ``unit`` it did not use: for an item, cross_silo leaves out the
+    item's own unit; for a text, the unit only names what cross_silo leaves out.
+
+    >>> unused_unit_note("unit-a", item=False, cross_silo=False)
+    "unit 'unit-a' was not used: it names the unit whose items cross_silo leaves out, and cross_silo was not asked for"
+    """
+    if item:
+        return (f"unit '{unit}' was not used: the query is an item, and cross_silo leaves out the items of its own unit"
+                + ("" if cross_silo else " (cross_silo was not asked for, so nothing was left out)"))
+    return f"unit '{unit}' was not used: it names the unit whose items cross_silo leaves out, and cross_silo was not " \
+        "asked for"
+
+
 class Recommender:
     """Recommendations over one store and one embedder.
 
@@ -123,13 +137,17 @@ class Recommender:
         """Items similar to an item (when ``query`` is an id in the store) or to free text.
 
         With ``cross_silo``, items owned by the query's unit (or by ``unit`` for free text) are left
-        out, and the answer names the unit it excluded.
+        out, and the answer names the unit it excluded. A ``unit`` that is not used (for an item, or
+        without ``cross_silo``) is said to be unused in a note.
         """
         if not 1 <= k <= MAX_K:
             raise ValidationError([Problem("query", None, "k", f"k must be between 1 and {MAX_K}, got {k}")])
         item = self.store.get(query) if len(query) <= 128 else None
         if item is not None:
-            return self.similar_to_item(item.id, k=k, cross_silo=cross_silo, labels=labels)
+            result = self.similar_to_item(item.id, k=k, cross_silo=cross_silo, labels=labels)
+            if unit is not None:
+                result.notes.append(unused_unit_note(unit, item=True, cross_silo=cross_silo))
+            return result
         return self.similar_to_text(query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
 
     def similar_to_item(
@@ -157,7 +175,8 @@ class Recommender:
         vector: np.ndarray | None = None,
         include_ids: Iterable[str] = (),
     ) -> SimilarResult:
-        """Items similar to a free text (``vector``: its query embedding, when the caller has it).
+        """Items similar to a free text (``vector``: its query embedding, when the caller has it). ``unit`` is
+        the asking unit, whose items ``cross_silo`` leaves out; without ``cross_silo`` a note says it was not used.
 
         ``exclude_owners`` leaves out items owned by those organisations (a whole ministry's
         agencies, say); ``exclude_ids`` leaves out given items. ``include_ids`` are scored and returned
@@ -177,9 +196,12 @@ class Recommender:
                     f"'{unit}' is {a_label(found.label)}, not a unit"
                 raise ValidationError([Problem("query", None, "unit", said)])
         vector = self._embed_query(text) if vector is None else vector
-        return self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=unit,
-                            exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids), use_topics=use_topics,
-                            include=set(include_ids))
+        result = self._search(text, vector, labels, k=k, cross_silo=cross_silo, owner=unit,
+                              exclude_owners=set(exclude_owners), exclude_ids=set(exclude_ids),
+                              use_topics=use_topics, include=set(include_ids))
+        if unit is not None and not cross_silo:
+            result.notes.append(unused_unit_note(unit, item=False, cross_silo=False))
+        return result
 
     def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.encode([text], kind="query")[0]

@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 import typer
 from tqdm import tqdm
 
-from graph.errors import KomInnError, StoreUnavailableError, ValidationError
+from graph.errors import KomInnError, NotFoundError, StoreUnavailableError, ValidationError
 from graph.schema import Label
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary, Progress
 from service.audit import command_user, record
+from service.cli_help import App
 from service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from recommend.partners import PartnerModel
 
-app = typer.Typer(
+app = App(
     help="KomInn: find, link and reuse innovation work. Settings come from KOMINN_* environment variables.",
     no_args_is_help=True,
     add_completion=False,
@@ -60,9 +61,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def opened_store(settings: Settings) -> Iterator[GraphStore]:
-    """The configured store, open for the block; a KomInn error ends the command with its message. An
-    embedded store that does not exist yet is not created (a mistyped --data-dir would read as an empty
+def opened_store(settings: Settings, argument: str | None = None) -> Iterator[GraphStore]:
+    """The configured store, open for the block; a KomInn error ends the command with its message, and input the
+    library refuses with exit code 2, naming the option or the command's ``argument`` (QUERY, TEXT) it is about.
+    An embedded store that does not exist yet is not created (a mistyped --data-dir would read as an empty
     answer): the command ends saying where it looked."""
     if settings.store == "embedded" and not settings.embedded_path.exists():
         raise _fail(f"There is no store at {settings.embedded_path}: load data with `kominn ingest` (or start "
@@ -72,24 +74,28 @@ def opened_store(settings: Settings) -> Iterator[GraphStore]:
         store.open()
         yield store
     except ValidationError as e:
-        query = all(p.file == "query" for p in e.problems)
-        raise _fail(_problems_text(e), 2 if query else 1) from None
+        raise _fail(_problems_text(e, argument), 2 if _about_input(e) else 1) from None
     except KomInnError as e:
         raise _fail(str(e)) from None
     finally:
         store.close()
 
 
-# The command-line option behind each field a recommender can refuse.
+# The command-line option behind each field a recommender can refuse; its text ("q", "text") is the argument.
 _OPTION_OF = {"known": "--known", "kind": "--kind", "k": "-k", "unit": "--unit", "label": "--label"}
+_INPUT = ("query", "idea")  # what the recommenders call the input they were given, where a file's problems name it
 
 
-def _problems_text(e: ValidationError) -> str:
-    """A refused query as a person reads it: each message with the option it is about (a file's problems
-    keep file, row, field)."""
-    if all(p.file == "query" for p in e.problems):
-        return "; ".join(f"{_OPTION_OF[p.field]}: {p.message}" if p.field in _OPTION_OF else p.message
-                         for p in e.problems)
+def _about_input(e: ValidationError) -> bool:
+    return all(p.file in _INPUT for p in e.problems)
+
+
+def _problems_text(e: ValidationError, argument: str | None = None) -> str:
+    """A refused input as a person reads it: each message with the option or argument it is about (a file's
+    problems keep file, row, field)."""
+    if _about_input(e):
+        names = {**_OPTION_OF, **({"q": argument, "text": argument} if argument else {})}
+        return "; ".join(f"{names[p.field]}: {p.message}" if p.field in names else p.message for p in e.problems)
     return str(e)
 
 
@@ -120,7 +126,8 @@ def _settings(data_dir: Path | None) -> Settings:
 
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Where the embedded store lives (default: KOMINN_DATA_DIR)")
+    Path | None, typer.Option("--data-dir", metavar="DIR",
+                              help="Where the embedded store lives (default: KOMINN_DATA_DIR)")
 ]
 
 
@@ -196,23 +203,23 @@ def _os_error(e: OSError) -> str:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to read")],
-    fmt: Annotated[str | None, typer.Option("--format", help="files (the KomInn ingest format, the default), "
-                                            "cordis, nfr, tidstyver, decide (Decide Madrid proposals), or table "
-                                            "(a CSV or .xlsx with --mapping)")] = None,
-    mapping: Annotated[Path | None, typer.Option(help="Column mapping (.toml or .json) of a table; implies "
-                                                 "--format table")] = None,
-    kind: Annotated[
-        str | None, typer.Option(help="What the files hold when their names do not say: initiatives, ideas, ...")
-    ] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of CSV/JSON files, e.g. latin-1 "
-                                                 "(default UTF-8, with or without BOM)")] = None,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files or folders to read")],
+    fmt: Annotated[str | None, typer.Option("--format", metavar="FORMAT", help=(
+        "files (the KomInn ingest format, the default), cordis, nfr, tidstyver, decide (Decide Madrid proposals), "
+        "or table (a CSV or .xlsx with --mapping)"))] = None,
+    mapping: Annotated[Path | None, typer.Option(metavar="FILE", help="Column mapping (.toml or .json) of a table; "
+                                                 "implies --format table")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="What the files hold when their names do not say: "
+                                             "initiatives, ideas, ...")] = None,
+    encoding: Annotated[str | None, typer.Option(metavar="ENCODING", help="Text encoding of CSV/JSON files, e.g. "
+                                                 "latin-1 (default UTF-8, with or without BOM)")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="If any row or file has a problem, write nothing and "
                                          "list every problem found")] = False,
     sync: Annotated[bool, typer.Option("--sync", help="Delete items this source delivered before but no longer "
                                        "does")] = False,
-    report: Annotated[Path | None, typer.Option(help="Where to write the report of skipped rows, warnings and "
-                                                "merges (default: DATA_DIR/reports/ingest-TIME.csv)")] = None,
+    report: Annotated[Path | None, typer.Option(metavar="FILE", help="Where to write the report of skipped rows, "
+                                                "warnings and merges (default: DATA_DIR/reports/ingest-TIME.csv)")
+                      ] = None,
     recheck: Annotated[bool, typer.Option("--recheck", help="Compare every row even if the files are unchanged "
                                           "since the last ingest")] = False,
     data_dir: DataDir = None,
@@ -267,11 +274,13 @@ def ingest(
 
 @app.command()
 def similar(
-    query: Annotated[str, typer.Argument(help="An item id, or free text in quotes")],
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many results")] = 10,
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="An item id, or free text in quotes")],
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100, help="How many results")] = 10,
     cross_silo: Annotated[bool, typer.Option("--cross-silo", help="Only items of other units")] = False,
-    unit: Annotated[str | None, typer.Option(help="The asking unit, for --cross-silo with free text")] = None,
-    label: Annotated[str, typer.Option(help="What to search: initiative, idea, need or all")] = "initiative",
+    unit: Annotated[str | None, typer.Option(metavar="ID", help="The asking unit, whose items --cross-silo leaves out "
+                                             "of a free text's results (not used otherwise, as a note says)")] = None,
+    label: Annotated[str, typer.Option(metavar="LABEL", help="What to search: initiative, idea, need or all")
+                     ] = "initiative",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -283,7 +292,7 @@ def similar(
     if labels is None:
         raise _fail(f"--label must be initiative, idea, need or all, not '{label}'", 2)
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
+    with opened_store(settings, "QUERY") as store:
         note = unknown_id_note(store, query)
         result = Recommender(store, settings.build_embedder()).similar(
             query, k=k, cross_silo=cross_silo, unit=unit, labels=labels)
@@ -354,8 +363,9 @@ def stats(data_dir: DataDir = None) -> None:
 
 @app.command()
 def export(
-    output: Annotated[Path, typer.Argument(help="File to write (.graphml or .json)")],
-    fmt: Annotated[str | None, typer.Option("--format", help="graphml or json (default: from the file name)")] = None,
+    output: Annotated[Path, typer.Argument(metavar="FILE", help="File to write (.graphml or .json)")],
+    fmt: Annotated[str | None, typer.Option("--format", metavar="FORMAT",
+                                            help="graphml or json (default: from the file name)")] = None,
     include_private: Annotated[bool, typer.Option(help="Include personal data such as contacts")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -363,9 +373,13 @@ def export(
     folder in the output path is created."""
     from graph.export import export_graphml, export_json
 
+    if fmt is not None and fmt not in ("graphml", "json"):
+        raise _fail(f"--format must be graphml or json, not '{fmt}'", 2)
     fmt = fmt or output.suffix.lstrip(".").lower()
     if fmt not in ("graphml", "json"):
-        raise _fail("--format must be graphml or json", 2)
+        ending = f"ends in '{output.suffix}'" if output.suffix else "has no ending"
+        raise _fail(f"FILE: {output.name} {ending}, which does not say the format: name it {output.stem}.graphml or "
+                    f"{output.stem}.json, or give --format graphml or --format json", 2)
     settings = _settings(data_dir)
     with opened_store(settings) as store:
         try:
@@ -379,8 +393,8 @@ def export(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on")] = 8000,
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not load the demo data into an empty store")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -414,8 +428,10 @@ def serve(
 
 @app.command("copy")
 def copy_store(
-    source: Annotated[str, typer.Option("--from", help="The store to copy from: embedded or neo4j")] = "embedded",
-    target: Annotated[str, typer.Option("--to", help="The store to copy into: neo4j or embedded")] = "neo4j",
+    source: Annotated[str, typer.Option("--from", metavar="STORE", help="The store to copy from: embedded or neo4j")
+                      ] = "embedded",
+    target: Annotated[str, typer.Option("--to", metavar="STORE", help="The store to copy into: neo4j or embedded")
+                      ] = "neo4j",
     data_dir: DataDir = None,
 ) -> None:
     """Copy the whole graph (nodes with embeddings, edges, settings) between the embedded store and Neo4j."""
@@ -449,17 +465,17 @@ def copy_store(
         typer.echo(f"left out {summary.erased} idea(s) that were erased in {dst.describe_store()}")
 
 
-token_app = typer.Typer(help="API tokens for the roles reader, editor and admin (stored hashed).",
+token_app = App(help="API tokens for the roles reader, editor and admin (stored hashed).",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(token_app, name="token")
 
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="reader, editor or admin")],
-    name: Annotated[str, typer.Option(help="Who or what the token is for")] = "",
-    expires_in: Annotated[str, typer.Option(help="How long it lasts: days or hours (90d, 12h), at most 3650d, "
-                                                 "or never")] = "365d",
+    role: Annotated[str, typer.Option(metavar="ROLE", help="reader, editor or admin")],
+    name: Annotated[str, typer.Option(metavar="NAME", help="Who or what the token is for")] = "",
+    expires_in: Annotated[str, typer.Option(metavar="DURATION", help="How long it lasts: days or hours (90d, 12h), "
+                                            "at most 3650d, or never")] = "365d",
     data_dir: DataDir = None,
 ) -> None:
     """Make a token and print it once; only its salted hash is kept. It lasts a year unless --expires-in says
@@ -494,7 +510,8 @@ def token_list(data_dir: DataDir = None) -> None:
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `kominn token list`)")],
+def token_revoke(token_id: Annotated[str, typer.Argument(metavar="ID",
+                                                        help="The token's id (from `kominn token list`)")],
                  data_dir: DataDir = None) -> None:
     """Revoke a token: requests with it get 401 from then on."""
     from service.auth import TokenStore, token_path
@@ -502,6 +519,8 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
     settings = _settings(data_dir)
     try:
         TokenStore(token_path(settings.data_dir)).revoke(token_id)
+    except NotFoundError as e:  # an id that names no token (or none still active): the argument is wrong
+        raise _fail(f"ID: {e} (kominn token list shows them)", 2) from None
     except KomInnError as e:
         raise _fail(str(e)) from None
     typer.echo(f"revoked {token_id}")
@@ -510,9 +529,10 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
 
 @app.command("audit")
 def audit_command(
-    item: Annotated[str | None, typer.Option(help="Only the events about this item id")] = None,
-    since: Annotated[str | None, typer.Option(help="Only the events from this day on (YYYY-MM-DD)")] = None,
-    last: Annotated[int, typer.Option(min=1, max=1_000_000, help="At most this many, the newest")] = 50,
+    item: Annotated[str | None, typer.Option(metavar="ID", help="Only the events about this item id")] = None,
+    since: Annotated[str | None, typer.Option(metavar="DAY", help="Only the events from this day on (YYYY-MM-DD)")
+                     ] = None,
+    last: Annotated[int, typer.Option(metavar="N", min=1, max=1_000_000, help="At most this many, the newest")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="The events as they are kept: one JSON object a line")
                        ] = False,
     data_dir: DataDir = None,

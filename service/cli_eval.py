@@ -51,19 +51,26 @@ def _claim(store: GraphStore, where: str, name: str) -> None:
 
 
 def eval_command(
-    task: Annotated[str, typer.Argument(help="t1 (similar needs, Tidstyver), t2 (similar projects), t3 (partners)")],
-    corpus: Annotated[Path, typer.Option(help="Folder of the data set (layout of ../shared/data/<dataset>)")],
-    queries: Annotated[Path | None, typer.Option(help="Folder with the query items, same layout")] = None,
+    task: Annotated[str, typer.Argument(metavar="TASK",
+                                        help="t1 (similar needs, Tidstyver), t2 (similar projects), t3 (partners)")],
+    corpus: Annotated[Path, typer.Option(metavar="DIR",
+                                         help="Folder of the data set (layout of ../shared/data/<dataset>)")],
+    queries: Annotated[Path | None, typer.Option(metavar="DIR", help="Folder with the query items, same layout")
+                       ] = None,
     holdout_fraction: Annotated[
-        float | None, typer.Option(min=0.01, max=0.9, help="Split the corpus folder: this share becomes queries")
+        float | None, typer.Option(metavar="F", min=0.01, max=0.9,
+                                   help="Split the corpus folder: this share becomes queries")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the hash-based split")] = 0,
-    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N queries (smoke runs)")] = None,
-    run: Annotated[Path | None, typer.Option("--run", help="Write every query's ranking to this TSV file")] = None,
+    seed: Annotated[int, typer.Option(metavar="S", help="Seed of the hash-based split")] = 0,
+    limit: Annotated[int | None, typer.Option(metavar="N", min=1, help="Score only the first N queries (smoke runs)")
+                     ] = None,
+    run: Annotated[Path | None, typer.Option("--run", metavar="FILE",
+                                             help="Write every query's ranking to this TSV file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the metrics")] = False,
     references: Annotated[bool, typer.Option(
         help="Also score the simple reference methods of the published table on the same queries")] = True,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where evaluation stores live")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DIR", help="Where evaluation stores live")
+                        ] = None,
 ) -> None:
     """Run an evaluation protocol and print its metrics (nDCG@10, Recall@20, MRR) and latency."""
     from recommend import evaluation as ev

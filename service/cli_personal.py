@@ -14,15 +14,16 @@ from typing import Annotated
 import typer
 
 from graph.schema import Label
+from service.cli_help import App
 from service.personal import DEFAULT_STATUSES, LINKED, MAX_MATCHES, Done, Item
 
 SHOWN = 100  # items a retention run lists of each kind; its summary counts them all
 
-person_app = typer.Typer(help="A person's data (right of access and erasure): the items whose private contact "
+person_app = App(help="A person's data (right of access and erasure): the items whose private contact "
                          "details contain a text.", no_args_is_help=True, rich_markup_mode=None)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives (default: "
-                                              "KOMINN_DATA_DIR)")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", metavar="DIR",
+                                              help="Where the embedded store lives (default: KOMINN_DATA_DIR)")]
 Text = Annotated[str, typer.Argument(metavar="TEXT", help="Part of the person's contact details: a name, e-mail "
                                      "address or phone number (at least 3 characters; case does not matter)")]
 
@@ -163,13 +164,14 @@ def _print_done(done: Done, shown: int) -> None:
 
 
 def retention_command(
-    ideas_older_than: Annotated[str, typer.Option("--ideas-older-than", help="Delete ideas created longer ago "
-                                                  "than this many days (such as 365d, at most 36500d) ...")] = "365d",
-    status: Annotated[str, typer.Option("--status", help="... whose status is one of these, separated by commas")
+    ideas_older_than: Annotated[str, typer.Option("--ideas-older-than", metavar="AGE", help=(
+        "Delete ideas created longer ago than this many days (such as 365d, at most 36500d) ..."))] = "365d",
+    status: Annotated[str, typer.Option("--status", metavar="STATUSES",
+                                        help="... whose status is one of these, separated by commas")
                       ] = ",".join(DEFAULT_STATUSES),
     clear_contact_older_than: Annotated[str | None, typer.Option(
-        "--clear-contact-older-than", help="Also remove the contact details of ideas of any status created "
-        "longer ago than this (such as 730d)")] = None,
+        "--clear-contact-older-than", metavar="AGE", help="Also remove the contact details of ideas of any status "
+        "created longer ago than this (such as 730d)")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do it; without --yes nothing is changed, and what would be "
                                       "done is listed")] = False,
     data_dir: DataDir = None,

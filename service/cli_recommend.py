@@ -8,18 +8,23 @@ from typing import Annotated
 
 import typer
 
+DataDir = Annotated[Path | None, typer.Option("--data-dir", metavar="DIR", help="Where the embedded store lives")]
+
 
 def partners_command(
-    query: Annotated[str, typer.Argument(help="An initiative id, or a description of the project in quotes")],
+    query: Annotated[str, typer.Argument(metavar="QUERY",
+                                         help="An initiative id, or a description of the project in quotes")],
     known: Annotated[
-        list[str] | None, typer.Option("--known", help="An organisation id already involved (repeatable)")
+        list[str] | None, typer.Option("--known", metavar="ORG",
+                                       help="An organisation id already involved (repeatable)")
     ] = None,
     kind: Annotated[
-        list[str] | None, typer.Option("--kind", help="Only this kind (repeatable): business, ngo, research, ...")
+        list[str] | None, typer.Option("--kind", metavar="KIND",
+                                       help="Only this kind (repeatable): business, ngo, research, ...")
     ] = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many organisations")] = 10,
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100, help="How many organisations")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Recommend partner organisations for an initiative or a described project, with reasons."""
     from graph.schema import Label
@@ -28,7 +33,7 @@ def partners_command(
     from service.cli import _fail, _print_items, _settings, opened_store, unknown_id_note
 
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
+    with opened_store(settings, "QUERY") as store:
         asked = store.get(query) if len(query) <= 128 else None
         if asked is not None and asked.label == Label.ORGANISATION:
             raise _fail(f"'{query}' is an organisation: name it with --known and describe the project, e.g. "
@@ -47,19 +52,23 @@ def partners_command(
 
 
 def reuse_command(
-    item_id: Annotated[str, typer.Argument(help="A need or initiative id")],
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many candidates")] = 10,
+    item_id: Annotated[str, typer.Argument(metavar="ID", help="A need or initiative id")],
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100, help="How many candidates")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Completed initiatives of other units that addressed a similar need: solutions to reuse, with reasons."""
+    from graph.errors import NotFoundError
     from recommend.reuse import reuse
     from recommend.similar import Recommender
-    from service.cli import _print_items, _settings, opened_store
+    from service.cli import _fail, _print_items, _settings, opened_store
 
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
-        result = reuse(Recommender(store, settings.build_embedder()), item_id, k=k)
+    with opened_store(settings, "ID") as store:
+        try:
+            result = reuse(Recommender(store, settings.build_embedder()), item_id, k=k)
+        except NotFoundError as e:  # the only id it is given is the argument's
+            raise _fail(f"ID: {e}", 2) from None
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
@@ -67,10 +76,12 @@ def reuse_command(
 
 
 def check_idea_command(
-    text: Annotated[str, typer.Argument(help="The idea, in quotes (or - to read it from standard input)")],
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many possible duplicates at most")] = 5,
+    text: Annotated[str, typer.Argument(metavar="TEXT",
+                                        help="The idea, in quotes (or - to read it from standard input)")],
+    k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100,
+                                   help="How many possible duplicates at most")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Has this idea been had already? Existing ideas and initiatives whose text is close enough to be
     a possible duplicate (the same calibrated threshold as POST /ideas/check), with reasons."""
@@ -83,7 +94,7 @@ def check_idea_command(
     if text == "-":
         text = sys.stdin.read()
     settings = _settings(data_dir)
-    with opened_store(settings) as store:
+    with opened_store(settings, "TEXT") as store:
         result = check_idea(Recommender(store, settings.build_embedder()), text, k=k)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
@@ -92,14 +103,14 @@ def check_idea_command(
 
 
 def learn_partners_command(
-    queries: Annotated[int, typer.Option("--queries", min=10, max=100_000,
+    queries: Annotated[int, typer.Option("--queries", metavar="N", min=10, max=100_000,
                                          help="How many of the store's initiatives to learn from")] = 800,
     min_initiatives: Annotated[int, typer.Option(
-        "--min-initiatives", min=10, max=100_000,
+        "--min-initiatives", metavar="N", min=10, max=100_000,
         help="Learn only from at least this many initiatives with an owner and partners; with fewer, the "
              "prior weights stay (on CORDIS samples they did better below about 300)")] = 300,
-    seed: Annotated[int, typer.Option("--seed", help="Which initiatives are drawn")] = 0,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded store lives")] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Which initiatives are drawn")] = 0,
+    data_dir: DataDir = None,
 ) -> None:
     """Learn the partner recommender's weights from the store's own initiatives and keep them in the store.
 

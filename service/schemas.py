@@ -26,6 +26,17 @@ QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
                       BeforeValidator(_visible)]  # (the validator named last runs first)
 
 
+def _not_a_flag(value: object) -> object:
+    """A count given as true or false is refused, where pydantic would read true as 1 and false as 0 (a number
+    written as a string, "5", is still taken, as in a query string)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a whole number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_flag)]  # an integer field of a request body
+
+
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     store: str
@@ -100,9 +111,12 @@ class InitiativePublic(BaseModel):
 class SimilarRequest(BaseModel):
     model_config = {"extra": "forbid"}
     text: QueryText = Field(..., description="Free text to find similar items for")
-    k: int = Field(10, ge=1, le=MAX_K)
-    cross_silo: bool = Field(False, description="Leave out items owned by `unit`")
-    unit: str | None = Field(None, max_length=128, description="The asking unit's id, for cross_silo")
+    k: Count = Field(10, ge=1, le=MAX_K, description="How many results")
+    cross_silo: bool = Field(False, description="Leave out items owned by `unit` (true or false; as in a query "
+                                                "string, \"true\", \"yes\", \"1\" and their opposites are read too)")
+    unit: str | None = Field(None, max_length=128, description="The asking unit's id, whose items cross_silo "
+                                                               "leaves out; without cross_silo it is not used, "
+                                                               "as a note says")
     label: Literal["initiative", "idea", "need", "all"] = "initiative"
 
 
@@ -290,7 +304,7 @@ class PartnerRequest(BaseModel):
                     BeforeValidator(_visible)] = Field(
         "", description="The project, described (may be left out when known partners are given)")
     known: list[ItemId] = Field([], max_length=50, description="Organisations already involved")
-    k: int = Field(10, ge=1, le=MAX_K)
+    k: Count = Field(10, ge=1, le=MAX_K, description="How many organisations")
     kind: list[Literal[ORG_KINDS]] | None = Field(  # type: ignore[valid-type]
         None, min_length=1, description="Only these kinds (left out: every kind)")
 

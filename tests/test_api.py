@@ -76,6 +76,20 @@ def test_similar_for_an_initiative_respects_cross_silo(client: TestClient, demo_
     assert {"dense", "lexical"} <= set(first["parts"]) and first["reasons"]
 
 
+def test_a_unit_without_cross_silo_is_said_to_be_unused(client: TestClient) -> None:
+    """POST /similar with a unit but without cross_silo answers as it would without the unit and says in a note that
+    the unit was not used; with cross_silo that unit's items are left out, as the answer says, with no such note."""
+    plain = client.post("/similar", json={"text": "biogass", "k": 20}).json()
+    asked = client.post("/similar", json={"text": "biogass", "k": 20, "unit": "unit-teknisk"}).json()
+    assert [i["id"] for i in asked["data"]] == [i["id"] for i in plain["data"]]
+    assert any("unit 'unit-teknisk' was not used" in n and "cross_silo" in n for n in asked["notes"]), asked["notes"]
+    assert not any("was not used" in n for n in plain["notes"])
+    crossed = client.post("/similar", json={"text": "biogass", "k": 20, "unit": "unit-teknisk", "cross_silo": True})
+    body = crossed.json()
+    assert body["excluded_owner"]["id"] == "unit-teknisk" and not any("was not used" in n for n in body["notes"])
+    assert all((i["owner"] or {}).get("id") != "unit-teknisk" for i in body["data"])
+
+
 def test_search_and_post_similar_answer_free_text(client: TestClient) -> None:
     """GET /search and POST /similar return ranked items for a Norwegian text."""
     r = client.get("/search", params={"q": "biogass fra matavfall", "k": 3})
@@ -170,6 +184,20 @@ def test_request_bodies_name_the_field_they_get_wrong(client: TestClient, url: s
     r = client.post(url, json=payload)
     assert r.status_code == 422, r.text
     assert [p["field"] for p in r.json()["error"]["problems"]] == [field]
+
+
+@pytest.mark.parametrize("url", ["/similar", "/partners", "/ideas/check"])
+def test_a_count_given_as_true_or_false_is_refused_naming_it(client: TestClient, url: str) -> None:
+    """`k` given as true or false in a body is a 422 naming `k` (not read as 1 or 0), while a number, also one
+    written as a string as in a query string, is still taken."""
+    for flag in (True, False):
+        r = client.post(url, json={"text": "biogass av matavfall", "k": flag})
+        assert r.status_code == 422, r.text
+        [problem] = r.json()["error"]["problems"]
+        assert problem["field"] == "k" and "true or false" in problem["message"], problem
+    for k in (2, "2"):
+        r = client.post(url, json={"text": "biogass av matavfall", "k": k})
+        assert r.status_code == 200 and r.json()["count"] <= 2, r.text
 
 
 @pytest.mark.parametrize("content", [b'{"text": "biogass"}', b"[]", b"null"])

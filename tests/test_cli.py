@@ -28,19 +28,42 @@ runner = CliRunner()
 COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
+def _with_subcommands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command's words (``("token", "create")``), groups and the commands in them."""
+    found = []
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        found.append((*path, name))
+        found += _with_subcommands(command, (*path, name))
+    return found
+
+
+EVERY_COMMAND = _with_subcommands(get_command(app))
+
+
 def test_the_expected_commands_exist() -> None:
     """ingest, similar, serve, stats and export are all there."""
     assert {"ingest", "similar", "serve", "stats", "export"} <= set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command: str) -> None:
-    """Each command prints a description and its options with --help; a flag shows no value to give."""
-    result = runner.invoke(app, [command, "--help"])
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    """Each command and subcommand prints a description and its options with --help, naming arguments and the
+    values of options by what they are (QUERY, PATH..., --known ORG), never by a Python type or in braces
+    (<list[Path]>, <str>, {query}); a flag shows no value to give."""
+    result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "<bool>" not in result.output and "--help" in result.output
-    assert len(get_command(app).commands[command].help or "") > 20  # type: ignore[attr-defined]
+    found = get_command(app)
+    for word in command:
+        found = found.commands[word]  # type: ignore[attr-defined]
+    assert len(found.help or "") > 20
     assert "Usage" in result.output
+    assert "list[" not in result.output and "{" not in result.output, result.output
+    assert not re.search(r"<(str|int|float|path|bool|list)\b", result.output), result.output
+    usage = {"ingest": "ingest [OPTIONS] PATH...", "similar": "similar [OPTIONS] QUERY",
+             "partners": "partners [OPTIONS] QUERY", "check-idea": "check-idea [OPTIONS] TEXT",
+             "reuse": "reuse [OPTIONS] ID", "export": "export [OPTIONS] FILE"}.get(" ".join(command))
+    assert usage is None or result.output.splitlines()[0].endswith(usage), result.output
 
 
 @pytest.mark.slow
@@ -213,7 +236,7 @@ def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_p
     nothing = runner.invoke(app, ["check-idea", elsewhere, "--data-dir", str(data)])
     assert nothing.exit_code == 0 and "nothing found" in nothing.output, nothing.output
     empty = runner.invoke(app, ["check-idea", "   ", "--data-dir", str(data)])
-    assert empty.exit_code == 1 and "text" in empty.output
+    assert empty.exit_code == 2 and "TEXT: the idea text is empty" in empty.output
 
 
 @pytest.mark.slow
@@ -249,6 +272,56 @@ def test_a_mistyped_id_is_searched_as_text_with_a_note_saying_so(tmp_path: Path,
             assert fine.exit_code == 0 and "no item has the id" not in fine.output, fine.output
     as_json = runner.invoke(app, ["similar", "ini-0001", "-k", "2", "--json", "--data-dir", str(data)])
     assert "searched as text" in json.loads(as_json.stdout)["notes"][0]
+
+
+@pytest.mark.slow
+def test_similar_says_when_it_does_not_use_the_unit(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn similar` with --unit says in a note that the unit was not used where it is not: for a text without
+    --cross-silo, and for an item, whose own unit --cross-silo leaves out instead (as its other note says)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    text = runner.invoke(app, ["similar", "biogass", "--unit", "unit-teknisk", "-k", "2", "--data-dir", str(data)])
+    assert text.exit_code == 0, text.output
+    assert "note: unit 'unit-teknisk' was not used" in text.output and "cross_silo" in text.output
+    item = runner.invoke(app, ["similar", "ini-001", "--unit", "unit-teknisk", "--cross-silo", "-k", "2", "--json",
+                               "--data-dir", str(data)])
+    assert item.exit_code == 0, item.output
+    answer = json.loads(item.stdout)
+    assert answer["excluded_owner"]["id"] != "unit-teknisk"
+    assert any("unit 'unit-teknisk' was not used" in n and "its own unit" in n for n in answer["notes"])
+    assert any(f"items owned by {answer['excluded_owner']['name']} are excluded" in n for n in answer["notes"])
+    crossed = runner.invoke(app, ["similar", "biogass", "--unit", "unit-teknisk", "--cross-silo", "-k", "2",
+                                  "--data-dir", str(data)])
+    assert crossed.exit_code == 0 and "was not used" not in crossed.output, crossed.output
+
+
+@pytest.mark.slow
+def test_bad_input_is_exit_code_2_naming_the_argument(tmp_path: Path, demo_db: Path) -> None:
+    """An empty or too long QUERY or TEXT, an ID that names nothing, and an export FILE whose name does not tell the
+    format are each refused with exit code 2 and a message naming that argument (not --format when none was given)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    long = "biogass " * 12_500  # 100,000 characters
+    cases = [(["similar", ""], "QUERY: the query text is empty"),
+             (["check-idea", ""], "TEXT: the idea text is empty"),
+             (["partners", " "], "QUERY: describe the project or name a known partner"),
+             (["similar", long], "QUERY: at most 20000 characters"),
+             (["partners", long], "QUERY: at most 20000 characters"),
+             (["check-idea", long], "TEXT: at most 20000 characters"),
+             (["reuse", "nope"], "ID: no need or initiative with id 'nope'"),
+             (["token", "revoke", "nope"], "ID: no "),
+             (["export", str(tmp_path / "out" / "graph")], "FILE: "),
+             (["export", str(tmp_path / "g.json"), "--format", "xml"], "--format must be graphml or json, not 'xml'")]
+    for args, said in cases:
+        result = runner.invoke(app, [*args, "--data-dir", str(data)])
+        assert result.exit_code == 2 and said in result.output, (args[:2], result.exit_code, result.output[:300])
+    piped = runner.invoke(app, ["check-idea", "-", "--data-dir", str(data)], input="  ")
+    assert piped.exit_code == 2 and "TEXT: the idea text is empty" in piped.output
+    unnamed = runner.invoke(app, ["export", str(tmp_path / "out" / "graph"), "--data-dir", str(data)]).output
+    assert ".graphml" in unnamed and ".json" in unnamed and "--format must" not in unnamed, unnamed
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Path) -> None:

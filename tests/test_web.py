@@ -256,6 +256,64 @@ def test_a_refused_search_puts_the_reader_on_the_field_with_the_message(page) ->
     assert not page.title().startswith("Feil") and page.locator("#q").get_attribute("aria-invalid") is None
 
 
+def test_a_search_nothing_resembles_says_so_once(page) -> None:  # type: ignore[no-untyped-def]
+    """A search that nothing resembles, with no filter set, says only that nothing resembles it (not that the nearest
+    items follow, nor that filters or passed-over results kept any away); with a filter set, it names the filters."""
+    nothing = "a" * 2500
+    for lang, said, unsaid in (
+            ("nb", "Ingenting ligner på det du søkte etter", ("nærmest", "filtrene", "andre treff")),
+            ("en", "Nothing resembles what you searched for", ("nearest", "filters", "other results"))):
+        page.goto(f"/web/?q={nothing}&lang={lang}")
+        results = page.locator("section").inner_text()
+        assert said in results and not any(word in results for word in unsaid), results
+        assert page.locator("#results > li").count() == 0
+        page.goto(f"/web/?q={nothing}&status=completed&lang={lang}")
+        results = page.locator("section").inner_text()
+        assert ("filtrene" if lang == "nb" else "filters") in results and said not in results, results
+    page.goto("/web/?q=biogass+av+matavfall&lang=nb")  # a search with results keeps its notes
+    assert page.locator("#results > li").count() >= 1 and page.locator("#weak-match").count() == 0
+
+
+def test_a_filter_value_the_page_does_not_know_is_refused_by_name(page) -> None:  # type: ignore[no-untyped-def]
+    """An unknown status, unit or focus area on the search page and the list of initiatives, and an unknown kind
+    on the partner finder, are refused with a message naming the value and what to choose instead, in the page's
+    language, with that filter marked invalid and described by the message, and the form still there to fix it."""
+    cases = (("/web/?q=biogass&status=bogus", "status", "'bogus'", "fullført"),
+             ("/web/?q=biogass&focus_area=nope", "focus_area", "'nope'", "velg et fra listen"),
+             ("/web/?q=biogass&unit=nope", "unit", "'nope'", "velg en fra listen"),
+             ("/web/?q=biogass&unit=ini-001&other_units=1", "unit", "'ini-001'", "velg en fra listen"),
+             ("/web/initiatives?status=bogus", "status", "'bogus'", "pågår"),
+             ("/web/initiatives?unit=nope", "unit", "'nope'", "velg en fra listen"),
+             ("/web/initiatives?focus_area=nope", "focus_area", "'nope'", "velg et fra listen"),
+             ("/web/partners?text=biogass&kind=bogus", "kind", "'bogus'", "næringsliv"),
+             ("/web/?q=biogass&status=bogus&lang=en", "status", "'bogus'", "completed"),
+             ("/web/partners?text=biogass&kind=bogus&lang=en", "kind", "'bogus'", "business"))
+    for path, field, value, hint in cases:
+        page.goto(path if "lang=" in path else path + "&lang=nb")
+        message = page.locator("#form-error").inner_text()
+        assert value in message and hint in message, (path, message)
+        assert page.title().startswith(("Feil: ", "Error: ")), path
+        select = page.locator(f"#{field}")
+        assert select.get_attribute("aria-invalid") == "true" and select.get_attribute("aria-describedby") == \
+            "form-error", path
+        assert page.locator("#results > li, #initiatives > li").count() == 0, path
+        assert "filtrene" not in page.locator("main").inner_text(), path  # nothing was filtered
+        assert page.locator("form button[type=submit]").is_visible()
+    page.goto("/web/?q=biogass&status=completed&lang=nb")  # a known value filters as before
+    assert page.locator("#form-error").count() == 0 and page.locator("#results > li").count() >= 1
+
+
+def test_the_graph_of_an_unknown_item_says_so_in_the_page_language(page) -> None:  # type: ignore[no-untyped-def]
+    """The graph page of an id that names nothing says so in Norwegian on a Norwegian page and in English on an
+    English one, naming the id."""
+    for lang, words in (("nb", "Fant ingen element med id 'nope' å vise i grafen"),
+                        ("en", "No item with id 'nope' to show in the graph")):
+        answer = page.goto(f"/web/graph/nope?lang={lang}")
+        assert answer is not None and answer.status == 404
+        assert words in page.locator("main").inner_text()
+    page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
+
+
 def test_graph_view_draws_the_neighbourhood_and_follows_a_click(page) -> None:  # type: ignore[no-untyped-def]
     """The graph view draws nodes and edges as SVG; zoom works; clicking a node opens its neighbourhood."""
     page.goto("/web/graph/ini-001")
@@ -482,6 +540,7 @@ A11Y_PAGES = ["/web/", "/web/?q=digitalt+nattilsyn+med+sensorer", "/web/?q=zzqx"
               "/web/initiatives?status=completed&page=2", "/web/initiatives/ini-001", "/web/partners",
               "/web/partners?initiative=ini-001", "/web/ideas/new", "/web/graph/ini-001",
               "/web/graph/unit-helse?depth=2", "/web/overview", "/web/initiatives/no-such",
+              "/web/?q=biogass&status=bogus", "/web/initiatives?unit=nope", "/web/partners?text=biogass&kind=bogus",
               "/web/overview?lang=en", "/web/?q=loneliness+among+the+elderly"]  # English from here on (a cookie)
 A11Y_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                                     "best-practice"]},

@@ -22,6 +22,7 @@ from service.routers.search import similar_public
 from service.schemas import (
     MAX_PAGE,
     CheckedPublic,
+    Count,
     IdeaCheckPublic,
     IdeaMerge,
     IdeaPublic,
@@ -45,7 +46,7 @@ class IdeaCheck(BaseModel):
     model_config = {"extra": "forbid"}
     title: str = Field("", max_length=300, description="The idea's title, as typed so far")
     text: QueryText = Field(..., description="The idea's text, as typed so far")
-    k: int = Field(5, ge=1, le=20)
+    k: Count = Field(5, ge=1, le=20, description="How many possible duplicates at most")
 
 
 @router.post("/check", response_model=IdeaCheckPublic)

@@ -34,7 +34,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "list.page": "Side {n} av {of}",
         "list.previous": "Forrige side",
         "list.next": "Neste side",
-        "list.bad_status": "Ukjent status: velg en fra listen.",
+        "filter.bad_status": "Ukjent status '{value}': velg en av {choices}.",
+        "filter.bad_unit": "Fant ingen enhet med id '{value}': velg en fra listen.",
+        "filter.bad_focus_area": "Fant ingen satsingsområde med id '{value}': velg et fra listen.",
+        "filter.bad_kind": "Ukjent type organisasjon '{value}': velg en av {choices}.",
         "list.sort": "Sorter",
         "list.sort.-start_date": "Nyeste først",
         "list.sort.start_date": "Eldste først",
@@ -51,7 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "search.other_units": "Bare fra andre enheter enn den valgte",
         "search.submit": "Søk",
         "search.results": "Lignende tiltak",
-        "search.none": "Fant ingen lignende tiltak med disse filtrene.",
+        "search.none": "Ingenting ligner på det du søkte etter – kanskje har ingen gjort dette før?",
+        "search.none.filtered": "Fant ingen lignende tiltak med disse filtrene.",
         "search.weak": "Ingenting ligner tydelig på det du søkte etter. Dette er bare det som ligger nærmest – kanskje har ingen gjort dette før?",
         "search.passed": "{n} andre treff ble ikke vist fordi ingenting i dem ligner på søket.",
         "search.unit_ignored": "«Bare fra andre enheter» gjelder bare når en enhet er valgt, så alle enheter er med.",
@@ -170,6 +174,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error.prefix": "Feil",
         "form.contact_in_text": "ser ut som en e-postadresse eller et telefonnummer, og overskriften og beskrivelsen blir offentlige. Skriv kontaktinformasjonen i feltet for den; bare kommunens administratorer ser den.",
         "message.no_item": "Fant ingen {what} med id '{id}'",
+        "message.no_item.graph": "Fant ingen {what} med id '{id}' å vise i grafen",
         "message.empty_query": "Søketeksten er tom",
         "message.not_a_unit": "'{id}' er ikke en enhet",
         "what.unit": "enhet",
@@ -237,7 +242,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "list.page": "Page {n} of {of}",
         "list.previous": "Previous page",
         "list.next": "Next page",
-        "list.bad_status": "Unknown status: choose one from the list.",
+        "filter.bad_status": "Unknown status '{value}': choose one of {choices}.",
+        "filter.bad_unit": "No unit with id '{value}': choose one from the list.",
+        "filter.bad_focus_area": "No focus area with id '{value}': choose one from the list.",
+        "filter.bad_kind": "Unknown kind of organisation '{value}': choose one of {choices}.",
         "list.sort": "Sort",
         "list.sort.-start_date": "Newest first",
         "list.sort.start_date": "Oldest first",
@@ -254,7 +262,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "search.other_units": "Only from units other than the one chosen",
         "search.submit": "Search",
         "search.results": "Similar initiatives",
-        "search.none": "No similar initiatives with these filters.",
+        "search.none": "Nothing resembles what you searched for – perhaps nobody has done this yet?",
+        "search.none.filtered": "No similar initiatives with these filters.",
         "search.weak": "Nothing matches what you searched for closely. These are only the nearest items – perhaps nobody has done this yet?",
         "search.passed": "{n} other results were not shown because nothing in them matches the search.",
         "search.unit_ignored": "'Only from other units' applies only when a unit is chosen, so all units are included.",
@@ -373,6 +382,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error.prefix": "Error",
         "form.contact_in_text": "looks like an e-mail address or a phone number, and the title and description are published. Put contact details in their own field; only the municipality's administrators see them.",
         "message.no_item": "No {what} with id '{id}'",
+        "message.no_item.graph": "No {what} with id '{id}' to show in the graph",
         "message.empty_query": "The search text is empty",
         "message.not_a_unit": "'{id}' is not a unit",
         "what.unit": "unit",
@@ -455,17 +465,22 @@ def translate(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-_NO_ITEM = re.compile(r"^no (unit|initiative|need|idea|organisation|item) with id '(.*)'$")
+_NO_ITEM = re.compile(r"^no (unit|initiative|need|idea|organisation|item) with id '(.*)'( to show in the graph)?$")
 _NOT_A_UNIT = re.compile(r"^'(.*)' is an? [a-z ]+, not a unit$")
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def message_text(lang: str, message: str) -> str:
     """An error message of the library in the page language, where it is one the pages show often (an
-    unknown id, an empty search); other messages are shown as they are."""
+    unknown id, an empty search); other messages are shown as they are.
+
+    >>> message_text("nb", "no item with id 'x' to show in the graph"), message_text("en", "no unit with id 'y'")
+    ("Fant ingen element med id 'x' å vise i grafen", "No unit with id 'y'")
+    """
     m = _NO_ITEM.match(message)
     if m:
-        return translate(lang, "message.no_item", what=translate(lang, f"what.{m.group(1)}"), id=m.group(2))
+        key = "message.no_item.graph" if m.group(3) else "message.no_item"
+        return translate(lang, key, what=translate(lang, f"what.{m.group(1)}"), id=m.group(2))
     if message.endswith("the query text is empty"):
         return translate(lang, "message.empty_query")
     m = _NOT_A_UNIT.match(message)

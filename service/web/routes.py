@@ -33,7 +33,7 @@ from graph.schema import (
 from graph.text import language_of
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea, reuse
-from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE
+from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE, unseen
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import give_back_idea_slot, take_idea_slot
@@ -206,6 +206,34 @@ def _focus_areas(store: Any) -> list[Any]:
     return sorted(store.iter_nodes(Label.FOCUS_AREA), key=lambda n: n.title)
 
 
+def _shown(value: str, limit: int = 60) -> str:
+    """A value from the address, short enough to name in a message."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _bad_filter(request: Request, store: Any, *, status: str = "", unit: str = "", focus_area: str = "",
+                kind: str = "") -> tuple[str, str] | None:
+    """The first filter value from the address that the page does not know (an edited or old link), as the field
+    and a message naming the value and what to choose instead, in the page language; None when all are known.
+    A unit is any organisation (owners are); a hidden idea's id is refused as unknown, like any other id."""
+    lang = _lang(request)
+    if status and status not in INITIATIVE_STATUS:
+        choices = ", ".join(translate(lang, f"status.{s}") for s in INITIATIVE_STATUS)
+        return "status", translate(lang, "filter.bad_status", value=_shown(status), choices=choices)
+    if unit:
+        node = unseen(store.get(unit)) if len(unit) <= 128 else None
+        if node is None or node.label != Label.ORGANISATION:
+            return "unit", translate(lang, "filter.bad_unit", value=_shown(unit))
+    if focus_area:
+        node = store.get(focus_area) if len(focus_area) <= 128 else None
+        if node is None or node.label != Label.FOCUS_AREA:
+            return "focus_area", translate(lang, "filter.bad_focus_area", value=_shown(focus_area))
+    if kind and kind not in ORG_KINDS:
+        choices = ", ".join(translate(lang, f"kind.{k}") for k in ORG_KINDS)
+        return "kind", translate(lang, "filter.bad_kind", value=_shown(kind), choices=choices)
+    return None
+
+
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "", status: str = "", unit: str = "", focus_area: str = "",
                 other_units: str = "") -> HTMLResponse:
@@ -213,13 +241,17 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
     store = state.store
     results: list[dict[str, Any]] | None = None
     error = None
+    invalid = ""  # the field the error is about
     weak = False
     passed = 0
     q = q.strip()[:2000]
-    if q:
+    bad = _bad_filter(request, store, status=status, unit=unit, focus_area=focus_area)
+    if bad:
+        invalid, error = bad
+    elif q:
         try:
-            cross = bool(other_units and unit)
-            found = state.recommender.similar_to_text(q, k=100, cross_silo=cross, unit=unit or None)
+            cross = bool(other_units and unit)  # the unit left out; without other_units, the one kept (below)
+            found = state.recommender.similar_to_text(q, k=100, cross_silo=cross, unit=unit if cross else None)
             allowed = {n.id for _, n in store.neighbours(focus_area, Rel.SUPPORTS, Direction.IN)} if focus_area \
                 else None
             weak = _is_weak(found.notes)
@@ -228,13 +260,14 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
                     and (not unit or other_units or (r.owner or {}).get("id") == unit)]
             results, passed = _with_reasons(kept, PAGE_K)
         except (ValidationError, NotFoundError) as e:
-            error = _message(request, e)
+            invalid, error = "q", _message(request, e)
     elif "q" in request.query_params:  # the form was sent with nothing in it
-        error = translate(_lang(request), "message.empty_query")
+        invalid, error = "q", translate(_lang(request), "message.empty_query")
     return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area, weak=weak,
-                  other_units=bool(other_units), results=results, error=error, statuses=INITIATIVE_STATUS,
+                  other_units=bool(other_units), results=results, error=error, invalid=invalid,
+                  statuses=INITIATIVE_STATUS,
                   units=_units(store), focus_areas=_focus_areas(store), passed=passed,
-                  unit_ignored=bool(other_units and not unit))
+                  unit_ignored=bool(other_units and not unit), filtered=bool(status or unit or focus_area))
 
 
 LIST_PAGE = 30
@@ -250,12 +283,14 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
     store = state.store
     number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     error = None
+    invalid = ""  # the field the error is about
     found: list[dict[str, Any]] = []
     count = 0
-    if status and status not in INITIATIVE_STATUS:
-        error = translate(_lang(request), "list.bad_status")
+    bad = _bad_filter(request, store, status=status, unit=unit, focus_area=focus_area)
+    if bad:
+        invalid, error = bad
     elif sort and sort not in LIST_SORTS:
-        error = translate(_lang(request), "list.bad_sort")
+        invalid, error = "sort", translate(_lang(request), "list.bad_sort")
     else:
         nodes, count = items.list_items(store, Label.INITIATIVE, props={"status": status or None},
                                         linked=[(Rel.OWNED_BY, unit or None), (Rel.SUPPORTS, focus_area or None)],
@@ -270,7 +305,7 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
 
     return render(request, "initiatives.html", found=found, count=count, status=status, unit=unit,
                   focus_area=focus_area, statuses=INITIATIVE_STATUS, units=_units(store),
-                  focus_areas=_focus_areas(store), error=error, number=number, pages=pages,
+                  focus_areas=_focus_areas(store), error=error, invalid=invalid, number=number, pages=pages,
                   sort=sort if sort in LIST_SORTS else LIST_SORTS[0], sorts=LIST_SORTS,
                   previous=link(number - 1) if number > 1 else None,
                   following=link(number + 1) if number < pages else None)
@@ -301,24 +336,28 @@ def partners_page(request: Request, text: str = "", initiative: str = "", kind: 
     store = state.store
     results = None
     error = None
+    invalid = ""  # the field the error is about
     text = text.strip()[:5000]
     asked = bool(text or initiative)
     weak = False
-    if asked:
+    bad = _bad_filter(request, store, kind=kind)
+    if bad:
+        invalid, error = bad
+    elif asked:
         try:
-            kinds = [kind] if kind in ORG_KINDS else None
+            kinds = [kind] if kind else None
             # an initiative picked wins: its text, owner and partners are known
             query = state.partners.query_for(initiative) if initiative else PartnerQuery(text)
             notes: list[str] = []
             results = [r.as_dict() for r in state.partners.partners(query, k=15, kinds=kinds, notes=notes)]
             weak = not initiative and _is_weak(notes)  # a description nothing resembles: loose suggestions
         except (ValidationError, NotFoundError) as e:
-            error = _message(request, e)
+            invalid, error = "initiative" if isinstance(e, NotFoundError) else "text", _message(request, e)
     elif "text" in request.query_params or "initiative" in request.query_params:  # sent empty
-        error = translate(_lang(request), "partners.need_input")
+        invalid, error = "text", translate(_lang(request), "partners.need_input")
     initiatives = sorted(store.iter_nodes(Label.INITIATIVE), key=lambda n: n.title)
     return render(request, "partners.html", text=text, initiative=initiative, kind=kind, kinds=ORG_KINDS,
-                  initiatives=initiatives, results=results, error=error, asked=asked, weak=weak,
+                  initiatives=initiatives, results=results, error=error, invalid=invalid, asked=asked, weak=weak,
                   text_ignored=bool(text and initiative))
 
 
