@@ -40,7 +40,7 @@ from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
-from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, parse
+from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, contact_warnings, parse
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
@@ -151,6 +151,7 @@ def parse_records(records: Iterable[Record], problems: list[Problem] | None = No
             continue
         if warnings is not None:
             warnings.extend(_html_warnings(record))
+            warnings.extend(contact_warnings(item))
         seen[item.node.id] = (record.file, record.row)
         parsed.append(item)
     if problems and strict:

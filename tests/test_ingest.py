@@ -294,6 +294,42 @@ def test_warnings_are_kept_apart_from_skipped_rows(
     assert sorted(actions) == ["skipped", "warning"]
 
 
+def test_contact_details_in_an_idea_s_published_text_are_ingested_with_a_warning(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An idea whose title or text holds a phone number or an e-mail address is ingested (nothing of the source
+    is lost) with a warning naming file, row and field and saying to move it to `contact`, in the summary and
+    the report; amounts and years are not warned of, nor an initiative's contact person in its description."""
+    ingest(store, fake_embedder, [SMALL])
+    folder = tmp_path / "src"
+    folder.mkdir()
+    ideas = folder / "ideas.csv"
+    ideas.write_text(
+        "id,title,text,submitter_kind,contact,status\n"
+        "i-1,Flere benker,Ring meg på 912 34 567 eller skriv til ola@example.no om flere benker,citizen,,\n"
+        "i-2,Ring 22 33 44 55,Flere benker langs turveien,citizen,Kari,\n"
+        "i-3,Lekeplass 2024,Tiltaket varte fra 20192024 og kostet 45000000 kroner,citizen,kari@example.no 91234567,\n"
+        "i-4,Skjult,Send en SMS til 22334455,citizen,,hidden\n",
+        encoding="utf-8")
+    (folder / "initiatives.csv").write_text(
+        "id,title,description,status,owner\n"
+        'ini-9,Benker,"Kontaktperson: Kari Nordmann, tlf. 22 33 44 55, kari@testvik.no",ongoing,unit-teknisk\n',
+        encoding="utf-8")
+    report = tmp_path / "report.csv"
+    summary = ingest(store, fake_embedder, [folder], strict=False, report=report)
+    assert summary.complete and summary.created == 5 and store.get("i-1") is not None
+    assert [(p.file, p.row, p.field) for p in summary.warning_list] == [(str(ideas), 2, "text"),
+                                                                        (str(ideas), 3, "title"),
+                                                                        (str(ideas), 5, "text")]
+    assert summary.warnings == 3
+    first = summary.warning_list[0].message
+    assert "an e-mail address and a phone number" in first and "published" in first and "`contact`" in first
+    assert "a phone number, which will be published with the idea" in summary.warning_list[1].message
+    assert "published if the idea is shown again" in summary.warning_list[2].message  # a hidden idea
+    lines = report.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(lines) == 3 and all(line.startswith(f"warning,{ideas},") for line in lines)
+
+
 def test_link_messages_name_the_kind_with_its_article_and_a_skipped_target(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
