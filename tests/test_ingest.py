@@ -281,6 +281,47 @@ def test_an_empty_file_says_it_is_empty(
     assert not any("column" in p.message for p in summary.problems)
 
 
+def test_a_file_with_a_header_and_no_rows_is_reported_like_an_empty_one(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A CSV or Excel file with its header line and no rows (a failed export), or a JSON file with no items, is a
+    problem naming the file, as an empty file is: the run is not complete and the file is listed as skipped."""
+    import openpyxl
+
+    (tmp_path / "ideas.csv").write_text("id,title,text,submitter_kind\n\n", encoding="utf-8")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "title"])
+    book.save(tmp_path / "needs.xlsx")
+    (tmp_path / "focus_areas.json").write_text('{"items": []}', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    assert not summary.complete and summary.read == 0
+    assert sorted(summary.skipped_files) == sorted(str(tmp_path / f) for f in ("ideas.csv", "needs.xlsx",
+                                                                              "focus_areas.json"))
+    messages = {p.file: p.message for p in summary.problems if p.row is None and "skipped" not in p.message}
+    assert messages == {str(tmp_path / "ideas.csv"): "the file has a header but no rows",
+                        str(tmp_path / "needs.xlsx"): "the sheet has a header but no rows",
+                        str(tmp_path / "focus_areas.json"): "the file holds no items"}
+    with pytest.raises(ValidationError, match="has a header but no rows"):
+        ingest(store, fake_embedder, [tmp_path / "ideas.csv"], strict=True)
+
+
+def test_sync_deletes_nothing_when_a_file_has_only_its_header(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """--sync after a failed export left ideas.csv with its header only keeps every idea the source delivered
+    before (the file is reported, not read as "the source has no ideas now"), and says why."""
+    ideas = tmp_path / "ideas.csv"
+    ideas.write_text("id,title,text,submitter_kind\ni-1,Benker,Flere benker,citizen\ni-2,Lys,Mer lys,citizen\n",
+                     encoding="utf-8")
+    assert ingest(store, fake_embedder, [tmp_path], sync=True).created == 2
+    ideas.write_text("id,title,text,submitter_kind\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False, sync=True)
+    assert summary.retired == 0 and store.get("i-1") is not None and store.get("i-2") is not None
+    assert not summary.complete and str(ideas) in summary.skipped_files
+    assert summary.held == [f"'i-1' not retired: {ideas} could not be read",
+                            f"'i-2' not retired: {ideas} could not be read"]
+
+
 def test_warnings_are_kept_apart_from_skipped_rows(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
