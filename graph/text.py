@@ -130,6 +130,87 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+# --- contact details in published text -------------------------------------------------------------------
+#
+# An idea's title and text are published; its sender's contact details belong in `contact`, which only admins see.
+# The idea form refuses a title or text with contact details in it, and ingest warns of them, both with
+# ``contact_details``. What counts as a phone number (as people write one, not every eight digits: amounts,
+# years and ids are common in ideas):
+# - +47 or 0047 followed by eight digits in any grouping ("+47 912 34 567", "+4791234567", "0047 9123 4567");
+# - + and another country's number: 8 to 15 digits in groups ("+46 70 123 45 67", "+44 (0)20 7946 0958");
+# - eight digits in the usual Norwegian groups, with one kind of separator (space, dot or dash):
+#   "912 34 567" (3-2-3) and "22 33 44 55" (2-2-2-2);
+# - eight digits together ("91234567") only where a word such as tlf, telefon, mobil, ring, sms, phone or call
+#   comes shortly before it, or where it starts with 4 or 9 (Norwegian mobile numbers).
+# Never a phone number: a number that is part of a longer one ("974 760 673", "2023/12345678", "ini-91234567"),
+# thousands in groups of three ("45 000 000", "+12 000 000"), four and four digits ("2019-2024", "9123 4567"
+# without +47), a date ("01.02.2024", "20240312"), or digits with a currency or unit next to them ("45000000 kr",
+# "kr 45000000", "91234567 m2", "45000000,-").
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_SEP = "[ .\\-\u00a0\u202f]"  # between the groups of a number: a space (also a non-breaking one), a dot or a dash
+_PLUS47 = re.compile(rf"(?<![\w+])\(?(?:\+|00){_SEP}?47\)?{_SEP}?\d(?:{_SEP}?\d){{7}}(?!\d)")
+_PLUS_OTHER = re.compile(rf"(?<![\w+])\+(?!47)(\d{{1,3}}){_SEP}?(?:\(0\){_SEP}?)?\d(?:{_SEP}?\d){{6,13}}(?!\d)")
+_GROUPED = re.compile(rf"(?<![\w+])(?<!\d{_SEP})(?<!\d[,/])"
+                      rf"(?:\d{{3}}({_SEP})\d{{2}}\1\d{{3}}|\d{{2}}({_SEP})\d{{2}}\2\d{{2}}\2\d{{2}})"
+                      rf"(?!\w)(?!{_SEP}\d|[,/]\d)")
+_TOGETHER = re.compile(r"(?<![\w/])(?<!\w-)(?<!\d[.,])\d{8}(?![\w/])(?![.,-]\d)")
+_THOUSANDS = re.compile(r"\+?\d{1,3}(?:[ .\u00a0\u202f]\d{3})+")
+_UNIT_AFTER = re.compile(r"\s?(?:,-|(?:kr|kroner|nok|euro|eur|usd|dollar|€|\$|%|prosent|m2|m²|m3|m³|kvm|km|kg|tonn|"
+                         r"liter|kwh|mwh|gwh|twh|kw|mw|timer|personer|innbyggere|stk)(?!\w))", re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(r"(?<!\w)(?:kr|nok|eur|usd|€|\$)\.?\s?$", re.IGNORECASE)
+_PHONE_WORD = re.compile(r"(?<!\w)(?:tlf|tel|telefon\w*|mob|mobil\w*|ring|ringe|ringer|sms|phone|mobile|call|"
+                         r"whatsapp|kontakt)(?![\w-])", re.IGNORECASE)
+
+
+def _amount(text: str, start: int, end: int) -> bool:
+    """Whether the figure at ``text[start:end]`` has a currency or unit beside it ("45000000 kr", "kr 45000000")."""
+    return bool(_UNIT_AFTER.match(text, end) or _CURRENCY_BEFORE.search(text, max(0, start - 6), start))
+
+
+def _after_phone_word(text: str, start: int) -> bool:
+    """Whether a word such as tlf, mobil or ring comes shortly before ``start`` (with no figure in between)."""
+    before = re.split(r"[\d\n]", text[max(0, start - 30):start])[-1]
+    return bool(_PHONE_WORD.search(before))
+
+
+def has_phone_number(text: str) -> bool:
+    """Whether ``text`` holds what looks like a phone number as people write one (the rule above).
+
+    >>> has_phone_number("Ring meg på 912 34 567"), has_phone_number("+47 98765432"), has_phone_number("tlf 22334455")
+    (True, True, True)
+    >>> has_phone_number("Tiltaket varte fra 20192024 og kostet 45000000 kroner")
+    False
+    >>> has_phone_number("45 000 000 kr, 2019-2024, org.nr. 974 760 673, 01.02.2024")
+    False
+    """
+    if _PLUS47.search(text) or _GROUPED.search(text):
+        return True
+    for m in _PLUS_OTHER.finditer(text):
+        if not _THOUSANDS.fullmatch(m.group()) and not _amount(text, m.start(), m.end()):
+            return True
+    for m in _TOGETHER.finditer(text):
+        if not _amount(text, m.start(), m.end()) and (m.group()[0] in "49" or _after_phone_word(text, m.start())):
+            return True
+    return False
+
+
+def contact_details(text: str) -> list[str]:
+    """What in ``text`` looks like someone's contact details: ``"an e-mail address"`` and ``"a phone number"``,
+    each at most once and in that order; empty when nothing does.
+
+    >>> contact_details("Ring meg på 912 34 567 eller skriv til ola@example.no")
+    ['an e-mail address', 'a phone number']
+    >>> contact_details("Lekeplass 2024 til 2 500 000 kroner")
+    []
+    """
+    found = []
+    if _EMAIL.search(text):
+        found.append("an e-mail address")
+    if has_phone_number(text):
+        found.append("a phone number")
+    return found
+
+
 def normalise(text: str) -> str:
     """Unicode NFKC, HTML and invisible characters removed, lower case, single spaces."""
     text = unicodedata.normalize("NFKC", visible(strip_html(text or "")))

@@ -3,8 +3,8 @@
 - ``strict``: any bad row or file fails the run and nothing is written; every problem is listed, those
   found against the store (links, ids of another kind) with the rest. Otherwise bad rows are skipped,
   each listed (file, row, field, message) in the summary's problems and the report file; a file that
-  cannot be read at all (empty, undecodable, a bad header, an unclosed quote) is skipped whole, with
-  how many rows it has. Warnings (rows read, but changed) are listed apart.
+  cannot be read at all (empty, a header with no rows, undecodable, a bad header, an unclosed quote) is
+  skipped whole, with how many rows it has. Warnings (rows read, but changed) are listed apart.
 - An id the store already holds as another kind (an organisation row with an initiative's id) is
   refused: ingest never turns one kind of item into another.
 - Incremental and idempotent: unchanged rows are not written or embedded; a changed row updates its
@@ -40,7 +40,7 @@ from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
-from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, parse
+from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, contact_warnings, parse
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
@@ -151,6 +151,7 @@ def parse_records(records: Iterable[Record], problems: list[Problem] | None = No
             continue
         if warnings is not None:
             warnings.extend(_html_warnings(record))
+            warnings.extend(contact_warnings(item))
         seen[item.node.id] = (record.file, record.row)
         parsed.append(item)
     if problems and strict:
@@ -187,7 +188,7 @@ def read_whole(path: Path, rows: Callable[..., Iterable[Record]], problems: list
         n = count_rows(path)
         unit = {".jsonl": "line", ".json": "item"}.get(suffix(path), "row")
         lost[str(path)] = n
-        what = "" if n is None else f": none of its {n} {unit}{'' if n == 1 else 's'} were read"
+        what = "" if not n else f": none of its {n} {unit}{'' if n == 1 else 's'} were read"  # not "none of its 0"
         problems.extend([*e.problems, Problem(str(path), None, None, f"the whole file was skipped{what}")])
         return []
     problems.extend(found)

@@ -1,9 +1,10 @@
 """Readers for CSV, Excel, JSON and JSONL files: each yields raw records that remember file and row.
 
-A problem that spoils a whole file (empty, not decodable, wrong separator, a header with a missing or
-unknown column, an unclosed quote, not JSON) raises ValidationError: the caller skips the whole file
-(``count_rows`` says how many rows it has). A problem in one row (a ragged CSV line, a JSONL line that is
-not JSON) is appended to ``problems`` when the caller passes a list, and that row is left out; without a
+A problem that spoils a whole file (empty, a header with no rows or a JSON array with no items, not
+decodable, wrong separator, a header with a missing or unknown column, an unclosed quote, not JSON) raises
+ValidationError: the caller skips the whole file (``count_rows`` says how many rows it has). A problem in one
+row (a ragged CSV line, a JSONL line that is not JSON) is appended to ``problems`` when the caller passes a
+list, and that row is left out; without a
 list it raises, as before.
 """
 
@@ -227,9 +228,11 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
         if check_header and (bad := header_problems(path, kind, header)):
             raise ValidationError(bad)
         line = reader.line_num
+        rows = 0
         for raw in reader:
             row = line + 1
             line = reader.line_num
+            rows += 1
             if None in raw:
                 extra = raw[None]
                 _problem(problems, Problem(str(path), row, None, f"{len(header) + len(extra)} values, but the "
@@ -246,6 +249,8 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
             yield Record(str(path), row, kind, {k: v for k, v in data.items() if v not in ("", None)})
     except csv.Error as e:
         raise ValidationError([Problem(str(path), line + 1, None, _csv_message(e))]) from e
+    if not rows:  # a failed export, most often: as an empty file, not "the source has none now" (--sync)
+        raise ValidationError([Problem(str(path), None, None, "the file has a header but no rows")])
 
 
 def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems: list[Problem] | None = None,
@@ -268,6 +273,7 @@ def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems:
             raise ValidationError([Problem(str(path), None, None, "the sheet is empty")])
         if check_header and (bad := header_problems(path, kind, header)):
             raise ValidationError(bad)
+        found = False
         for n, values in enumerate(rows, start=2):
             data: dict[str, Any] = {}
             for name, value in zip(header, values, strict=False):
@@ -281,7 +287,10 @@ def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems:
                 if text != "":
                     data[name] = str(text) if isinstance(text, int) and not isinstance(text, bool) else text
             if data:
+                found = True
                 yield Record(str(path), n, kind, data)
+        if not found:  # as in a CSV file with its header only
+            raise ValidationError([Problem(str(path), None, None, "the sheet has a header but no rows")])
     finally:
         book.close()
 
@@ -317,6 +326,8 @@ def _read_json(path: Path, kind: str, encoding: str | None, problems: list[Probl
         raise ValidationError(
             [Problem(str(path), None, None, "expected an array of objects or an object with an 'items' array")]
         )
+    if not items:  # as in a CSV file with its header only
+        raise ValidationError([Problem(str(path), None, None, "the file holds no items")])
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             _problem(problems, Problem(str(path), n, None, f"item {n} is not a JSON object"))

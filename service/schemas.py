@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 from pydantic_core import PydanticCustomError
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
-from graph.text import strip_html, visible
+from graph.text import contact_details, strip_html, visible
 from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
@@ -209,17 +208,14 @@ def _plain_text(value: object) -> object:
     return visible(strip_html(value)).strip() if isinstance(value, str) else value
 
 
-# An e-mail address, or a Norwegian phone number (8 digits, or written 12 34 56 78 / 123 45 678, perhaps after
-# +47): in an idea's published title or text they are someone's contact details, which belong in `contact`.
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\d)(?<!\d[.,/])(?:(?:\+|00)47[ -]?)?(?:\d{8}|\d{2}(?:[ -]\d{2}){3}|\d{3}[ -]\d{2}[ -]\d{3})"
-                    r"(?![\d/]|[.,]\d|[ -]\d)")
+# An e-mail address or a phone number (graph.text.contact_details, which ingest's warning uses too) in an idea's
+# published title or text is someone's contact details, which belong in `contact`.
 CONTACT_IN_TEXT = ("this looks like an e-mail address or a phone number, and the title and text are published: put "
                    "contact details in 'contact', which only the municipality's administrators see")
 
 
 def _no_contact(value: str) -> str:
-    if _EMAIL.search(value) or _PHONE.search(value):
+    if contact_details(value):
         raise PydanticCustomError("contact_in_text", CONTACT_IN_TEXT)
     return value
 

@@ -372,6 +372,18 @@ def test_contact_details_in_an_idea_s_published_text_are_refused(api: Api, demo_
     assert "blir offentlige" in form and "Bare kommunens administratorer ser det" in form
 
 
+def test_an_idea_with_years_and_amounts_is_received_and_one_with_a_phone_number_as_people_write_it_is_not(
+        api: Api) -> None:
+    """An idea whose text holds a year span and an amount of eight digits each is received (they are not phone
+    numbers), while a mobile number written with dots or after +47 in groups of four is refused."""
+    r = api.post("/ideas", {"title": "Lekeplass 2024",
+                            "text": "Tiltaket varte fra 20192024 og kostet 45000000 kroner"})
+    assert r.status_code == 201, r.text
+    for text in ("Ring meg på 912.34.567 om lekeplassen.", "Ring meg på +47 9123 4567 om lekeplassen."):
+        problems = _error(api.post("/ideas", {"title": "Lekeplass", "text": text}), 422, "invalid_input")["problems"]
+        assert [p["field"] for p in problems] == ["text"], problems
+
+
 def test_the_idea_form_links_the_privacy_statement_and_cookies_are_https_only_behind_https(
         demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
     """With KOMINN_PRIVACY_URL the idea form links the municipality's privacy statement; with an https

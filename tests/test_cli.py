@@ -110,6 +110,23 @@ def test_ingest_skips_bad_rows_by_default_and_says_so(tmp_path: Path) -> None:
     assert str(report) in result.output and "row" in report.read_text(encoding="utf-8")
 
 
+def test_ingest_of_a_file_with_only_its_header_says_so_and_exits_3(tmp_path: Path) -> None:
+    """`kominn ingest --sync` of a folder whose ideas.csv has only its header line names the file as having a
+    header but no rows, exits 3 as for an empty file, and retires none of the ideas the file gave before."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    ideas = folder / "ideas.csv"
+    ideas.write_text("id,title,text,submitter_kind\ni-1,Benker,Flere benker langs turveien,citizen\n",
+                     encoding="utf-8")
+    data_dir = ["--data-dir", str(tmp_path / "d")]
+    assert runner.invoke(app, ["ingest", str(folder), "--sync", *data_dir]).exit_code == 0
+    ideas.write_text("id,title,text,submitter_kind\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(folder), "--sync", *data_dir])
+    assert result.exit_code == 3, result.output
+    assert f"{ideas}: the file has a header but no rows" in result.output
+    assert "did not retire 1 item" in result.output and "retired" not in result.output.split("\n")[1]
+
+
 def test_a_report_path_that_is_a_folder_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     """--report naming a folder is a wrong option (exit 2, saying to name a file in it), found before the store
     is touched; a report that cannot be written after the data was says the data was written."""

@@ -281,6 +281,47 @@ def test_an_empty_file_says_it_is_empty(
     assert not any("column" in p.message for p in summary.problems)
 
 
+def test_a_file_with_a_header_and_no_rows_is_reported_like_an_empty_one(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A CSV or Excel file with its header line and no rows (a failed export), or a JSON file with no items, is a
+    problem naming the file, as an empty file is: the run is not complete and the file is listed as skipped."""
+    import openpyxl
+
+    (tmp_path / "ideas.csv").write_text("id,title,text,submitter_kind\n\n", encoding="utf-8")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "title"])
+    book.save(tmp_path / "needs.xlsx")
+    (tmp_path / "focus_areas.json").write_text('{"items": []}', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False)
+    assert not summary.complete and summary.read == 0
+    assert sorted(summary.skipped_files) == sorted(str(tmp_path / f) for f in ("ideas.csv", "needs.xlsx",
+                                                                              "focus_areas.json"))
+    messages = {p.file: p.message for p in summary.problems if p.row is None and "skipped" not in p.message}
+    assert messages == {str(tmp_path / "ideas.csv"): "the file has a header but no rows",
+                        str(tmp_path / "needs.xlsx"): "the sheet has a header but no rows",
+                        str(tmp_path / "focus_areas.json"): "the file holds no items"}
+    with pytest.raises(ValidationError, match="has a header but no rows"):
+        ingest(store, fake_embedder, [tmp_path / "ideas.csv"], strict=True)
+
+
+def test_sync_deletes_nothing_when_a_file_has_only_its_header(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """--sync after a failed export left ideas.csv with its header only keeps every idea the source delivered
+    before (the file is reported, not read as "the source has no ideas now"), and says why."""
+    ideas = tmp_path / "ideas.csv"
+    ideas.write_text("id,title,text,submitter_kind\ni-1,Benker,Flere benker,citizen\ni-2,Lys,Mer lys,citizen\n",
+                     encoding="utf-8")
+    assert ingest(store, fake_embedder, [tmp_path], sync=True).created == 2
+    ideas.write_text("id,title,text,submitter_kind\n", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [tmp_path], strict=False, sync=True)
+    assert summary.retired == 0 and store.get("i-1") is not None and store.get("i-2") is not None
+    assert not summary.complete and str(ideas) in summary.skipped_files
+    assert summary.held == [f"'i-1' not retired: {ideas} could not be read",
+                            f"'i-2' not retired: {ideas} could not be read"]
+
+
 def test_warnings_are_kept_apart_from_skipped_rows(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
@@ -292,6 +333,42 @@ def test_warnings_are_kept_apart_from_skipped_rows(
     assert [(p.row, p.field) for p in summary.warning_list] == [(1, "title")] and summary.warnings == 1
     actions = [line.split(",")[0] for line in report.read_text(encoding="utf-8").splitlines()[1:]]
     assert sorted(actions) == ["skipped", "warning"]
+
+
+def test_contact_details_in_an_idea_s_published_text_are_ingested_with_a_warning(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An idea whose title or text holds a phone number or an e-mail address is ingested (nothing of the source
+    is lost) with a warning naming file, row and field and saying to move it to `contact`, in the summary and
+    the report; amounts and years are not warned of, nor an initiative's contact person in its description."""
+    ingest(store, fake_embedder, [SMALL])
+    folder = tmp_path / "src"
+    folder.mkdir()
+    ideas = folder / "ideas.csv"
+    ideas.write_text(
+        "id,title,text,submitter_kind,contact,status\n"
+        "i-1,Flere benker,Ring meg på 912 34 567 eller skriv til ola@example.no om flere benker,citizen,,\n"
+        "i-2,Ring 22 33 44 55,Flere benker langs turveien,citizen,Kari,\n"
+        "i-3,Lekeplass 2024,Tiltaket varte fra 20192024 og kostet 45000000 kroner,citizen,kari@example.no 91234567,\n"
+        "i-4,Skjult,Send en SMS til 22334455,citizen,,hidden\n",
+        encoding="utf-8")
+    (folder / "initiatives.csv").write_text(
+        "id,title,description,status,owner\n"
+        'ini-9,Benker,"Kontaktperson: Kari Nordmann, tlf. 22 33 44 55, kari@testvik.no",ongoing,unit-teknisk\n',
+        encoding="utf-8")
+    report = tmp_path / "report.csv"
+    summary = ingest(store, fake_embedder, [folder], strict=False, report=report)
+    assert summary.complete and summary.created == 5 and store.get("i-1") is not None
+    assert [(p.file, p.row, p.field) for p in summary.warning_list] == [(str(ideas), 2, "text"),
+                                                                        (str(ideas), 3, "title"),
+                                                                        (str(ideas), 5, "text")]
+    assert summary.warnings == 3
+    first = summary.warning_list[0].message
+    assert "an e-mail address and a phone number" in first and "published" in first and "`contact`" in first
+    assert "a phone number, which will be published with the idea" in summary.warning_list[1].message
+    assert "published if the idea is shown again" in summary.warning_list[2].message  # a hidden idea
+    lines = report.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(lines) == 3 and all(line.startswith(f"warning,{ideas},") for line in lines)
 
 
 def test_link_messages_name_the_kind_with_its_article_and_a_skipped_target(
