@@ -88,8 +88,9 @@ MODEL_RECHECK_S = 5.0  # how often a recommender looks for newly learned weights
 # by embedding as candidates too (1,500) 0.291 / 0.442, against 0.295 / 0.442 here: the cap loses about one in
 # eight of the co-partner targets, but the model does not rank them (or the added ones) into the top 20.
 MAX_CANDIDATES = 600
-# From this similar-search score (0 to 2: the scaled text score plus the topic overlap) a similar initiative
-# is said to resemble the query; below it, it is only among the nearest.
+# From this similar-search score (0 to 3: the scaled text score, the topic overlap and, for a short text, the
+# share of its words that tags name) a similar initiative is said to resemble the query; below it, or when the
+# search matched nothing closely, it is only among the nearest.
 RESEMBLES = 0.5
 # Weight of the logistic regression added to the trees. Chosen on a split the reported figures do not
 # use (kominn eval t3 --seed 2: trees alone 0.286 / 0.436, with half the regression 0.295 / 0.447).
@@ -134,6 +135,9 @@ class _Evidence:
     # (co-partner of a known partner, initiative) pairs through which a candidate is in their network
     network: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # the similar search's notes
+    # similar initiative -> organisation -> "partner" (an INVOLVES link) or "owner" (OWNED_BY only), read for the
+    # reasons (None until then)
+    roles: dict[str, dict[str, str]] | None = None
 
 
 @dataclass
@@ -555,11 +559,30 @@ class PartnerRecommender:
         x = np.hstack([x, x[:, relative] / np.where(top > 0, top, 1.0)])
         return ids, x, ev
 
+    def _roles(self, ev: _Evidence) -> dict[str, dict[str, str]]:
+        """How each organisation is a member of each similar initiative: "partner" where it has an INVOLVES link
+        to it, else "owner" (an OWNED_BY link only); read once per query, for every similar initiative."""
+        if ev.roles is None:
+            pool = sorted({i for found in ev.similar_in.values() for i, _ in found})
+            ev.roles = {i: {} for i in pool}
+            for ini, links in (self.store.neighbours_many(pool, (Rel.INVOLVES, Rel.OWNED_BY), Direction.OUT).items()
+                               if pool else ()):
+                for e, n in links:
+                    if e.rel == Rel.INVOLVES:
+                        ev.roles[ini][n.id] = "partner"
+                    else:
+                        ev.roles[ini].setdefault(n.id, "owner")
+        return ev.roles
+
     def _explain(self, node: Node, score: float, x: np.ndarray, ev: _Evidence) -> Recommendation:
         reasons: list[Reason] = []
         titles = {}
         network = ev.network.get(node.id, [])
-        wanted = (set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _ in ev.similar_in.get(node.id, [])[:3]}
+        roles = self._roles(ev)
+        # the similar initiatives it is a member of, closest first, with how it is a member
+        similar = [(i, s, roles[i][node.id]) for i, s in sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
+                   if node.id in roles.get(i, {})]
+        wanted = (set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _, _ in similar[:3]}
                   | {x for pair in network for x in pair})
         for n in self.store.get_many(sorted(wanted)):
             titles[n.id] = n.title
@@ -569,17 +592,16 @@ class PartnerRecommender:
             listed = f"{', '.join(names)} and {len(shared) - 2} more" if len(shared) > 2 else " and ".join(names)
             reasons.append(Reason("partner", f"Worked with your partners on {listed}",
                                   tuple({"id": i, "name": titles.get(i, i)} for i in shared[:3])))
-        similar = sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
         if similar:
-            names = [titles.get(i, i) for i, _ in similar[:2]]
+            named = [(titles.get(i, i), role) for i, _, role in similar[:2]]
             if similar[0][1] >= RESEMBLES:
-                verb = "resemble" if len(names) > 1 else "resembles"
-                said = f"Partner in {' and '.join(names)}, which {verb} this"
+                verb = "resemble" if len(named) > 1 else "resembles"
+                said = f"{_membership(named)}, which {verb} this"
             else:  # among the nearest by text, but not close
-                said = f"Partner in {' and '.join(names)}, among the initiatives nearest to this"
+                said = f"{_membership(named)}, among the initiatives nearest to this"
             reasons.append(Reason("similar", said,
-                                  tuple({"id": i, "name": titles.get(i, i), "similarity": f"{s:.2f}"}
-                                        for i, s in similar[:3])))
+                                  tuple({"id": i, "name": titles.get(i, i), "role": role, "similarity": f"{s:.2f}"}
+                                        for i, s, role in similar[:3])))
         topics = ev.topic_in.get(node.id)
         if topics:
             topic_nodes = {n.id: n.title for n in self.store.get_many(list(topics))}
@@ -595,6 +617,25 @@ class PartnerRecommender:
                  if v and not f.startswith("kind_") and not f.endswith("_relative")}
         return Recommendation(node.id, node.label.value, node.title, round(score, 4), parts, reasons,
                               None, node.props.get("kind"))
+
+
+def _listed(names: Sequence[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _membership(named: Sequence[tuple[str, str]]) -> str:
+    """How an organisation is a member of the initiatives named, as (title, role) pairs with role "partner" or
+    "owner", in their order: "Partner in A and B", "Owner of A", "Owner of A and partner in B"."""
+    groups: list[tuple[str, list[str]]] = []  # runs of the same role
+    for title, role in named:
+        if groups and groups[-1][0] == role:
+            groups[-1][1].append(title)
+        else:
+            groups.append((role, [title]))
+    said = " and ".join(f"{'partner in' if role == 'partner' else 'owner of'} {_listed(titles)}"
+                        for role, titles in groups)
+    return said[:1].upper() + said[1:]
 
 
 def fit_partner_model(

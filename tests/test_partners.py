@@ -4,7 +4,8 @@ reason is true in the graph."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,58 @@ def test_a_running_recommender_picks_up_newly_learned_weights(tmp_path: Path, mo
     given = PartnerRecommender(store, None, PartnerModel.default())  # type: ignore[arg-type]
     assert given.model.trained_on == 0
     store.close()
+
+
+def _demo_queries(store: EmbeddedGraphStore) -> list[str]:
+    """Every fourth demo initiative and ini-001 (whose review found the wording faults)."""
+    every_fourth = sorted(n.id for n in store.iter_nodes(Label.INITIATIVE))[::4]
+    return every_fourth if "ini-001" in every_fourth else ["ini-001", *every_fourth]
+
+
+def _claimed_roles(text: str, refs: Iterable[dict[str, str]]) -> dict[str, str]:
+    """For each initiative a reason's text names, the membership the text claims for it: "partner" where the
+    nearest phrase before its name is "partner in", "owner" where it is "owner of"."""
+    out = {}
+    for ref in refs:
+        at = text.find(ref["name"])
+        if at < 0:  # given in the items only
+            continue
+        before = text[:at].lower()
+        claims = {"partner": before.rfind("partner in "), "owner": before.rfind("owner of ")}
+        role = max(claims, key=lambda r: claims[r])
+        if claims[role] >= 0:
+            out[ref["id"]] = role
+    return out
+
+
+def test_a_similar_reason_says_whether_the_organisation_owns_or_is_a_partner_in_each_initiative(
+    partners: PartnerRecommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """"Partner in X" is said only where the organisation is a partner in X (an INVOLVES link) and "Owner of X"
+    only where it owns X, so a unit is never called a partner in its own initiatives."""
+    said: Counter[str] = Counter()
+    for ini in _demo_queries(demo_store):
+        for item in partners.partners(ini, k=10):
+            for reason in (r for r in item.reasons if r.kind == "similar"):
+                claimed = _claimed_roles(reason.text, reason.items)
+                assert claimed, reason.text
+                # the text's claims, then the items' "role" (the items the text leaves out too)
+                for ref_id, role in [*claimed.items(), *((ref["id"], ref.get("role")) for ref in reason.items)]:
+                    rel = Rel.INVOLVES if role == "partner" else Rel.OWNED_BY
+                    members = {n.id for _, n in demo_store.neighbours(ref_id, rel, Direction.OUT)}
+                    assert item.id in members, f"{ini}: {item.id} is not {rel.value} {ref_id}: {reason.text}"
+                for ref in reason.items:
+                    assert ref["id"] not in claimed or ref["role"] == claimed[ref["id"]], (ref, reason.text)
+                    said[ref["role"]] += 1
+    assert said["partner"] and said["owner"], said
+
+
+def test_the_norwegian_pages_say_owner_of_and_partner_in() -> None:
+    """On the Norwegian pages a similar reason that says how the organisation is a member of each initiative
+    reads as Norwegian ("Eier av A og partner i B"), with no English words left in it."""
+    from service.web.i18n import reason_text
+
+    assert reason_text("nb", "similar", "Owner of A and partner in B, which resemble this") == \
+        "Eier av A og partner i B, som ligner på dette"
+    assert reason_text("nb", "similar", "Partner in A and owner of B and C, among the initiatives nearest to this") \
+        == "Partner i A og eier av B og C, blant tiltakene som ligner mest"
