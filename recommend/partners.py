@@ -28,7 +28,7 @@ from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
 from graph.store import GraphStore
 from ingest.records import a_label
-from recommend.similar import MAX_K, Recommender, unseen
+from recommend.similar import MAX_K, WEAK_NOTE, Recommender, unseen
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -582,6 +582,11 @@ class PartnerRecommender:
         # the similar initiatives it is a member of, closest first, with how it is a member
         similar = [(i, s, roles[i][node.id]) for i, s in sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
                    if node.id in roles.get(i, {})]
+        # Only those at RESEMBLES or more, on a search that matched something closely, resemble the query; when
+        # some do, the reason names them alone, else the nearest.
+        weak = any(n.startswith(WEAK_NOTE) for n in ev.notes)
+        close = [] if weak else [t for t in similar if t[1] >= RESEMBLES]
+        similar = close or similar
         wanted = (set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _, _ in similar[:3]}
                   | {x for pair in network for x in pair})
         for n in self.store.get_many(sorted(wanted)):
@@ -594,10 +599,10 @@ class PartnerRecommender:
                                   tuple({"id": i, "name": titles.get(i, i)} for i in shared[:3])))
         if similar:
             named = [(titles.get(i, i), role) for i, _, role in similar[:2]]
-            if similar[0][1] >= RESEMBLES:
+            if close:
                 verb = "resemble" if len(named) > 1 else "resembles"
                 said = f"{_membership(named)}, which {verb} this"
-            else:  # among the nearest by text, but not close
+            else:  # among the nearest by text, but none close
                 said = f"{_membership(named)}, among the initiatives nearest to this"
             reasons.append(Reason("similar", said,
                                   tuple({"id": i, "name": titles.get(i, i), "role": role, "similarity": f"{s:.2f}"}

@@ -11,17 +11,19 @@ from pathlib import Path
 import pytest
 
 from graph.embedded import EmbeddedGraphStore
-from graph.schema import Direction, Label, Rel
+from graph.schema import Direction, Label, Rel, node_text
 from ingest.embedder import SentenceTransformerEmbedder
 from recommend.partners import (
     MIN_TRAINING,
     MODEL_META_KEY,
+    RESEMBLES,
+    SIMILAR_POOL,
     PartnerModel,
     PartnerRecommender,
     fit_partner_model,
     learn_and_store,
 )
-from recommend.similar import Recommender
+from recommend.similar import WEAK_NOTE, Recommender
 
 pytestmark = pytest.mark.slow
 
@@ -211,6 +213,35 @@ def test_a_similar_reason_says_whether_the_organisation_owns_or_is_a_partner_in_
                     assert ref["id"] not in claimed or ref["role"] == claimed[ref["id"]], (ref, reason.text)
                     said[ref["role"]] += 1
     assert said["partner"] and said["owner"], said
+
+
+def test_only_initiatives_close_to_the_query_are_said_to_resemble_it(
+    partners: PartnerRecommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """"Which resemble(s) this" names only initiatives that the similar search behind the suggestions finds
+    close to the query (a score of at least RESEMBLES, on a search that matched something closely), also for a
+    mistyped id searched as text; the others are only said to be "among the initiatives nearest to this", and
+    are among them."""
+    queries = [(ini, node_text(demo_store.get(ini)), {ini}) for ini in _demo_queries(demo_store)]  # type: ignore[arg-type]
+    checked = Counter[str]()
+    for query, text, skip in [*queries, ("ini-999", "ini-999", set())]:
+        found = partners.recommender.similar_to_text(text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
+                                                     exclude_ids=skip)
+        weak = any(n.startswith(WEAK_NOTE) for n in found.notes)
+        scores = {r.id: r.score for r in found.items}
+        for item in partners.partners(query, k=10):
+            for reason in (r for r in item.reasons if r.kind == "similar"):
+                if reason.text.endswith(("which resembles this", "which resemble this")):
+                    assert not weak, f"{query}: nothing matches closely, yet: {reason.text}"
+                    for ref in reason.items:
+                        assert scores[ref["id"]] >= RESEMBLES, f"{query}: {ref['id']} ({scores[ref['id']]:.2f}) " \
+                                                               f"is said to resemble it: {reason.text}"
+                    checked["resembles"] += 1
+                else:
+                    assert reason.text.endswith("among the initiatives nearest to this"), reason.text
+                    assert all(ref["id"] in scores for ref in reason.items)
+                    checked["nearest"] += 1
+    assert checked["resembles"] and checked["nearest"], checked
 
 
 def test_the_norwegian_pages_say_owner_of_and_partner_in() -> None:
