@@ -135,6 +135,7 @@ class _Evidence:
     # (co-partner of a known partner, initiative) pairs through which a candidate is in their network
     network: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # the similar search's notes
+    similarity: dict[str, float] = field(default_factory=dict)  # similar initiative -> embedding cosine to the query
     # similar initiative -> organisation -> "partner" (an INVOLVES link) or "owner" (OWNED_BY only), read for the
     # reasons (None until then)
     roles: dict[str, dict[str, str]] | None = None
@@ -416,6 +417,7 @@ class PartnerRecommender:
                                                       exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
             ev.notes = result.notes
+            ev.similarity = {r.id: r.parts.get("dense", 0.0) for r in result.items}
         similar_sum: defaultdict[str, float] = defaultdict(float)
         similar_rank: defaultdict[str, float] = defaultdict(float)
         similar_top: Counter[str] = Counter()
@@ -604,9 +606,11 @@ class PartnerRecommender:
                 said = f"{_membership(named)}, which {verb} this"
             else:  # among the nearest by text, but none close
                 said = f"{_membership(named)}, among the initiatives nearest to this"
-            reasons.append(Reason("similar", said,
-                                  tuple({"id": i, "name": titles.get(i, i), "role": role, "similarity": f"{s:.2f}"}
-                                        for i, s, role in similar[:3])))
+            # "score": the similar search's (0 to 3, what RESEMBLES is set on); "similarity": the embedding cosine
+            # of the two texts (it held the score before, under a name that promised a similarity)
+            reasons.append(Reason("similar", said, tuple(
+                {"id": i, "name": titles.get(i, i), "role": role, "score": f"{s:.2f}",
+                 "similarity": f"{ev.similarity.get(i, 0.0):.2f}"} for i, s, role in similar[:3])))
         topics = ev.topic_in.get(node.id)
         if topics:
             topic_nodes = {n.id: n.title for n in self.store.get_many(list(topics))}

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from graph.embedded import EmbeddedGraphStore
@@ -242,6 +243,27 @@ def test_only_initiatives_close_to_the_query_are_said_to_resemble_it(
                     assert all(ref["id"] in scores for ref in reason.items)
                     checked["nearest"] += 1
     assert checked["resembles"] and checked["nearest"], checked
+
+
+def test_a_similar_reason_gives_the_search_score_and_a_true_similarity(
+    partners: PartnerRecommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """Each initiative a similar reason names carries the similar search's score (0 to 3) as "score" and, as
+    "similarity", the embedding similarity of its text to the query's (a cosine, at most 1) rather than the
+    search score under that name."""
+    for ini in _demo_queries(demo_store)[:8]:
+        text = node_text(demo_store.get(ini))  # type: ignore[arg-type]
+        found = partners.recommender.similar_to_text(text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
+                                                     exclude_ids={ini})
+        scores = {r.id: r.score for r in found.items}
+        vec = partners.recommender.embedder.encode([text], kind="query")[0]
+        for item in partners.partners(ini, k=10):
+            for ref in (ref for r in item.reasons if r.kind == "similar" for ref in r.items):
+                other = demo_store.get(ref["id"])
+                assert other is not None and other.embedding is not None
+                cosine = float(other.embedding @ vec / (np.linalg.norm(other.embedding) * np.linalg.norm(vec)))
+                assert float(ref["similarity"]) == pytest.approx(max(cosine, 0.0), abs=0.006), ref
+                assert float(ref["score"]) == pytest.approx(scores[ref["id"]], abs=0.006), ref
 
 
 def test_the_norwegian_pages_say_owner_of_and_partner_in() -> None:
