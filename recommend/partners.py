@@ -618,8 +618,11 @@ class PartnerRecommender:
                 f"{topic_nodes.get(t, t)} ({c} initiative{'s' if c > 1 else ''})" for t, c in topics.most_common(2)),
                 tuple({"id": t, "name": topic_nodes.get(t, t)} for t in topics)))
         if network and not shared:
+            via: dict[str, list[str]] = {}  # each co-partner once, with the initiatives it shares with the candidate
+            for p, i in network:
+                via.setdefault(p, []).append(titles.get(i, i))
             reasons.append(Reason("network", "In your partners' network: " + ", ".join(
-                f"{titles.get(p, p)} (on {titles.get(i, i)})" for p, i in network[:2]),
+                f"{titles.get(p, p)} (on {_listed(on)})" for p, on in list(via.items())[:2]),
                 tuple({"id": i, "name": titles.get(i, i), "with": p, "with_name": titles.get(p, p)}
                       for p, i in network)))
         parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)

@@ -266,12 +266,37 @@ def test_a_similar_reason_gives_the_search_score_and_a_true_similarity(
                 assert float(ref["score"]) == pytest.approx(scores[ref["id"]], abs=0.006), ref
 
 
+def test_a_network_reason_names_each_organisation_once(
+    partners: PartnerRecommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """"In your partners' network" names each organisation that links the suggestion once, with every
+    initiative it shares with it, instead of repeating its name for each shared initiative."""
+    repeated = 0
+    for ini in sorted(n.id for n in demo_store.iter_nodes(Label.INITIATIVE)):
+        for item in partners.partners(ini, k=10):
+            for reason in (r for r in item.reasons if r.kind == "network"):
+                via = Counter(ref["with"] for ref in reason.items)
+                repeated += any(n > 1 for n in via.values())
+                for ref in reason.items:
+                    named = reason.text.count(f"{ref['with_name']} (on ")
+                    assert named <= 1, f"{ini}: {item.id}: {reason.text}"
+                    if named:  # all its shared initiatives are said, after its name and before the next one's
+                        after = reason.text.split(f"{ref['with_name']} (on ", 1)[1]
+                        for other in {r["with_name"] for r in reason.items} - {ref["with_name"]}:
+                            after = after.split(f"), {other} (on ", 1)[0]
+                        assert ref["name"] in after, reason.text
+    assert repeated, "no network reason links a suggestion through one organisation twice"
+
+
 def test_the_norwegian_pages_say_owner_of_and_partner_in() -> None:
     """On the Norwegian pages a similar reason that says how the organisation is a member of each initiative
-    reads as Norwegian ("Eier av A og partner i B"), with no English words left in it."""
+    ("Eier av A og partner i B"), and a network reason naming several initiatives, read as Norwegian, with no
+    English words left in them."""
     from service.web.i18n import reason_text
 
     assert reason_text("nb", "similar", "Owner of A and partner in B, which resemble this") == \
         "Eier av A og partner i B, som ligner på dette"
     assert reason_text("nb", "similar", "Partner in A and owner of B and C, among the initiatives nearest to this") \
         == "Partner i A og eier av B og C, blant tiltakene som ligner mest"
+    assert reason_text("nb", "network", "In your partners' network: X (on A and B), Y (on C)") == \
+        "I partnernes nettverk: X (på A og B), Y (på C)"

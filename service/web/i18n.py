@@ -523,7 +523,7 @@ def reason_text(lang: str, kind: str, text: str) -> str:
             if kind == "topic":
                 rest = re.sub(r" \((\d+) initiatives?\)", r" (\1 tiltak)", rest)
             if kind == "network":
-                rest = rest.replace(" (on ", " (på ")
+                rest = rest.replace(" (on ", " (på ").replace(" and ", " og ")
             if kind in ("partner", "similar"):
                 rest = re.sub(r", which resembles? this$", ", som ligner på dette", rest)
                 rest = re.sub(r", among the initiatives nearest to this$", ", blant tiltakene som ligner mest", rest)
