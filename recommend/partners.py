@@ -650,6 +650,21 @@ def _membership(named: Sequence[tuple[str, str]]) -> str:
     return said[:1].upper() + said[1:]
 
 
+def _learnable(store: GraphStore, initiatives: Sequence[str], enough: int, batch: int = 500) -> int:
+    """How many of the initiatives have an owner and a partner other than the owner (those that
+    :func:`fit_partner_model` can learn from), counted from their links a batch at a time and no further
+    than ``enough``."""
+    found = 0
+    for start in range(0, len(initiatives), batch):
+        links = store.neighbours_many(initiatives[start:start + batch], (Rel.OWNED_BY, Rel.INVOLVES), Direction.OUT)
+        for edges in links.values():
+            owner = {n.id for e, n in edges if e.rel == Rel.OWNED_BY}
+            found += bool(owner) and any(e.rel == Rel.INVOLVES and n.id not in owner for e, n in edges)
+        if found >= enough:
+            break
+    return found
+
+
 def fit_partner_model(
     partner_rec: PartnerRecommender,
     *,
@@ -664,7 +679,8 @@ def fit_partner_model(
     """Learn feature weights from the store's own initiatives: for each sampled initiative with an owner
     and partners, its partners are hidden and must be found again from its text, topics and owner.
     With fewer than ``min_queries`` such initiatives (at least 10) the prior weights are returned
-    (``trained_on`` 0, ``usable`` saying how many there were): on small stores they do better.
+    (``trained_on`` 0, ``usable`` saying how many there were): on small stores they do better. Those
+    initiatives are counted from their links first, so that a store with too few says so at once.
 
     By default gradient-boosted trees (they capture interactions such as "co-partner *and* on similar
     work"), plus ``blend`` times the log-odds of a logistic regression on the same rows (the two add up
@@ -674,6 +690,11 @@ def fit_partner_model(
 
     store = partner_rec.store
     pool = sorted(n.id for n in store.iter_nodes(Label.INITIATIVE))
+    usable = _learnable(store, pool, max(min_queries, 10))
+    if usable < max(min_queries, 10):  # too few, known from their links before any features are computed
+        prior = PartnerModel.default()
+        prior.usable = usable
+        return prior
     pool.sort(key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
     rng = random.Random(seed)
     xs, ys, used = [], [], 0

@@ -129,10 +129,17 @@ def learn_partners_command(
     settings = _settings(data_dir)
     with opened_store(settings) as store:
         typer.echo(f"learning partner weights from up to {queries} initiatives in {settings.describe_store()} ...")
-        bar = _Bar("training queries", queries)
+        bars: list[_Bar] = []  # shown from the first training query on: a store with too few says so at once
+
+        def step(n: int) -> None:
+            if not bars:
+                bars.append(_Bar("training queries", queries))
+            bars[0].update(n)
+
         model = learn_and_store(store, Recommender(store, settings.build_embedder()), max_queries=queries, seed=seed,
-                                min_queries=min_initiatives, progress=bar.update)
-        bar.close()
+                                min_queries=min_initiatives, progress=step)
+        for bar in bars:
+            bar.close()
     if not model.trained_on:
         raise _fail(partner_weights_line(model, min_initiatives), 1)
     typer.echo(partner_weights_line(model, min_initiatives))

@@ -214,7 +214,7 @@ def test_serve_loads_the_demo_into_an_empty_store_and_answers(tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_db: Path) -> None:
-    """`kominn learn-partners` keeps the prior weights on a store as small as the demo (saying why), learns
+    """`kominn learn-partners` keeps the prior weights on a store as small as the demo (saying why, at once), learns
     from the demo initiatives when asked to with --min-initiatives, and stores the weights that
     `kominn partners` then uses; a store without initiatives to learn from says so."""
     data = tmp_path / "data"
@@ -222,6 +222,7 @@ def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_
     shutil.copy(demo_db, data / "kominn.sqlite")
     small = runner.invoke(app, ["learn-partners", "--data-dir", str(data)])
     assert small.exit_code == 1 and "fewer than the 300 needed" in small.output, small.output
+    assert "training queries" not in small.output  # known before any is computed: no progress bar stands at 0
     with EmbeddedGraphStore(data / "kominn.sqlite") as s:
         assert s.get_meta(MODEL_META_KEY) is None
     out = runner.invoke(app, ["learn-partners", "--queries", "40", "--min-initiatives", "10", "--data-dir", str(data)])

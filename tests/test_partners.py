@@ -3,10 +3,12 @@ reason is true in the graph."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from recommend.partners import (
     RESEMBLES,
     SIMILAR_POOL,
     PartnerModel,
+    PartnerQuery,
     PartnerRecommender,
     fit_partner_model,
     learn_and_store,
@@ -300,3 +303,55 @@ def test_the_norwegian_pages_say_owner_of_and_partner_in() -> None:
         == "Partner i A og eier av B og C, blant tiltakene som ligner mest"
     assert reason_text("nb", "network", "In your partners' network: X (on A and B), Y (on C)") == \
         "I partnernes nettverk: X (på A og B), Y (på C)"
+
+
+def _learnable(store: EmbeddedGraphStore) -> list[str]:
+    """The initiatives there is something to learn from: an owner, and a partner that is not the owner."""
+    out = []
+    for node in store.iter_nodes(Label.INITIATIVE):
+        links = store.neighbours(node.id, direction=Direction.OUT)
+        owner = {n.id for e, n in links if e.rel == Rel.OWNED_BY}
+        if owner and any(e.rel == Rel.INVOLVES and n.id not in owner for e, n in links):
+            out.append(node.id)
+    return out
+
+
+def _counting_features(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The initiatives whose training query has its features computed, in order, from now on."""
+    asked: list[str | None] = []
+    features = PartnerRecommender.features
+
+    def counting(self: PartnerRecommender, q: PartnerQuery) -> Any:
+        asked.append(q.exclude_initiative)
+        return features(self, q)
+
+    monkeypatch.setattr(PartnerRecommender, "features", counting)
+    return asked
+
+
+def test_a_store_with_too_few_initiatives_to_learn_from_says_so_at_once(
+    demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kominn learn-partners` and the first `kominn serve` on a store as small as the demo keep the prior weights
+    without computing a single training query first (that took minutes), and say how many initiatives with an
+    owner and partners the graph has."""
+    asked = _counting_features(monkeypatch)
+    steps: list[int] = []
+    model = learn_and_store(demo_store, Recommender(demo_store, real_embedder), progress=steps.append)
+    assert model.trained_on == 0 and demo_store.get_meta(MODEL_META_KEY) is None
+    assert asked == [] and steps == [], f"{len(asked)} training queries computed before giving up"
+    assert model.usable == len(_learnable(demo_store)) < MIN_TRAINING
+
+
+def test_with_enough_initiatives_the_same_ones_are_learned_from(
+    demo_store: EmbeddedGraphStore, real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting the initiatives first changes nothing when there are enough: the training queries are still the
+    initiatives with an owner and partners, in the seed's order, until as many as asked for are used."""
+    learnable = set(_learnable(demo_store))
+    order = sorted(learnable, key=lambda i: hashlib.sha256(f"3:{i}".encode()).hexdigest())
+    asked = _counting_features(monkeypatch)
+    model = fit_partner_model(PartnerRecommender(demo_store, Recommender(demo_store, real_embedder)),
+                              max_queries=12, min_queries=10, seed=3)
+    assert model.trained_on == model.usable == 12
+    assert asked == order[: len(asked)] and len(asked) >= 12
