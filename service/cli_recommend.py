@@ -40,7 +40,8 @@ def partners_command(
                         f"kominn partners \"what the project does\" --known {query}", 2)
         notes = [n for n in [unknown_id_note(store, query)] if n]
         recommender = PartnerRecommender(store, Recommender(store, settings.build_embedder()))
-        items = recommender.partners(query, known=known or [], k=k, kinds=kind or None)
+        # the similar search's notes too, e.g. that nothing matches a text (or a mistyped id) closely
+        items = recommender.partners(query, known=known or [], k=k, kinds=kind or None, notes=notes)
         node = store.get(query) if len(query) <= 128 else None
     query_id = node.id if node is not None and node.label == Label.INITIATIVE else None
     if as_json:  # the shape of kominn similar --json

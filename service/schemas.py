@@ -315,6 +315,9 @@ class PartnersPublic(BaseModel):
     query_id: str | None
     data: list[RecommendationPublic]
     count: int
+    notes: list[str] = Field([], description="Notes of the similar search behind the answer, e.g. one beginning "
+                                             "\"nothing matches closely\" when no initiative resembles the text: "
+                                             "the suggestions are then loose")
 
 
 class GraphNode(BaseModel):

@@ -376,3 +376,22 @@ def test_the_default_data_folder_is_found_from_a_subfolder_of_the_project(tmp_pa
     assert Settings().data_dir == Path("kominn-data")
     monkeypatch.setenv("KOMINN_DATA_DIR", str(tmp_path / "elsewhere"))
     assert Settings().data_dir == tmp_path / "elsewhere"
+
+
+@pytest.mark.slow
+def test_partners_for_a_text_nothing_matches_say_their_evidence_is_loose(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn partners` given a mistyped id (searched as text) that matches no initiative closely adds the note
+    `kominn similar` gives ("nothing matches closely"), in the listing and in --json, instead of confident
+    results alone; an initiative's id gets no such note."""
+    from recommend.similar import WEAK_NOTE
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    typo = runner.invoke(app, ["partners", "ini-999", "-k", "3", "--data-dir", str(data)])
+    assert typo.exit_code == 0 and f"note: {WEAK_NOTE}" in typo.output, typo.output
+    notes = json.loads(runner.invoke(app, ["partners", "ini-999", "-k", "3", "--json", "--data-dir", str(data)]).stdout)
+    assert "searched as text" in notes["notes"][0] and notes["notes"][1].startswith(WEAK_NOTE)
+    assert "which resemble" not in typo.output  # nothing resembles it, however its nearest initiatives rank
+    fine = runner.invoke(app, ["partners", "ini-001", "-k", "3", "--json", "--data-dir", str(data)])
+    assert json.loads(fine.stdout)["notes"] == []
