@@ -203,8 +203,8 @@ def test_a_similar_reason_says_whether_the_organisation_owns_or_is_a_partner_in_
     """"Partner in X" is said only where the organisation is a partner in X (an INVOLVES link) and "Owner of X"
     only where it owns X, so a unit is never called a partner in its own initiatives."""
     said: Counter[str] = Counter()
-    for ini in _demo_queries(demo_store):
-        for item in partners.partners(ini, k=10):
+    for ini in _demo_queries(demo_store):  # units too, which own the initiatives they are members of
+        for item in [*partners.partners(ini, k=10), *partners.partners(ini, k=5, kinds=["unit"])]:
             for reason in (r for r in item.reasons if r.kind == "similar"):
                 claimed = _claimed_roles(reason.text, reason.items)
                 assert claimed, reason.text
