@@ -28,7 +28,7 @@ from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
 from graph.store import GraphStore
 from ingest.records import a_label
-from recommend.similar import MAX_K, Recommender, unseen
+from recommend.similar import MAX_K, WEAK_NOTE, Recommender, unseen
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -88,8 +88,9 @@ MODEL_RECHECK_S = 5.0  # how often a recommender looks for newly learned weights
 # by embedding as candidates too (1,500) 0.291 / 0.442, against 0.295 / 0.442 here: the cap loses about one in
 # eight of the co-partner targets, but the model does not rank them (or the added ones) into the top 20.
 MAX_CANDIDATES = 600
-# From this similar-search score (0 to 2: the scaled text score plus the topic overlap) a similar initiative
-# is said to resemble the query; below it, it is only among the nearest.
+# From this similar-search score (0 to 3: the scaled text score, the topic overlap and, for a short text, the
+# share of its words that tags name) a similar initiative is said to resemble the query; below it, or when the
+# search matched nothing closely, it is only among the nearest.
 RESEMBLES = 0.5
 # Weight of the logistic regression added to the trees. Chosen on a split the reported figures do not
 # use (kominn eval t3 --seed 2: trees alone 0.286 / 0.436, with half the regression 0.295 / 0.447).
@@ -134,6 +135,10 @@ class _Evidence:
     # (co-partner of a known partner, initiative) pairs through which a candidate is in their network
     network: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # the similar search's notes
+    similarity: dict[str, float] = field(default_factory=dict)  # similar initiative -> embedding cosine to the query
+    # similar initiative -> organisation -> "partner" (an INVOLVES link) or "owner" (OWNED_BY only), read for the
+    # reasons (None until then)
+    roles: dict[str, dict[str, str]] | None = None
 
 
 @dataclass
@@ -412,6 +417,7 @@ class PartnerRecommender:
                                                       exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
             ev.notes = result.notes
+            ev.similarity = {r.id: r.parts.get("dense", 0.0) for r in result.items}
         similar_sum: defaultdict[str, float] = defaultdict(float)
         similar_rank: defaultdict[str, float] = defaultdict(float)
         similar_top: Counter[str] = Counter()
@@ -555,11 +561,35 @@ class PartnerRecommender:
         x = np.hstack([x, x[:, relative] / np.where(top > 0, top, 1.0)])
         return ids, x, ev
 
+    def _roles(self, ev: _Evidence) -> dict[str, dict[str, str]]:
+        """How each organisation is a member of each similar initiative: "partner" where it has an INVOLVES link
+        to it, else "owner" (an OWNED_BY link only); read once per query, for every similar initiative."""
+        if ev.roles is None:
+            pool = sorted({i for found in ev.similar_in.values() for i, _ in found})
+            ev.roles = {i: {} for i in pool}
+            for ini, links in (self.store.neighbours_many(pool, (Rel.INVOLVES, Rel.OWNED_BY), Direction.OUT).items()
+                               if pool else ()):
+                for e, n in links:
+                    if e.rel == Rel.INVOLVES:
+                        ev.roles[ini][n.id] = "partner"
+                    else:
+                        ev.roles[ini].setdefault(n.id, "owner")
+        return ev.roles
+
     def _explain(self, node: Node, score: float, x: np.ndarray, ev: _Evidence) -> Recommendation:
         reasons: list[Reason] = []
         titles = {}
         network = ev.network.get(node.id, [])
-        wanted = (set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _ in ev.similar_in.get(node.id, [])[:3]}
+        roles = self._roles(ev)
+        # the similar initiatives it is a member of, closest first, with how it is a member
+        similar = [(i, s, roles[i][node.id]) for i, s in sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
+                   if node.id in roles.get(i, {})]
+        # Only those at RESEMBLES or more, on a search that matched something closely, resemble the query; when
+        # some do, the reason names them alone, else the nearest.
+        weak = any(n.startswith(WEAK_NOTE) for n in ev.notes)
+        close = [] if weak else [t for t in similar if t[1] >= RESEMBLES]
+        similar = close or similar
+        wanted = (set(ev.shared_with.get(node.id, [])[:3]) | {i for i, _, _ in similar[:3]}
                   | {x for pair in network for x in pair})
         for n in self.store.get_many(sorted(wanted)):
             titles[n.id] = n.title
@@ -569,17 +599,18 @@ class PartnerRecommender:
             listed = f"{', '.join(names)} and {len(shared) - 2} more" if len(shared) > 2 else " and ".join(names)
             reasons.append(Reason("partner", f"Worked with your partners on {listed}",
                                   tuple({"id": i, "name": titles.get(i, i)} for i in shared[:3])))
-        similar = sorted(ev.similar_in.get(node.id, []), key=lambda t: -t[1])
         if similar:
-            names = [titles.get(i, i) for i, _ in similar[:2]]
-            if similar[0][1] >= RESEMBLES:
-                verb = "resemble" if len(names) > 1 else "resembles"
-                said = f"Partner in {' and '.join(names)}, which {verb} this"
-            else:  # among the nearest by text, but not close
-                said = f"Partner in {' and '.join(names)}, among the initiatives nearest to this"
-            reasons.append(Reason("similar", said,
-                                  tuple({"id": i, "name": titles.get(i, i), "similarity": f"{s:.2f}"}
-                                        for i, s in similar[:3])))
+            named = [(titles.get(i, i), role) for i, _, role in similar[:2]]
+            if close:
+                verb = "resemble" if len(named) > 1 else "resembles"
+                said = f"{_membership(named)}, which {verb} this"
+            else:  # among the nearest by text, but none close
+                said = f"{_membership(named)}, among the initiatives nearest to this"
+            # "score": the similar search's (0 to 3, what RESEMBLES is set on); "similarity": the embedding cosine
+            # of the two texts (it held the score before, under a name that promised a similarity)
+            reasons.append(Reason("similar", said, tuple(
+                {"id": i, "name": titles.get(i, i), "role": role, "score": f"{s:.2f}",
+                 "similarity": f"{ev.similarity.get(i, 0.0):.2f}"} for i, s, role in similar[:3])))
         topics = ev.topic_in.get(node.id)
         if topics:
             topic_nodes = {n.id: n.title for n in self.store.get_many(list(topics))}
@@ -587,14 +618,51 @@ class PartnerRecommender:
                 f"{topic_nodes.get(t, t)} ({c} initiative{'s' if c > 1 else ''})" for t, c in topics.most_common(2)),
                 tuple({"id": t, "name": topic_nodes.get(t, t)} for t in topics)))
         if network and not shared:
+            via: dict[str, list[str]] = {}  # each co-partner once, with the initiatives it shares with the candidate
+            for p, i in network:
+                via.setdefault(p, []).append(titles.get(i, i))
             reasons.append(Reason("network", "In your partners' network: " + ", ".join(
-                f"{titles.get(p, p)} (on {titles.get(i, i)})" for p, i in network[:2]),
+                f"{titles.get(p, p)} (on {_listed(on)})" for p, on in list(via.items())[:2]),
                 tuple({"id": i, "name": titles.get(i, i), "with": p, "with_name": titles.get(p, p)}
                       for p, i in network)))
         parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)
                  if v and not f.startswith("kind_") and not f.endswith("_relative")}
         return Recommendation(node.id, node.label.value, node.title, round(score, 4), parts, reasons,
                               None, node.props.get("kind"))
+
+
+def _listed(names: Sequence[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _membership(named: Sequence[tuple[str, str]]) -> str:
+    """How an organisation is a member of the initiatives named, as (title, role) pairs with role "partner" or
+    "owner", in their order: "Partner in A and B", "Owner of A", "Owner of A and partner in B"."""
+    groups: list[tuple[str, list[str]]] = []  # runs of the same role
+    for title, role in named:
+        if groups and groups[-1][0] == role:
+            groups[-1][1].append(title)
+        else:
+            groups.append((role, [title]))
+    said = " and ".join(f"{'partner in' if role == 'partner' else 'owner of'} {_listed(titles)}"
+                        for role, titles in groups)
+    return said[:1].upper() + said[1:]
+
+
+def _learnable(store: GraphStore, initiatives: Sequence[str], enough: int, batch: int = 500) -> int:
+    """How many of the initiatives have an owner and a partner other than the owner (those that
+    :func:`fit_partner_model` can learn from), counted from their links a batch at a time and no further
+    than ``enough``."""
+    found = 0
+    for start in range(0, len(initiatives), batch):
+        links = store.neighbours_many(initiatives[start:start + batch], (Rel.OWNED_BY, Rel.INVOLVES), Direction.OUT)
+        for edges in links.values():
+            owner = {n.id for e, n in edges if e.rel == Rel.OWNED_BY}
+            found += bool(owner) and any(e.rel == Rel.INVOLVES and n.id not in owner for e, n in edges)
+        if found >= enough:
+            break
+    return found
 
 
 def fit_partner_model(
@@ -611,7 +679,8 @@ def fit_partner_model(
     """Learn feature weights from the store's own initiatives: for each sampled initiative with an owner
     and partners, its partners are hidden and must be found again from its text, topics and owner.
     With fewer than ``min_queries`` such initiatives (at least 10) the prior weights are returned
-    (``trained_on`` 0, ``usable`` saying how many there were): on small stores they do better.
+    (``trained_on`` 0, ``usable`` saying how many there were): on small stores they do better. Those
+    initiatives are counted from their links first, so that a store with too few says so at once.
 
     By default gradient-boosted trees (they capture interactions such as "co-partner *and* on similar
     work"), plus ``blend`` times the log-odds of a logistic regression on the same rows (the two add up
@@ -621,6 +690,11 @@ def fit_partner_model(
 
     store = partner_rec.store
     pool = sorted(n.id for n in store.iter_nodes(Label.INITIATIVE))
+    usable = _learnable(store, pool, max(min_queries, 10))
+    if usable < max(min_queries, 10):  # too few, known from their links before any features are computed
+        prior = PartnerModel.default()
+        prior.usable = usable
+        return prior
     pool.sort(key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
     rng = random.Random(seed)
     xs, ys, used = [], [], 0

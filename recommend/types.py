@@ -12,7 +12,10 @@ class Reason:
     predicted_topic, named_topic (similar); results, completed (reuse); partner, similar, topic, network (partners).
 
     ``items`` are the ids and names that the reason names (shared need, partner, matching terms), so a
-    client can link them; ``text`` says it in a sentence.
+    client can link them; ``text`` says it in a sentence. A partner's ``similar`` items also carry ``role``
+    (``partner`` or ``owner``: how the organisation is a member of that initiative), ``score`` (the similar
+    search's score, 0 to 3) and ``similarity`` (the embedding cosine of its text to the query's); its
+    ``network`` items carry ``with`` and ``with_name`` (the organisation it shares that initiative with).
     """
 
     kind: str

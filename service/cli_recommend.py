@@ -40,7 +40,8 @@ def partners_command(
                         f"kominn partners \"what the project does\" --known {query}", 2)
         notes = [n for n in [unknown_id_note(store, query)] if n]
         recommender = PartnerRecommender(store, Recommender(store, settings.build_embedder()))
-        items = recommender.partners(query, known=known or [], k=k, kinds=kind or None)
+        # the similar search's notes too, e.g. that nothing matches a text (or a mistyped id) closely
+        items = recommender.partners(query, known=known or [], k=k, kinds=kind or None, notes=notes)
         node = store.get(query) if len(query) <= 128 else None
     query_id = node.id if node is not None and node.label == Label.INITIATIVE else None
     if as_json:  # the shape of kominn similar --json
@@ -129,10 +130,17 @@ def learn_partners_command(
     settings = _settings(data_dir)
     with opened_store(settings) as store:
         typer.echo(f"learning partner weights from up to {queries} initiatives in {settings.describe_store()} ...")
-        bar = _Bar("training queries", queries)
+        bars: list[_Bar] = []  # shown from the first training query on: a store with too few says so at once
+
+        def step(n: int) -> None:
+            if not bars:
+                bars.append(_Bar("training queries", queries))
+            bars[0].update(n)
+
         model = learn_and_store(store, Recommender(store, settings.build_embedder()), max_queries=queries, seed=seed,
-                                min_queries=min_initiatives, progress=bar.update)
-        bar.close()
+                                min_queries=min_initiatives, progress=step)
+        for bar in bars:
+            bar.close()
     if not model.trained_on:
         raise _fail(partner_weights_line(model, min_initiatives), 1)
     typer.echo(partner_weights_line(model, min_initiatives))

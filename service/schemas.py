@@ -53,7 +53,12 @@ class Ref(BaseModel):
 class ReasonPublic(BaseModel):
     kind: str
     text: str
-    items: list[dict[str, str]] = []
+    items: list[dict[str, str]] = Field(
+        [], description="What the reason names, to link: `id` and `name` (or `term`). A partner's `similar` items "
+                        "also give `role` (`partner` or `owner`: how the organisation is a member of that initiative), "
+                        "`score` (the similar search's score, 0 to 3) and `similarity` (the embedding cosine of its "
+                        "text to the query's); its `network` items give `with` and `with_name` (the organisation "
+                        "that links it)")
 
 
 class RecommendationPublic(BaseModel):
@@ -310,6 +315,9 @@ class PartnersPublic(BaseModel):
     query_id: str | None
     data: list[RecommendationPublic]
     count: int
+    notes: list[str] = Field([], description="Notes of the similar search behind the answer, e.g. one beginning "
+                                             "\"nothing matches closely\" when no initiative resembles the text: "
+                                             "the suggestions are then loose")
 
 
 class GraphNode(BaseModel):

@@ -736,6 +736,17 @@ def test_the_partner_finder_says_when_its_suggestions_are_loose_or_its_input_is_
     assert 'id="text-ignored"' in both
 
 
+def test_the_partner_api_says_when_nothing_matches_the_description_closely(api: Api) -> None:
+    """POST /partners with a description (or a mistyped id) that nothing resembles answers with the similar
+    search's note that nothing matches closely, as the partner finder page and /search do; a real description
+    and an initiative's partners carry no such note."""
+    loose = api.post("/partners", {"text": "ini-999", "k": 3}).json()
+    assert loose["count"] and any(n.startswith("nothing matches closely") for n in loose["notes"]), loose
+    assert api.post("/partners", {"text": "biogass av matavfall", "k": 3}).json()["notes"] == []
+    assert api.get("/initiatives/ini-001/partners", params={"k": 3}).json()["notes"] == []
+    assert 'id="weak-match"' in api.get("/web/partners", params={"text": "ini-999"}).text  # the page says so too
+
+
 def test_graph_and_overview(api: Api, demo_store: EmbeddedGraphStore) -> None:
     """The graph neighbourhood has the centre, its links and a layout; the overview counts initiatives."""
     g = api.get("/graph/ini-001").json()

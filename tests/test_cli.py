@@ -214,7 +214,7 @@ def test_serve_loads_the_demo_into_an_empty_store_and_answers(tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_db: Path) -> None:
-    """`kominn learn-partners` keeps the prior weights on a store as small as the demo (saying why), learns
+    """`kominn learn-partners` keeps the prior weights on a store as small as the demo (saying why, at once), learns
     from the demo initiatives when asked to with --min-initiatives, and stores the weights that
     `kominn partners` then uses; a store without initiatives to learn from says so."""
     data = tmp_path / "data"
@@ -222,6 +222,7 @@ def test_learn_partners_keeps_learned_weights_in_the_store(tmp_path: Path, demo_
     shutil.copy(demo_db, data / "kominn.sqlite")
     small = runner.invoke(app, ["learn-partners", "--data-dir", str(data)])
     assert small.exit_code == 1 and "fewer than the 300 needed" in small.output, small.output
+    assert "training queries" not in small.output  # known before any is computed: no progress bar stands at 0
     with EmbeddedGraphStore(data / "kominn.sqlite") as s:
         assert s.get_meta(MODEL_META_KEY) is None
     out = runner.invoke(app, ["learn-partners", "--queries", "40", "--min-initiatives", "10", "--data-dir", str(data)])
@@ -375,3 +376,22 @@ def test_the_default_data_folder_is_found_from_a_subfolder_of_the_project(tmp_pa
     assert Settings().data_dir == Path("kominn-data")
     monkeypatch.setenv("KOMINN_DATA_DIR", str(tmp_path / "elsewhere"))
     assert Settings().data_dir == tmp_path / "elsewhere"
+
+
+@pytest.mark.slow
+def test_partners_for_a_text_nothing_matches_say_their_evidence_is_loose(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn partners` given a mistyped id (searched as text) that matches no initiative closely adds the note
+    `kominn similar` gives ("nothing matches closely"), in the listing and in --json, instead of confident
+    results alone; an initiative's id gets no such note."""
+    from recommend.similar import WEAK_NOTE
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    typo = runner.invoke(app, ["partners", "ini-999", "-k", "3", "--data-dir", str(data)])
+    assert typo.exit_code == 0 and f"note: {WEAK_NOTE}" in typo.output, typo.output
+    notes = json.loads(runner.invoke(app, ["partners", "ini-999", "-k", "3", "--json", "--data-dir", str(data)]).stdout)
+    assert "searched as text" in notes["notes"][0] and notes["notes"][1].startswith(WEAK_NOTE)
+    assert "which resemble" not in typo.output  # nothing resembles it, however its nearest initiatives rank
+    fine = runner.invoke(app, ["partners", "ini-001", "-k", "3", "--json", "--data-dir", str(data)])
+    assert json.loads(fine.stdout)["notes"] == []

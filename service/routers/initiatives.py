@@ -118,5 +118,6 @@ def initiative_partners(
 ) -> PartnersPublic:
     """Organisations this initiative could work with (not its owner or present partners), with reasons."""
     node = items.get_item(store, Label.INITIATIVE, item_id)
-    found = partners.partners(item_id, k=k, kinds=kind)
-    return partners_public(node.title, node.id, found)
+    notes: list[str] = []
+    found = partners.partners(item_id, k=k, kinds=kind, notes=notes)
+    return partners_public(node.title, node.id, found, notes)

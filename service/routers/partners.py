@@ -23,9 +23,10 @@ def get_partners(request: Request) -> PartnerRecommender:
 PartnersDep = Annotated[PartnerRecommender, Depends(get_partners)]
 
 
-def partners_public(query: str, query_id: str | None, found: list[Recommendation]) -> PartnersPublic:
+def partners_public(query: str, query_id: str | None, found: list[Recommendation],
+                    notes: list[str] | None = None) -> PartnersPublic:
     data = [RecommendationPublic(**r.as_dict()) for r in found]
-    return PartnersPublic(query=query, query_id=query_id, data=data, count=len(data))
+    return PartnersPublic(query=query, query_id=query_id, data=data, count=len(data), notes=notes or [])
 
 
 @router.post("/partners", response_model=PartnersPublic)
@@ -33,6 +34,8 @@ def partners_for_text(body: PartnerRequest, partners: PartnersDep, caller: Reade
     """Organisations to work with on a project described in free text, optionally with partners already known.
 
     The text is always read as a description (an initiative's partners: `GET /initiatives/{id}/partners`).
-    Each result's `status` is the organisation's kind; its reasons name the shared initiatives and topics."""
-    found = partners.partners(PartnerQuery(body.text, list(body.known)), k=body.k, kinds=body.kind)
-    return partners_public(body.text, None, found)
+    Each result's `status` is the organisation's kind; its reasons name the shared initiatives and topics.
+    `notes` says, for one, when nothing matches the text closely (the suggestions are then loose)."""
+    notes: list[str] = []
+    found = partners.partners(PartnerQuery(body.text, list(body.known)), k=body.k, kinds=body.kind, notes=notes)
+    return partners_public(body.text, None, found, notes)

@@ -447,6 +447,7 @@ _REASON_NB: tuple[tuple[str, str], ...] = (
     ("Recorded results: ", "Registrerte resultater: "),
     ("Worked with your partners on ", "Har jobbet med partnerne deres på "),
     ("Partner in ", "Partner i "),
+    ("Owner of ", "Eier av "),
     ("Active on the same topic: ", "Aktiv på samme tema: "),
     ("In your partners' network: ", "I partnernes nettverk: "),
     ("Tagged with topics common among the closest matches: ", "Har temaer som går igjen blant de nærmeste treffene: "),
@@ -522,10 +523,12 @@ def reason_text(lang: str, kind: str, text: str) -> str:
             if kind == "topic":
                 rest = re.sub(r" \((\d+) initiatives?\)", r" (\1 tiltak)", rest)
             if kind == "network":
-                rest = rest.replace(" (on ", " (på ")
+                rest = rest.replace(" (on ", " (på ").replace(" and ", " og ")
             if kind in ("partner", "similar"):
                 rest = re.sub(r", which resembles? this$", ", som ligner på dette", rest)
                 rest = re.sub(r", among the initiatives nearest to this$", ", blant tiltakene som ligner mest", rest)
-                rest = re.sub(r" and (\d+) more$", r" og \1 til", rest).replace(" and ", " og ")
+                rest = re.sub(r" and (\d+) more$", r" og \1 til", rest)
+                rest = rest.replace(" and partner in ", " og partner i ").replace(" and owner of ", " og eier av ")
+                rest = rest.replace(" and ", " og ")
             return nb + rest
     return text
