@@ -346,7 +346,7 @@ def vector_scan(lab: Label, function: str, prop: str = EMBEDDING) -> str:
     return (
         f"MATCH (n:{label(lab)}) WHERE n.{_vector_property(prop)} IS NOT NULL AND NOT n.id IN $exclude\n"
         f"WITH n, {_similarity(prop, function)} AS score\n"
-        f"ORDER BY score DESC LIMIT $k\n"
+        f"ORDER BY score DESC, n.id LIMIT $k\n"
         f"RETURN n.id AS id, score"
     )
 

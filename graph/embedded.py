@@ -8,6 +8,7 @@ reads check SQLite's ``data_version`` and reload when it changed.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import threading
 import time
@@ -111,7 +112,7 @@ class _Vectors:
         q = _unit_or_none(vector, self.matrix.shape[1])
         if n == 0 or q is None:
             return []
-        return _best(self.matrix[:n] @ q, self.ids, self.row, self.labels[:n], k, labels, exclude)
+        return _best(_dots(self.matrix[:n], q), self.ids, self.row, self.labels[:n], k, labels, exclude)
 
     def scores(self, vector: np.ndarray, node_ids: Iterable[str]) -> dict[str, float]:
         return _row_scores(self.matrix, self.row, _unit_or_none(vector, self.matrix.shape[1]), node_ids)
@@ -123,18 +124,32 @@ def _unit_or_none(vector: np.ndarray, dim: int) -> np.ndarray | None:
     return None if norm == 0 or q.shape[0] != dim else q / norm
 
 
+def _dots(matrix: Any, q: np.ndarray) -> np.ndarray:
+    """Each row of ``matrix`` (dense or sparse) times ``q``, every row computed alike. BLAS's matrix-vector
+    product takes the last rows of a dense matrix through another kernel, so a row's score would change in its
+    last bits with its place among the rows (the order the store was written in, the other ids asked for) and
+    tip ties and thresholds downstream; einsum sums each row the same way, as fast."""
+    if sparse.issparse(matrix):
+        return np.asarray(matrix @ q).ravel()
+    return np.einsum("ij,j->i", matrix, q)
+
+
 def _row_scores(matrix: Any, row: dict[str, int], q: np.ndarray | None, node_ids: Iterable[str]) -> dict[str, float]:
     """``q`` (unit length, or None for nothing) against the rows of the given nodes that have one."""
     rows = [(i, row[i]) for i in node_ids if i in row]
     if q is None or not rows:
         return {}
-    values = matrix[[r for _, r in rows]] @ q
+    values = _dots(matrix[[r for _, r in rows]], q)
     return {i: float(v) for (i, _), v in zip(rows, values, strict=True)}
 
 
 def _best(scores: np.ndarray, ids: list[str], row: dict[str, int], codes: np.ndarray, k: int,
-          labels: AbstractSet[Label] | None, exclude: AbstractSet[str]) -> list[ScoredId]:
-    """The k best of ``scores`` (one per row), best first, leaving out other labels and ``exclude``."""
+          labels: AbstractSet[Label] | None, exclude: AbstractSet[str], *, in_id_order: bool = False) -> list[ScoredId]:
+    """The k best of ``scores`` (one per row), best first, leaving out other labels and ``exclude``.
+
+    Equal scores go in id order, also where they decide which rows make the k (two items with the same
+    text): not in the order of the rows, which is the order the store's file was written in, so that the
+    same items come back from a fresh store and an old one. ``in_id_order``: the rows are sorted by id."""
     n = scores.shape[0]
     if n == 0 or k <= 0:
         return []
@@ -147,7 +162,17 @@ def _best(scores: np.ndarray, ids: list[str], row: dict[str, int], codes: np.nda
             scores[i] = -np.inf
     take = min(k, n)
     top = np.argpartition(-scores, take - 1)[:take]
+    last = scores[top].min()  # the k-th best score: which of the rows tied with it make the k is up to their ids
+    tied = np.flatnonzero(scores == last) if np.isfinite(last) else top[:0]
+    if len(tied) > 1:
+        above = top[scores[top] > last]
+        room = take - len(above)
+        first = tied[:room].tolist() if in_id_order else heapq.nsmallest(room, tied.tolist(), key=ids.__getitem__)
+        top = np.concatenate([above, np.asarray(first, dtype=np.intp)])
     top = top[np.argsort(-scores[top], kind="stable")]
+    best = scores[top]
+    if np.any(best[1:] == best[:-1]):  # equal scores among the k: in id order
+        top = np.asarray(sorted(top.tolist(), key=lambda i: (-scores[i], ids[i])), dtype=np.intp)
     return [(ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
 
@@ -198,7 +223,7 @@ class _Lexical:
         q = _unit_or_none(vector, LEXICAL_DIM)
         if q is None or not self.ids:
             return []
-        return _best(self.matrix @ q, self.ids, self.row, self.codes, k, labels, exclude)
+        return _best(self.matrix @ q, self.ids, self.row, self.codes, k, labels, exclude, in_id_order=True)
 
     def scores(self, vector: np.ndarray, node_ids: Iterable[str]) -> dict[str, float]:
         return _row_scores(self.matrix, self.row, _unit_or_none(vector, LEXICAL_DIM), node_ids)

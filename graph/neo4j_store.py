@@ -648,7 +648,7 @@ class Neo4jGraphStore:
                                   vector=q.tolist(), exclude=skip)
                 scale = caps.scan_scale
             found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
-        found.sort(key=lambda t: -t[1])
+        found.sort(key=lambda t: (-t[1], t[0]))  # equal scores in id order, as on the embedded store
         return found[:k]
 
     def _lexical_topk(self, q: np.ndarray, k: int, wanted: list[Label], skip: list[str]) -> list[ScoredId]:
@@ -667,7 +667,7 @@ class Neo4jGraphStore:
                 recs = self._read(cypher.vector_scan(lab, caps.scan_function, cypher.LEXICAL), "searching text",
                                   k=k, vector=q.tolist(), exclude=skip)
                 found.extend((r["id"], raw_cosine(float(r["score"]), scale)) for r in recs if r["score"] is not None)
-        found.sort(key=lambda t: -t[1])
+        found.sort(key=lambda t: (-t[1], t[0]))  # equal scores in id order, as on the embedded store
         return found[:k]
 
     def vector_scores(self, vector: np.ndarray, node_ids: Iterable[str], space: str = EMBEDDING) -> dict[str, float]:

@@ -69,7 +69,8 @@ class GraphStore(Protocol):
         exclude: Iterable[str] = (),
         space: str = EMBEDDING,
     ) -> list[ScoredId]:
-        """The k nodes whose vectors in ``space`` are most cosine-similar to ``vector``, best first."""
+        """The k nodes whose vectors in ``space`` are most cosine-similar to ``vector``, best first, equal
+        scores in id order (on an approximate vector index, which nodes make the k is the index's call)."""
 
     def vector_scores(self, vector: np.ndarray, node_ids: Iterable[str], space: str = EMBEDDING) -> dict[str, float]:
         """Cosine of ``vector`` with the stored vector in ``space`` of each given node that has one."""

@@ -345,6 +345,17 @@ def format_table(result: EvalResult) -> str:
     return "\n".join(lines)
 
 
+def popular_organisations(corpus: Iterable[dict[str, str]], participants: dict[str, list[dict[str, str]]]) -> list[str]:
+    """The organisations in the corpus projects' consortia, most participations first, equal counts in id order
+    (not in the order of a set of ids, which changes from one process to the next): T3 ranks them after the
+    recommender's candidates."""
+    counts: Counter[str] = Counter()
+    for pid in dict.fromkeys(r["project_id"] for r in corpus):
+        for p in participants.get(pid, []):
+            counts[p["organisation_id"]] += 1
+    return sorted(counts, key=lambda o: (-counts[o], o))
+
+
 def eval_t3(
     store: GraphStore,
     embedder: Embedder,
@@ -374,12 +385,8 @@ def eval_t3(
     queries = list(queries)
     participants = read_participants(corpus_dir)
     consortia = participants if queries_dir is None or queries_dir == corpus_dir else read_participants(queries_dir)
-    corpus_ids = {r["project_id"] for r in corpus}
-    corpus_orgs: Counter[str] = Counter()
-    for pid in corpus_ids:
-        for p in participants.get(pid, []):
-            corpus_orgs[p["organisation_id"]] += 1
-    by_popularity = [o for o, _ in corpus_orgs.most_common()]
+    by_popularity = popular_organisations(corpus, participants)
+    corpus_orgs = set(by_popularity)
     reference = refs.PartnerReferences(corpus, participants) if references else None
     ref_scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
 

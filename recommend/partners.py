@@ -268,7 +268,8 @@ class PartnerRecommender:
             self._cache, self._revision = {}, rev
 
     def _ids(self, kind: str, node_id: str) -> list[str]:
-        """Neighbour ids, remembered until the store changes (the same hubs recur across queries)."""
+        """Neighbour ids in id order, remembered until the store changes (the same hubs recur across queries).
+        Sums and ties over them then come out the same on every store, whatever order it keeps its links in."""
         self._prefetch(kind, [node_id])
         return self._cache[(kind, node_id)]
 
@@ -282,8 +283,8 @@ class PartnerRecommender:
         lists: dict[str, list[str]] = {node_id: [] for node_id in missing}
         for node_id, links in self.store.neighbours_many(missing, rels, direction).items():
             lists[node_id] += [n.id for _, n in links if kind == "partners" or n.label == Label.INITIATIVE]
-        for node_id, ids in lists.items():
-            self._cache[(kind, node_id)] = list(dict.fromkeys(ids))
+        for node_id, ids in lists.items():  # in id order: the store's own order is the order of its writes
+            self._cache[(kind, node_id)] = sorted(set(ids))
 
     def _initiatives_of(self, org: str) -> list[str]:
         return self._ids("initiatives", org)
@@ -320,9 +321,9 @@ class PartnerRecommender:
         if node is None or node.label != Label.INITIATIVE:
             raise NotFoundError(f"no initiative with id '{initiative_id}'")
         links = self.store.neighbours(initiative_id, direction=Direction.OUT)
-        owner = [n.id for e, n in links if e.rel == Rel.OWNED_BY]
-        partners = [n.id for e, n in links if e.rel == Rel.INVOLVES]
-        topics = [n.id for e, n in links if e.rel == Rel.TAGGED]
+        owner = sorted(n.id for e, n in links if e.rel == Rel.OWNED_BY)
+        partners = sorted(n.id for e, n in links if e.rel == Rel.INVOLVES)
+        topics = sorted(n.id for e, n in links if e.rel == Rel.TAGGED)
         known_all = list(dict.fromkeys([*known, *owner, *partners]))
         return PartnerQuery(node_text(node), known_all, topics, initiative_id)
 
@@ -471,9 +472,10 @@ class PartnerRecommender:
         second: defaultdict[str, float] = defaultdict(float)
         network = ev.network  # (co-partner, initiative) pairs for the reasons: the first three of each
         total = sum(copartner.values()) or 1
-        self._prefetch("initiatives", [p for p, _ in copartner.most_common(15)])
-        self._prefetch("partners", [i for p, _ in copartner.most_common(15) for i in self._initiatives_of(p)])
-        for partner, n in copartner.most_common(15):
+        closest = sorted(copartner.items(), key=lambda t: (-t[1], t[0]))[:15]  # equal counts in id order
+        self._prefetch("initiatives", [p for p, _ in closest])
+        self._prefetch("partners", [i for p, _ in closest for i in self._initiatives_of(p)])
+        for partner, n in closest:
             for ini in self._initiatives_of(partner):
                 if ini in skip:
                     continue
@@ -701,13 +703,13 @@ def fit_partner_model(
     for ini in pool:
         if used >= max_queries:
             break
-        links = store.neighbours(ini, direction=Direction.OUT)
-        owner = [n.id for e, n in links if e.rel == Rel.OWNED_BY]
+        links = store.neighbours(ini, direction=Direction.OUT)  # in the store's order: sorted for the query
+        owner = sorted(n.id for e, n in links if e.rel == Rel.OWNED_BY)
         targets = {n.id for e, n in links if e.rel == Rel.INVOLVES} - set(owner)
         if not owner or not targets:
             continue
         node = store.get(ini)
-        topics = [n.id for e, n in links if e.rel == Rel.TAGGED]
+        topics = sorted(n.id for e, n in links if e.rel == Rel.TAGGED)
         q = PartnerQuery(node_text(node) if node else "", owner[:1], topics, ini)
         ids, x, _ = partner_rec.features(q)
         if not ids:

@@ -399,9 +399,9 @@ class Recommender:
         if not tagged:
             return {}, None
         p: dict[str, float] = {}
-        for c in nearest:
-            for _, topic in tagged.get(c, ()):
-                p[topic.id] = p.get(topic.id, 0.0) + weight[c] / total
+        for c in nearest:  # each item's topics in id order, not the store's: the same sums on every store
+            for topic in sorted(t.id for _, t in tagged.get(c, ())):
+                p[topic] = p.get(topic, 0.0) + weight[c] / total
         mass = sum(p.values())
         scores: dict[str, float] = {}
         for item, (hits, size) in self.store.linked(sorted(p), Rel.TAGGED, Direction.IN, labels=labels).items():

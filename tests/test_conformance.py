@@ -265,6 +265,21 @@ def test_vector_topk_matches_numpy_reference(gs: GraphStore, backend: Backend, k
     assert gs.vector_topk(q[:8], k) == []  # another dimension finds nothing
 
 
+def test_vector_topk_gives_equal_scores_in_id_order(gs: GraphStore, backend: Backend) -> None:
+    """Items with the same vector (the same text) come back in id order, not in the order they were written;
+    where they decide which items make the k, the first ids do (on exact scans: a vector index decides that
+    itself)."""
+    rng = np.random.default_rng(3)
+    same, other = rng.normal(size=16).astype(np.float32), rng.normal(size=(3, 16)).astype(np.float32)
+    gs.upsert([Node(i, Label.INITIATIVE, {"title": i}, same) for i in ("d", "b", "e", "a", "c")]
+              + [Node(f"x{j}", Label.INITIATIVE, {"title": f"x{j}"}, other[j]) for j in range(3)])
+    assert [i for i, _ in gs.vector_topk(same, 5)] == ["a", "b", "c", "d", "e"]
+    assert [i for i, _ in gs.vector_topk(same, 5, exclude={"b"})][:4] == ["a", "c", "d", "e"]
+    if backend.kind != "neo4j":
+        assert [i for i, _ in gs.vector_topk(same, 2)] == ["a", "b"]
+        assert [i for i, _ in gs.vector_topk(same, 2, exclude={"a"})] == ["b", "c"]
+
+
 def test_lexical_topk_and_scores_match_numpy_reference(gs: GraphStore, backend: Backend) -> None:
     """Lexical top-k and scores equal the cosine of graph.lexical's vectors, computed from the node
     text when written (also after an update), on every store: through a vector index on the lexical
