@@ -290,7 +290,7 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
     if bad:
         invalid, error = bad
     elif sort and sort not in LIST_SORTS:
-        invalid, error = "sort", translate(_lang(request), "list.bad_sort", value=sort[:80])
+        invalid, error = "sort", translate(_lang(request), "list.bad_sort", value=_shown(sort))
     else:
         nodes, count = items.list_items(store, Label.INITIATIVE, props={"status": status or None},
                                         linked=[(Rel.OWNED_BY, unit or None), (Rel.SUPPORTS, focus_area or None)],
