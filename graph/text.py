@@ -168,7 +168,7 @@ def visible(text: str) -> str:
 EMAIL_ADDRESS, PHONE_NUMBER, IDENTITY_NUMBER = "an e-mail address", "a phone number", "a national identity number"
 _LABEL = r"[^\W_][\w-]*"
 _TLD = r"[^\W\d_]{2,}(?![\w-])"  # a top-level domain: letters only
-_EMAIL = re.compile(rf"[\w.+-]+@[^\W_][\w-]+(?:\.{_LABEL})*\.{_TLD}")
+_EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+@[^\W_][\w-]+(?:\.{_LABEL})*\.{_TLD}")
 # "@" in brackets, with or without spaces around it; "(a)" only written tight ("ola(a)example.no"), as "(a)"
 # between spaces starts the items of a list
 _AT_BRACKETED = (r"(?:\s?[(\[{]\s?(?:at|@|krøllalfa|alfakrøll|snabel-?a|arroba)\s?[)\]}]\s?"

@@ -5,6 +5,8 @@ dates, bus lines and Spanish gender-inclusive words of ordinary ideas alone."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from graph.text import contact_details
@@ -148,3 +150,12 @@ def test_contact_details_are_found_as_people_write_them_and_figures_are_not(text
     4 or 9), an e-mail address (also with "(at)" or "at ... dot") or a valid national identity number is found;
     an amount, year, date, id, organisation or account number, bus line or Spanish "vecin@s" is not."""
     assert contact_details(text) == found
+
+
+def test_a_long_text_without_spaces_is_checked_at_once() -> None:
+    """A text of the longest allowed length that is one long run of digits or letters (pasted data) is checked in
+    a moment, not in a time that grows with the square of its length."""
+    start = time.perf_counter()
+    for text in ("1" * 20_000, "a" * 20_000, "a." * 10_000):
+        assert contact_details(text) == []
+    assert time.perf_counter() - start < 0.5
