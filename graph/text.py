@@ -138,11 +138,13 @@ def visible(text: str) -> str:
 # in it, and ingest warns of them, all with ``contact_details``.
 #
 # An e-mail address has a name, "@" and a domain with a dot whose last part is letters ("ola@example.no"); the
-# part before that has at least two characters, so the gender-inclusive Spanish "vecin@s.la" (a missing space) and
-# "amig@s" are words, not addresses. Also an address written so that robots miss it, with the "@" in brackets
+# part right after "@" has at least two characters, so the gender-inclusive Spanish "vecin@s.la" (a missing space
+# after "vecin@s") and "amig@s" are words, not addresses (an address at a one-letter domain, "ola@x.com", is missed).
+# Also an address written so that robots miss it, with the "@" in brackets
 # ("ola(at)example.no", "ola [at] example [dot] no", "ola (krøllalfa) example.no"), or "at" and "dot" spelt out
-# ("ola at example dot no", with a common top-level domain after "dot"). "at" alone is not enough: it is a word
-# in English and in Norwegian ("find us at example.no", "vi mener at kommunen.no").
+# ("ola at example dot no", with a common top-level domain after "dot"; "punktum" and "prikk" only in brackets).
+# "at" alone is not enough: it is a word in English and in Norwegian ("find us at example.no", "vi mener at
+# kommunen.no"), and "at the dot com" is a phrase.
 #
 # What counts as a phone number (as people write one, not every eight digits: amounts, years and ids are common
 # in ideas):
