@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import re
 import unicodedata
@@ -133,33 +134,80 @@ def visible(text: str) -> str:
 # --- contact details in published text -------------------------------------------------------------------
 #
 # An idea's title and text are published; its sender's contact details belong in `contact`, which only admins see.
-# The idea form refuses a title or text with contact details in it, and ingest warns of them, both with
-# ``contact_details``. What counts as a phone number (as people write one, not every eight digits: amounts,
-# years and ids are common in ideas):
+# The idea form and the editors' changes refuse a title or text with contact details or a national identity number
+# in it, and ingest warns of them, all with ``contact_details``.
+#
+# An e-mail address has a name, "@" and a domain with a dot whose last part is letters ("ola@example.no"); the
+# part right after "@" has at least two characters, so the gender-inclusive Spanish "vecin@s.la" (a missing space
+# after "vecin@s") and "amig@s" are words, not addresses (an address at a one-letter domain, "ola@x.com", is missed).
+# Also an address written so that robots miss it, with the "@" in brackets
+# ("ola(at)example.no", "ola [at] example [dot] no", "ola (krøllalfa) example.no"), or "at" and "dot" spelt out
+# ("ola at example dot no", with a common top-level domain after "dot"; "punktum" and "prikk" only in brackets).
+# "at" alone is not enough: it is a word in English and in Norwegian ("find us at example.no", "vi mener at
+# kommunen.no"), and "at the dot com" is a phrase.
+#
+# What counts as a phone number (as people write one, not every eight digits: amounts, years and ids are common
+# in ideas):
 # - +47 or 0047 followed by eight digits in any grouping ("+47 912 34 567", "+4791234567", "0047 9123 4567");
-# - + and another country's number: 8 to 15 digits in groups ("+46 70 123 45 67", "+44 (0)20 7946 0958");
+# - + and another country's number: 8 to 15 digits in groups ("+46 70 123 45 67", "+44 (0)20 7946 0958",
+#   "+ 1 (862) 433-7118"), and a North American number with its area code in brackets ("(862) 433-7118");
 # - eight digits in the usual Norwegian groups, with one kind of separator (space, dot or dash):
-#   "912 34 567" (3-2-3) and "22 33 44 55" (2-2-2-2);
+#   "912 34 567" (3-2-3) and "22 33 44 55" (2-2-2-2), unless a word for a bus or tram line comes right before
+#   them ("linje 10 12 14 16", "bussene 20 31 32 33": line numbers; "Ruter svarer på 22 33 44 55" is a number);
 # - eight digits together ("91234567") only where a word such as tlf, telefon, mobil, ring, sms, phone or call
 #   comes shortly before it, or where it starts with 4 or 9 (Norwegian mobile numbers).
 # Never a phone number: a number that is part of a longer one ("974 760 673", "2023/12345678", "ini-91234567"),
 # thousands in groups of three ("45 000 000", "+12 000 000"), four and four digits ("2019-2024", "9123 4567"
 # without +47), a date ("01.02.2024", "20240312"), or digits with a currency or unit next to them ("45000000 kr",
 # "kr 45000000", "91234567 m2", "45000000,-").
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#
+# A national identity number (fødselsnummer, or a D-number, whose day has 4 added to its first digit) is eleven
+# digits, together or as six and five with a space ("010190 12345"): a date of birth (day, month, year), three
+# digits and two control digits. It counts only where the date is a real day of the century its digits give and
+# both mod-11 control digits are right, so about one in 1,600 random eleven-digit figures passes. A bank account
+# number (eleven digits written 4.2.5, "1234.56.78903" or "1234 56 78903", or after a word such as konto) and an
+# organisation number (nine digits) are not identity numbers.
+EMAIL_ADDRESS, PHONE_NUMBER, IDENTITY_NUMBER = "an e-mail address", "a phone number", "a national identity number"
+_LABEL = r"[^\W_][\w-]*"
+_TLD = r"[^\W\d_]{2,}(?![\w-])"  # a top-level domain: letters only
+_EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+@[^\W_][\w-]+(?:\.{_LABEL})*\.{_TLD}")
+# "@" in brackets, with or without spaces around it; "(a)" only written tight ("ola(a)example.no"), as "(a)"
+# between spaces starts the items of a list
+_AT_BRACKETED = (r"(?:\s?[(\[{]\s?(?:at|@|krøllalfa|alfakrøll|snabel-?a|arroba)\s?[)\]}]\s?"
+                 r"|(?<=\w)[(\[{]a[)\]}](?=\w))")
+_DOT_BRACKETED = r"\s?[(\[{]\s?(?:dot|punktum|prikk|punkt|\.)\s?[)\]}]\s?"
+_COMMON_TLD = r"(?:no|com|org|net|se|dk|fi|is|de|uk|eu|es|fr|nl|io|info|gov|edu|biz)"
+_EMAIL_HIDDEN = re.compile(
+    rf"(?<![\w.+-])[\w.+-]*\w{_AT_BRACKETED}{_LABEL}(?:(?:\.|{_DOT_BRACKETED}|\sdot\s){_LABEL})*"
+    rf"(?:\.|{_DOT_BRACKETED}|\sdot\s){_TLD}"
+    rf"|(?<![\w.+-])[\w.+-]*\w\sat\s(?!(?:the|a|an|this|that|it)\s){_LABEL}(?:(?:{_DOT_BRACKETED}|\sdot\s){_LABEL})*"
+    rf"(?:{_DOT_BRACKETED}|\sdot\s){_COMMON_TLD}(?![\w-])", re.IGNORECASE)
 _SEP = "[ .\\-\u00a0\u202f]"  # between the groups of a number: a space (also a non-breaking one), a dot or a dash
 _PLUS47 = re.compile(rf"(?<![\w+])\(?(?:\+|00){_SEP}?47\)?{_SEP}?\d(?:{_SEP}?\d){{7}}(?!\d)")
-_PLUS_OTHER = re.compile(rf"(?<![\w+])\+(?!47)(\d{{1,3}}){_SEP}?(?:\(0\){_SEP}?)?\d(?:{_SEP}?\d){{6,13}}(?!\d)")
+_PLUS_OTHER = re.compile(rf"(?<![\w+])\+ ?(?!47)(\d{{1,3}}){_SEP}?(?:\( ?\d{{1,4}} ?\){_SEP}?)?"
+                         rf"\d(?:{_SEP}?\d){{6,13}}(?!\d)")
+_AREA_CODE = re.compile(r"(?<![\w+])\( ?\d{3} ?\) ?\d{3}[-.]\d{4}(?![\w-])")
 _GROUPED = re.compile(rf"(?<![\w+])(?<!\d{_SEP})(?<!\d[,/])"
                       rf"(?:\d{{3}}({_SEP})\d{{2}}\1\d{{3}}|\d{{2}}({_SEP})\d{{2}}\2\d{{2}}\2\d{{2}})"
                       rf"(?!\w)(?!{_SEP}\d|[,/]\d)")
 _TOGETHER = re.compile(r"(?<![\w/])(?<!\w-)(?<!\d[.,])\d{8}(?![\w/])(?![.,-]\d)")
-_THOUSANDS = re.compile(r"\+?\d{1,3}(?:[ .\u00a0\u202f]\d{3})+")
+_THOUSANDS = re.compile(r"\+? ?\d{1,3}(?:[ .\u00a0\u202f]\d{3})+")
 _UNIT_AFTER = re.compile(r"\s?(?:,-|(?:kr|kroner|nok|euro|eur|usd|dollar|€|\$|%|prosent|m2|m²|m3|m³|kvm|km|kg|tonn|"
                          r"liter|kwh|mwh|gwh|twh|kw|mw|timer|personer|innbyggere|stk)(?!\w))", re.IGNORECASE)
 _CURRENCY_BEFORE = re.compile(r"(?<!\w)(?:kr|nok|eur|usd|€|\$)\.?\s?$", re.IGNORECASE)
 _PHONE_WORD = re.compile(r"(?<!\w)(?:tlf|tel|telefon\w*|mob|mobil\w*|ring|ringe|ringer|sms|phone|mobile|call|"
                          r"whatsapp|kontakt)(?![\w-])", re.IGNORECASE)
+# A word for a bus, tram or metro line right before a figure: the figures after it are line numbers.
+_LINE_WORD = re.compile(r"(?<!\w)(?:linje|linjer|linjene|linjenummer|linjenr|buss|busser|bussene|bussrute|bussruter|"
+                        r"rute|ruter|rutene|trikk|trikken|trikkene|t-bane|t-banelinje|line|lines|bus|buses|route|"
+                        r"routes|tram|línea|líneas|linea|lineas|autobús|autobuses)\.?\s?(?:nr\.?\s?)?:?\s?$",
+                        re.IGNORECASE)
+_IDENTITY = re.compile(r"(?<![\w/+])(?<!\w-)(?<!\d[.,])(?<!\d )(\d{6})[ \u00a0\u202f]?(\d{5})(?![\w/])(?![.,-]\d)"
+                       r"(?! \d)")
+_ACCOUNT_WORD = re.compile(r"(?<!\w)(?:konto\w*|kto|account|iban|bankkonto\w*)\.?\s?(?:nr\.?|nummer)?:?\s?$",
+                           re.IGNORECASE)
+_FIRST_CONTROL = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+_SECOND_CONTROL = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
 
 def _amount(text: str, start: int, end: int) -> bool:
@@ -173,6 +221,11 @@ def _after_phone_word(text: str, start: int) -> bool:
     return bool(_PHONE_WORD.search(before))
 
 
+def _line_numbers(text: str, start: int) -> bool:
+    """Whether a word for a bus or tram line comes right before ``start`` ("linje 10 12 14 16")."""
+    return bool(_LINE_WORD.search(text[max(0, start - 25):start]))
+
+
 def has_phone_number(text: str) -> bool:
     """Whether ``text`` holds what looks like a phone number as people write one (the rule above).
 
@@ -180,10 +233,12 @@ def has_phone_number(text: str) -> bool:
     (True, True, True)
     >>> has_phone_number("Tiltaket varte fra 20192024 og kostet 45000000 kroner")
     False
-    >>> has_phone_number("45 000 000 kr, 2019-2024, org.nr. 974 760 673, 01.02.2024")
+    >>> has_phone_number("45 000 000 kr, 2019-2024, org.nr. 974 760 673, 01.02.2024, linje 10 12 14 16")
     False
     """
-    if _PLUS47.search(text) or _GROUPED.search(text):
+    if _PLUS47.search(text) or _AREA_CODE.search(text):
+        return True
+    if any(not _line_numbers(text, m.start()) for m in _GROUPED.finditer(text)):
         return True
     for m in _PLUS_OTHER.finditer(text):
         if not _THOUSANDS.fullmatch(m.group()) and not _amount(text, m.start(), m.end()):
@@ -194,20 +249,73 @@ def has_phone_number(text: str) -> bool:
     return False
 
 
-def contact_details(text: str) -> list[str]:
-    """What in ``text`` looks like someone's contact details: ``"an e-mail address"`` and ``"a phone number"``,
-    each at most once and in that order; empty when nothing does.
+def _control_digit(digits: str, weights: tuple[int, ...]) -> int | None:
+    """The mod-11 control digit of ``digits`` with these weights; None where there is none (a remainder of 1)."""
+    rest = 11 - sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11
+    return 0 if rest == 11 else None if rest == 10 else rest
 
-    >>> contact_details("Ring meg på 912 34 567 eller skriv til ola@example.no")
+
+def is_identity_number(digits: str) -> bool:
+    """Whether eleven digits are a valid Norwegian national identity number or D-number: a real date of birth in
+    the century its individual digits give, and both control digits right.
+
+    >>> is_identity_number("01010012356"), is_identity_number("41019012393"), is_identity_number("01010012357")
+    (True, True, False)
+    >>> is_identity_number("31029912345")  # 31 February
+    False
+    """
+    if len(digits) != 11 or not digits.isdigit():
+        return False
+    day, month, year, individual = int(digits[:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:9])
+    if day > 40:  # a D-number: 4 added to the day's first digit
+        day -= 40
+    if individual < 500:
+        century = 1900
+    elif individual < 750 and year >= 54:
+        century = 1800
+    elif year < 40:
+        century = 2000
+    elif individual >= 900:
+        century = 1900
+    else:
+        return False
+    try:
+        _dt.date(century + year, month, day)
+    except ValueError:
+        return False
+    first = _control_digit(digits[:9], _FIRST_CONTROL)
+    second = _control_digit(digits[:10], _SECOND_CONTROL)
+    return first == int(digits[9]) and second == int(digits[10])
+
+
+def has_identity_number(text: str) -> bool:
+    """Whether ``text`` holds a Norwegian national identity number or D-number (the rule above), written together
+    or as six and five digits, and not after a word such as konto (an account number).
+
+    >>> has_identity_number("Fødselsnummer 010100 12356"), has_identity_number("Kontonummer 1234.56.78903")
+    (True, False)
+    """
+    return any(is_identity_number(m.group(1) + m.group(2)) and not _amount(text, m.start(), m.end())
+               and not _ACCOUNT_WORD.search(text, max(0, m.start() - 25), m.start())
+               for m in _IDENTITY.finditer(text))
+
+
+def contact_details(text: str) -> list[str]:
+    """What in ``text`` looks like someone's contact details or identity: ``"an e-mail address"``, ``"a phone
+    number"`` and ``"a national identity number"``, each at most once and in that order; empty when nothing does.
+
+    >>> contact_details("Ring meg på 912 34 567 eller skriv til ola(at)example.no")
     ['an e-mail address', 'a phone number']
-    >>> contact_details("Lekeplass 2024 til 2 500 000 kroner")
+    >>> contact_details("Lekeplass 2024 til 2 500 000 kroner, sammen med vecin@s.la junta")
     []
     """
     found = []
-    if _EMAIL.search(text):
-        found.append("an e-mail address")
+    if _EMAIL.search(text) or _EMAIL_HIDDEN.search(text):
+        found.append(EMAIL_ADDRESS)
     if has_phone_number(text):
-        found.append("a phone number")
+        found.append(PHONE_NUMBER)
+    if has_identity_number(text):
+        found.append(IDENTITY_NUMBER)
     return found
 
 

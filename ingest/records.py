@@ -10,7 +10,7 @@ from typing import Any
 
 from graph.errors import Problem
 from graph.schema import FIELDS, PARTNER_ROLES, PRIVATE_IDEA_STATUS, Edge, FieldSpec, Label, Node, Rel
-from graph.text import contact_details, normalise, strip_html
+from graph.text import IDENTITY_NUMBER, contact_details, normalise, strip_html
 from ingest.readers import Record
 
 LABEL_OF_KIND = {
@@ -56,11 +56,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _C1 = re.compile(r"[\x80-\x9f]")
 
 # The fields of an idea that are published: its free text, not its choices, dates or (private) `contact`. Contact
-# details in them are someone's, published with the idea: the idea form refuses them (service.schemas) and ingest
-# warns of them (``contact_warnings``), both by ``graph.text.contact_details``. An initiative's or a need's texts
-# are not checked: they are the municipality's own published records, in which a contact person with a work phone
-# number and e-mail address is normal and meant to be public, and warning of each would bury the warnings that
-# matter under them.
+# details or a national identity number in them are someone's, published with the idea: the idea form and the
+# editors' changes refuse them (service.schemas) and ingest warns of them (``contact_warnings``), all by
+# ``graph.text.contact_details``. An initiative's or a need's texts are not checked: they are the municipality's
+# own published records, in which a contact person with a work phone number and e-mail address is normal and
+# meant to be public, and warning of each would bury the warnings that matter under them.
 PUBLISHED_IDEA_TEXT = tuple(s.name for s in FIELDS[Label.IDEA]
                             if s.kind in ("str", "text") and s.choices is None and not s.private)
 
@@ -135,8 +135,9 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
 
 
 def contact_warnings(item: Parsed) -> list[Problem]:
-    """A warning for each published field of an idea that holds what looks like a phone number or an e-mail
-    address: the row is read as it is (an import does not lose data), and whoever runs it moves them to `contact`."""
+    """A warning for each published field of an idea that holds what looks like a phone number, an e-mail address
+    or a national identity number: the row is read as it is (an import does not lose data), and whoever runs it
+    moves contact details to `contact` and takes an identity number out of the source."""
     if item.node.label != Label.IDEA:
         return []
     hidden = item.node.props.get("status") in PRIVATE_IDEA_STATUS
@@ -145,10 +146,18 @@ def contact_warnings(item: Parsed) -> list[Problem]:
     for name in PUBLISHED_IDEA_TEXT:
         value = item.node.props.get(name)
         found = contact_details(value) if isinstance(value, str) else []
-        if found:
-            them = "them" if len(found) > 1 else "it"
-            warnings.append(Problem(item.record.file, item.record.row, name, f"looks like {' and '.join(found)}, "
-                                    f"which will be published {when}; move {them} to `contact`, which only admins see"))
+        if not found:
+            continue
+        contacts = [f for f in found if f != IDENTITY_NUMBER]
+        advice = []
+        if contacts:
+            advice.append(f"move {'them' if len(contacts) > 1 else 'it'} to `contact`, which only admins see"
+                          if len(contacts) == len(found) else "move the contact details to `contact`, which only "
+                          "admins see")
+        if IDENTITY_NUMBER in found:
+            advice.append("take the identity number out of the source")
+        warnings.append(Problem(item.record.file, item.record.row, name, f"looks like {' and '.join(found)}, "
+                                f"which will be published {when}; {', and '.join(advice)}"))
     return warnings
 
 

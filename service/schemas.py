@@ -9,8 +9,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
-from graph.text import contact_details, strip_html, visible
-from ingest.records import LINKS, MAX_LIST, TOPIC_KINDS
+from graph.text import IDENTITY_NUMBER, contact_details, strip_html, visible
+from ingest.records import LINKS, MAX_LIST, PUBLISHED_IDEA_TEXT, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
 
@@ -162,14 +162,37 @@ def _link_type(kind: str, name: str) -> Any:
     return Annotated[list[ItemId], Field(max_length=MAX_LIST)]
 
 
-def _models(kind: str, label: Label, model_name: str,
-            skip: frozenset[str] = frozenset()) -> tuple[type[BaseModel], type[BaseModel]]:
+# Contact details (an e-mail address or a phone number) or a national identity number (graph.text.contact_details,
+# which ingest's warning uses too) in an idea's published title or text: refused wherever an idea is written,
+# from the form (IdeaSubmit) and by editors (IdeaUpdate, IdeaCreate), with the same error. Initiatives and needs
+# are not checked: they are the municipality's own records, where a contact person is meant to be public.
+CONTACT_IN_TEXT = ("this looks like {found}, and the title and text are published: put contact details in "
+                   "'contact', which only the municipality's administrators see")
+IDENTITY_IN_TEXT = ("this looks like {found}, and the title and text are published: leave identity numbers out, "
+                    "and put contact details in 'contact', which only the municipality's administrators see")
+
+
+def _no_contact(value: str) -> str:
+    """Refuse a published text with contact details or an identity number in it (as it reads once its tags and
+    invisible characters are gone); the error's context says what was found, as in ``found``."""
+    found = contact_details(visible(strip_html(value)))
+    if found:
+        message = IDENTITY_IN_TEXT if IDENTITY_NUMBER in found else CONTACT_IN_TEXT
+        raise PydanticCustomError("contact_in_text", message, {"found": " and ".join(found)})
+    return value
+
+
+def _models(kind: str, label: Label, model_name: str, skip: frozenset[str] = frozenset(),
+            published: tuple[str, ...] = ()) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The create and update models of a kind of item; the ``published`` fields refuse contact details."""
     create: dict[str, Any] = {"id": (ItemId | None, Field(None, description="Made by the service when left out"))}
     update: dict[str, Any] = {}
     for spec in FIELDS[label]:
         if spec.name in skip:
             continue
         t = _prop_type(spec)
+        if spec.name in published:
+            t = Annotated[t, AfterValidator(_no_contact)]
         desc = "personal data: returned to admins only" if spec.private else None
         create[spec.name] = (t, Field(..., description=desc)) if spec.required else \
             (t | None, Field(None, description=desc))
@@ -203,7 +226,8 @@ if TYPE_CHECKING:
     OrganisationUpdate = BaseModel
 else:
     InitiativeCreate, InitiativeUpdate = _models("initiatives", Label.INITIATIVE, "Initiative")
-    IdeaCreate, IdeaUpdate = _models("ideas", Label.IDEA, "Idea", skip=frozenset({"created"}))
+    IdeaCreate, IdeaUpdate = _models("ideas", Label.IDEA, "Idea", skip=frozenset({"created"}),
+                                     published=PUBLISHED_IDEA_TEXT)
     NeedCreate, NeedUpdate = _models("needs", Label.NEED, "Need")
     OrganisationCreate, OrganisationUpdate = _models("organisations", Label.ORGANISATION, "Organisation")
 
@@ -213,21 +237,10 @@ def _plain_text(value: object) -> object:
     return visible(strip_html(value)).strip() if isinstance(value, str) else value
 
 
-# An e-mail address or a phone number (graph.text.contact_details, which ingest's warning uses too) in an idea's
-# published title or text is someone's contact details, which belong in `contact`.
-CONTACT_IN_TEXT = ("this looks like an e-mail address or a phone number, and the title and text are published: put "
-                   "contact details in 'contact', which only the municipality's administrators see")
-
-
-def _no_contact(value: str) -> str:
-    if contact_details(value):
-        raise PydanticCustomError("contact_in_text", CONTACT_IN_TEXT)
-    return value
-
-
 class IdeaSubmit(BaseModel):
     """A new idea from anyone: no token needed (rate-limited). Contact details are never shown publicly; an
-    e-mail address or phone number in the title or text (which are published) is refused."""
+    e-mail address, phone number or national identity number in the title or text (which are published) is
+    refused, as it is in an editor's change (IdeaUpdate)."""
 
     model_config = {"extra": "forbid"}
     # the lengths count what is stored: the text without its HTML tags and surrounding spaces

@@ -372,6 +372,31 @@ def test_contact_details_in_an_idea_s_published_text_are_refused(api: Api, demo_
     assert "blir offentlige" in form and "Bare kommunens administratorer ser det" in form
 
 
+def test_an_editor_cannot_publish_contact_details_or_an_identity_number_in_an_idea(
+        api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """An editor's change to an idea's title or text that puts a phone number, an e-mail address (also one written
+    with "(at)") or a national identity number in it is refused as a new idea's is, naming the field, and the idea
+    is unchanged; a change without them is made, and an initiative's contact person in its description is kept."""
+    before = api.get("/ideas/idea-001", role="admin").json()
+    for body, field in [({"title": "Ring 987 65 432 om benkene"}, "title"),
+                        ({"text": "Svar til ola(at)example.no om benkene ved vannet."}, "text"),
+                        ({"title": "Benker ved vannet", "text": "Ola Nordmann, ola.nordmann@example.no"}, "text")]:
+        problems = _error(api.patch("/ideas/idea-001", body, role="editor"), 422, "invalid_input")["problems"]
+        assert [p["field"] for p in problems] == [field] and "'contact'" in problems[0]["message"], problems
+    problems = _error(api.patch("/ideas/idea-001", {"text": "Søkeren, fnr. 010100 12356, ønsker flere benker."},
+                                role="admin"), 422, "invalid_input")["problems"]
+    assert [p["field"] for p in problems] == ["text"] and "identity number" in problems[0]["message"], problems
+    assert api.get("/ideas/idea-001", role="admin").json() == before
+    fine = "Flere benker langs linje 10 12 14 16, som brukte 2 500 000 kroner i 2024."
+    r = api.patch("/ideas/idea-001", {"text": fine}, role="editor")
+    assert r.status_code == 200 and r.json()["properties"]["text"] == fine, r.text
+    r = api.patch("/initiatives/ini-001", {"description": "Kontakt: Kari Nordmann, 22 33 44 55."}, role="editor")
+    assert r.status_code == 200, r.text
+    page = api.client.post("/web/ideas/new", data={"title": "Benker", "text": "Mitt fødselsnummer er 01010012356."})
+    assert page.status_code == 422 and "ser ut som et fødselsnummer" in page.text
+    assert demo_store.get("idea-001").props["text"] == fine  # type: ignore[union-attr]
+
+
 def test_an_idea_with_years_and_amounts_is_received_and_one_with_a_phone_number_as_people_write_it_is_not(
         api: Api) -> None:
     """An idea whose text holds a year span and an amount of eight digits each is received (they are not phone

@@ -1,8 +1,11 @@
-"""Which texts look like someone's contact details (an e-mail address or a phone number): the one check behind
-the idea form's refusal and ingest's warning, so that it catches numbers as people write them and leaves the
-amounts, years, ids and dates of ordinary ideas alone."""
+"""Which texts look like someone's contact details (an e-mail address or a phone number) or identity (a national
+identity number): the one check behind the refusal of an idea's title or text (from the form and from editors) and
+ingest's warning, so that it catches numbers and addresses as people write them and leaves the amounts, years, ids,
+dates, bus lines and Spanish gender-inclusive words of ordinary ideas alone."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -10,6 +13,7 @@ from graph.text import contact_details
 
 PHONE = ["a phone number"]
 EMAIL = ["an e-mail address"]
+IDENTITY = ["a national identity number"]
 
 # (text, what it holds): each a way people write a phone number, or a figure that is not one.
 CASES: list[tuple[str, list[str]]] = [
@@ -52,6 +56,55 @@ CASES: list[tuple[str, list[str]]] = [
     ("Skriv til ola.nordmann@example.no om benkene.", EMAIL),
     ("kari+kommune@post.example.com", EMAIL),
     ("Ring 912 34 567 eller skriv til ola@example.no", EMAIL + PHONE),
+    ("ola@post.x.no", EMAIL),  # a one-letter part of the domain after the first
+    # addresses written so that robots miss them: "@" in brackets, or "at" and "dot" spelt out
+    ("Skriv til ola(at)example.no", EMAIL),
+    ("ola (at) example.no", EMAIL),
+    ("ola [at] example [dot] no", EMAIL),
+    ("ola{at}example{dot}com", EMAIL),
+    ("ola(a)example.no", EMAIL),
+    ("ola (krøllalfa) example (punktum) no", EMAIL),
+    ("kari.nordmann at kommune dot no", EMAIL),
+    ("Write to ola at example dot com", EMAIL),
+    # "at" is an English and a Norwegian word; "(a)" between spaces starts a list; "dot com" is a phrase
+    ("Find us at example.no", []),
+    ("Vi mener at kommunen.no bør bli enklere", []),
+    ("Eg trur at dette punkt no er viktig", []),
+    ("Many jobs were lost at the dot com crash", []),
+    ("krav (a) tiltaket.Videre skal", []),
+    ("ola(at)example", []),
+    # gender-inclusive Spanish is not an address: the domain needs a dot, a name of two or more characters
+    # right after "@" and a top-level part of letters
+    ("muy transitados por los vecin@s.la propuesta es mejorar", []),
+    ("Hola a tod@s, pido ayuda para l@s amig@s del barrio", []),
+    ("los chic@s.Hola", []),
+    ("ola@example.123", []),
+    # North American numbers, from a spam proposal in the Decide Madrid data
+    ("+ 1 (862) 433-7118 psychic reading", PHONE),
+    ("Call ( 862 ) 433-7118", PHONE),
+    ("(862) 433-7118", PHONE),
+    # line numbers after a word for a bus or tram line; a number written the same way elsewhere is a number
+    ("Linje 10 12 14 16 bør gå oftere", []),
+    ("bussene 20 31 32 33 stopper her", []),
+    ("Bussrute 110 20 130 mangler", []),
+    ("las líneas 20, 30 y 32", []),
+    ("Ruter svarer på 22 33 44 55", PHONE),
+    ("Linje 10 går sjelden, ring 22 33 44 55", PHONE),
+    # national identity numbers and D-numbers: a real date of birth and both control digits right
+    ("Fødselsnummer 01010012356", IDENTITY),
+    ("mitt fnr er 010100 12356", IDENTITY),
+    ("D-nummer 41019012393", IDENTITY),
+    ("Ring 912 34 567, fnr. 31129949980", PHONE + IDENTITY),
+    ("01010012357", []),  # the second control digit is wrong
+    ("01010012366", []),  # the first control digit is wrong
+    ("29020012380", []),  # 29 February 1900 was no day
+    ("12345678901", []),
+    ("Kontonummer 0101.00.12356", []),  # an account number written 4.2.5, with the same digits
+    ("konto 0101 00 12356", []),
+    ("kontonr. 01010012356", []),
+    ("Det kostet 01010012356 kr", []),
+    ("Saksnummer 2023/01010012356", []),
+    ("ref 123 010100 12356", []),  # part of a longer figure
     # amounts, years, year spans, dates, ids, organisation and account numbers, postcodes: none of them
     ("Tiltaket varte fra 20192024 og kostet 45000000 kroner", []),
     ("Det kostet 45000000 kr", []),
@@ -94,5 +147,15 @@ CASES: list[tuple[str, list[str]]] = [
 @pytest.mark.parametrize(("text", "found"), CASES, ids=[c[0][:40] for c in CASES])
 def test_contact_details_are_found_as_people_write_them_and_figures_are_not(text: str, found: list[str]) -> None:
     """A phone number written the usual ways (grouped, after +47, or eight digits after 'tlf' or starting with
-    4 or 9) or an e-mail address is found; an amount, year, year span, date, id or organisation number is not."""
+    4 or 9), an e-mail address (also with "(at)" or "at ... dot") or a valid national identity number is found;
+    an amount, year, date, id, organisation or account number, bus line or Spanish "vecin@s" is not."""
     assert contact_details(text) == found
+
+
+def test_a_long_text_without_spaces_is_checked_at_once() -> None:
+    """A text of the longest allowed length that is one long run of digits or letters (pasted data) is checked in
+    a moment, not in a time that grows with the square of its length."""
+    start = time.perf_counter()
+    for text in ("1" * 20_000, "a" * 20_000, "a." * 10_000):
+        assert contact_details(text) == []
+    assert time.perf_counter() - start < 0.5

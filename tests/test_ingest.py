@@ -371,6 +371,30 @@ def test_contact_details_in_an_idea_s_published_text_are_ingested_with_a_warning
     assert len(lines) == 3 and all(line.startswith(f"warning,{ideas},") for line in lines)
 
 
+def test_a_national_identity_number_in_an_idea_s_text_is_ingested_with_a_warning_to_take_it_out(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An idea whose text holds a national identity number is ingested with a warning naming file, row and field
+    and saying to take the number out of the source (not to move it to `contact`); an account number with the
+    same digits is not warned of."""
+    ingest(store, fake_embedder, [SMALL])
+    ideas = tmp_path / "ideas.csv"
+    ideas.write_text(
+        "id,title,text,submitter_kind\n"
+        "i-1,Flere benker,Søker: Ola Nordmann (fnr. 010100 12356) vil ha flere benker,citizen\n"
+        "i-2,Benker,Gaven kan betales til kontonummer 0101.00.12356,citizen\n"
+        "i-3,Benker,Ring 912 34 567; fødselsnummer 01010012356,citizen\n",
+        encoding="utf-8")
+    summary = ingest(store, fake_embedder, [ideas], strict=False)
+    assert summary.complete and store.get("i-1") is not None
+    assert [(p.file, p.row, p.field) for p in summary.warning_list] == [(str(ideas), 2, "text"),
+                                                                        (str(ideas), 4, "text")]
+    first, both = (p.message for p in summary.warning_list)
+    assert first == ("looks like a national identity number, which will be published with the idea; take the "
+                     "identity number out of the source")
+    assert both.startswith("looks like a phone number and a national identity number") and "`contact`" in both
+
+
 def test_link_messages_name_the_kind_with_its_article_and_a_skipped_target(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:

@@ -137,7 +137,8 @@ def update_idea(
     caller: EditorDep,
 ) -> IdeaPublic:
     """Change the given fields (editor). Setting status hidden or merged is for admins (use hide and merge), and so
-    is the sender's contact, which only admins see."""
+    is the sender's contact, which only admins see. A title or text with contact details or a national identity
+    number in it is refused (422, naming the field), as in a new idea."""
     changes = body.model_dump(exclude_unset=True)
     if not caller.is_admin and (changes.get("status") in ADMIN_STATUS or "duplicate_of" in changes):
         raise HTTPException(403, "hiding and merging ideas needs the admin role")

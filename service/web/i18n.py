@@ -173,6 +173,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "form.invalid": "ugyldig verdi",
         "error.prefix": "Feil",
         "form.contact_in_text": "ser ut som en e-postadresse eller et telefonnummer, og overskriften og beskrivelsen blir offentlige. Skriv kontaktinformasjonen i feltet for den; bare kommunens administratorer ser den.",
+        "form.identity_in_text": "ser ut som et fødselsnummer eller D-nummer, og overskriften og beskrivelsen blir offentlige. Ta det ut; kommunen trenger det ikke for å svare deg.",
         "message.no_item": "Fant ingen {what} med id '{id}'",
         "message.no_item.graph": "Fant ingen {what} med id '{id}' å vise i grafen",
         "message.empty_query": "Søketeksten er tom",
@@ -381,6 +382,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "form.invalid": "invalid value",
         "error.prefix": "Error",
         "form.contact_in_text": "looks like an e-mail address or a phone number, and the title and description are published. Put contact details in their own field; only the municipality's administrators see them.",
+        "form.identity_in_text": "looks like a national identity number or D-number, and the title and description are published. Take it out; the municipality does not need it to answer you.",
         "message.no_item": "No {what} with id '{id}'",
         "message.no_item.graph": "No {what} with id '{id}' to show in the graph",
         "message.empty_query": "The search text is empty",
@@ -500,8 +502,9 @@ def form_error(lang: str, label: str, error: dict[str, Any]) -> str:
         text = translate(lang, "form.too_short", n=ctx.get("min_length", "?"))
     elif kind == "string_too_long":
         text = translate(lang, "form.too_long", n=ctx.get("max_length", "?"))
-    elif kind == "contact_in_text":
-        text = translate(lang, "form.contact_in_text")
+    elif kind == "contact_in_text":  # an identity number is said apart: it belongs in no field
+        identity = "identity number" in str(ctx.get("found", ""))
+        text = translate(lang, "form.identity_in_text" if identity else "form.contact_in_text")
     elif kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         text = translate(lang, "form.choice", choices=", ".join(translate(lang, f"submitter.{c}") for c in choices))
