@@ -24,7 +24,10 @@ of our own split, and the duplicate check's precision and recall on real reports
 Printed, over the queries with at least one report graded 1 or more (28): nDCG@10 (the grades as gains)
 and P@5 (grade >= 1) of KomInn's similar search and of a character TF-IDF (3-5-grams, fitted on the
 corpus in this run: the reference); then precision and recall of the duplicate check's rule
-(``score >= DUPLICATE_THRESHOLD`` among each query's best 5, text only) against grade 2 and grade >= 1.
+(``score >= DUPLICATE_THRESHOLD`` among each query's best 5, text only) against grade 2 and grade >= 1; and of
+the related list's rule (up to 5 reports scoring from RELATED_THRESHOLD, or each of ``--related-thresholds``,
+up to the duplicate threshold, among each query's best 10 by text), against grade >= 1, with how many of its
+suggestions are unjudged (counted as not related).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
 from ingest.pipeline import ingest_records  # noqa: E402
 from ingest.readers import Record  # noqa: E402
 from recommend.evaluation import in_holdout, read_rows  # noqa: E402
-from recommend.reuse import DUPLICATE_THRESHOLD, precision_recall  # noqa: E402
+from recommend.reuse import DUPLICATE_THRESHOLD, RELATED_THRESHOLD, precision_recall  # noqa: E402
 from recommend.similar import Recommender  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "difi_tidstyver_2014"
@@ -100,6 +103,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "kominn-data" / "bench")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[DUPLICATE_THRESHOLD],
                         help="duplicate-check thresholds to report (default: the shipped one)")
+    parser.add_argument("--related-thresholds", type=float, nargs="*", default=[RELATED_THRESHOLD],
+                        help="related-list thresholds to report (default: the shipped one)")
     args = parser.parse_args()
     rows = read_rows(SHARED, "t1")
     corpus = [r for r in rows if not in_holdout(r["id"], FRACTION, SEED)]
@@ -153,6 +158,15 @@ def main() -> None:
             flagged = sum(1 for s, _ in scored if s >= threshold)
             print(f"duplicate check at {threshold:.2f}, against {what}: precision {precision:.2f}, "
                   f"recall {recall:.2f} ({flagged} of {len(scored)} flagged)")
+    top10 = {q["id"]: kominn(q, k=10, use_topics=False) for q in all_queries}
+    for threshold in sorted(args.related_thresholds, reverse=True):
+        lists = {q: [i for i, s in items if threshold <= s < DUPLICATE_THRESHOLD][:5] for q, items in top10.items()}
+        grades = [judged[q].get(i) for q, items in lists.items() for i in items]
+        unjudged = sum(g is None for g in grades)
+        related = sum(1 for g in grades if g is not None and g >= 1)
+        print(f"related list at {threshold:.2f} (up to {DUPLICATE_THRESHOLD:.2f}), against grade 1 or 2: precision "
+              f"{related / len(grades) if grades else 1.0:.2f} ({len(grades)} suggestions for "
+              f"{sum(1 for items in lists.values() if items)} of {len(lists)} reports, {unjudged} unjudged)")
     store.close()
 
 

@@ -17,7 +17,13 @@ definitions above, without the scores.
 
 Prints, for KomInn's search and the TF-IDF reference: nDCG@5 with grades 0/1/2 and P@5 counting
 grade 2; and for the duplicate check at the shipped threshold (and any given with ``--thresholds``),
-precision and recall among KomInn's top fives, against grade 2 and against grade 1 or 2.
+precision and recall among KomInn's top fives, against grade 2 and against grade 1 or 2. Then the related
+list (``check_idea_and_related``) at the shipped RELATED_THRESHOLD (and any given with
+``--related-thresholds``): up to five suggestions scoring from that threshold up to the duplicate threshold,
+measured here on proposals (the service lists only initiatives, which this data set has none of), with its
+precision against grade 1 or 2 and against grade 2. The related list can reach below the top five that were
+judged; its unjudged suggestions are counted, and count as not related in the precision (which is then a
+lower bound; the precision among the judged ones alone is printed too).
 ``--pool FILE`` writes the unjudged pairs of those top fives as JSON lines for grading instead.
 
     .venv/bin/python bench/idea_duplicates.py
@@ -38,9 +44,17 @@ import numpy as np  # noqa: E402
 from duplicates import corpus_recommender  # noqa: E402  (bench/duplicates.py)
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
+from graph.schema import Label  # noqa: E402
 from ingest.adapters import DECIDE_PREFIX, decide_records  # noqa: E402
 from recommend.evaluation import in_holdout  # noqa: E402
-from recommend.reuse import DUPLICATE_THRESHOLD, check_idea, precision_recall  # noqa: E402
+from recommend.reuse import (  # noqa: E402
+    DUPLICATE_THRESHOLD,
+    RELATED_THRESHOLD,
+    check_idea,
+    check_idea_and_related,
+    precision_recall,
+)
+from recommend.similar import Recommender  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "decide_madrid_proposals"
 JUDGED = ROOT / "bench" / "data" / "decide_duplicates_seed1.tsv"
@@ -80,6 +94,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "kominn-data" / "bench")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[DUPLICATE_THRESHOLD],
                         help="duplicate-check thresholds to report (default: the shipped one)")
+    parser.add_argument("--related-thresholds", type=float, nargs="*", default=[RELATED_THRESHOLD],
+                        help="related-list thresholds to report (default: the shipped one)")
     parser.add_argument("--pool", type=Path, help="write the unjudged top-five pairs here (JSON lines)")
     args = parser.parse_args()
     rows = read_proposals()
@@ -136,7 +152,32 @@ def main() -> None:
             scored = [(s, judged.get(q, {}).get(i, 0) >= least) for q, items in checked.items() for i, s in items]
             precision, recall = precision_recall(scored, threshold)
             print(f"  against {what}: precision {precision:.2f}, recall {recall:.2f}")
+    related_lists(rec, queries, judged, args.related_thresholds)
     store.close()
+
+
+def related_lists(rec: Recommender, queries: list[dict[str, str]], judged: dict[str, dict[str, int]],
+                  thresholds: list[float]) -> None:
+    """The related list's precision at each threshold: asked once at the lowest, each list is the head of that one
+    with a score at or above the threshold (the list keeps the highest scores, so it is the list asked for)."""
+    lowest = min(thresholds)
+    lists = {}
+    for q in queries:
+        found = check_idea_and_related(rec, text_of(q), k=K, related_k=K, related_threshold=lowest,
+                                       related_labels=(Label.IDEA,)).related.items
+        lists[q["id"]] = [(i.id.removeprefix(DECIDE_PREFIX), i.score) for i in found]
+    for threshold in sorted(thresholds, reverse=True):
+        shown = [(q, i) for q, items in lists.items() for i, s in items if s >= threshold]
+        grades = [judged.get(q, {}).get(i) for q, i in shown]
+        unjudged = sum(g is None for g in grades)
+        ideas = len({q for q, _ in shown})
+        print(f"related list at {threshold:.2f} (up to {DUPLICATE_THRESHOLD:.2f}): {len(shown)} suggestions for "
+              f"{ideas} of {len(lists)} ideas, {unjudged} of them unjudged")
+        for least, what in ((1, "grade 1 or 2"), (2, "the same proposal (grade 2)")):
+            hits = sum(1 for g in grades if g is not None and g >= least)
+            judged_n = len(grades) - unjudged
+            print(f"  against {what}: precision {hits / len(grades) if grades else 1.0:.2f} "
+                  f"(among the judged alone {hits / judged_n if judged_n else 1.0:.2f})")
 
 
 if __name__ == "__main__":

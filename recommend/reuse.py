@@ -23,6 +23,17 @@ SAME_NEED_BONUS = 0.12  # added, for an initiative's reuse, to one that addresse
 #   (bench/idea_duplicates.py), among each new idea's best five: precision 0.81 at recall 0.72. At 0.38
 #   it was 0.64 / 0.75: proposals asking for the same thing at another street or park score alike.
 DUPLICATE_THRESHOLD = 0.40
+# Text-score threshold from which an existing initiative is shown as related existing work, up to the duplicate
+# threshold: not claimed to be the same idea, but close enough to be worth a look. Measured as the precision of
+# the related list (up to five, against "closely related or the same", counting unjudged ones as unrelated):
+# - Decide Madrid proposals (bench/idea_duplicates.py): 0.61 at 0.30 (0.76 among the judged ones; 142
+#   suggestions for 54 of 80 ideas, 27 unjudged), 0.55 at 0.28, 0.48 at 0.24, 0.43 at 0.22;
+# - Tidstyver reports (bench/duplicates.py): 0.72 at 0.30, 0.68 at 0.28, 0.44 at 0.24, 0.34 at 0.22;
+# - the demo's ideas: at 0.30 the three planted idea -> initiative pairs the duplicate check misses (0.33 to
+#   0.38) are all listed, among seven suggestions; from 0.22 up to 0.30 most were unrelated.
+RELATED_THRESHOLD = 0.30
+# Initiatives that exist as work, which the related list shows (not those still at the idea stage).
+RELATED_STATUS = ("completed", "ongoing", "planned", "stopped")
 
 
 def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60) -> SimilarResult:
@@ -118,16 +129,86 @@ def check_idea(
 
     Hidden and merged ideas are never shown, nor the ids in ``exclude_ids`` (the idea itself).
     """
+    return check_idea_and_related(recommender, text, k=k, threshold=threshold, exclude_ids=exclude_ids,
+                                  related_k=0).duplicates
+
+
+@dataclass
+class IdeaCheck:
+    """The duplicate check's two lists: possible duplicates, and related existing work below their threshold."""
+
+    duplicates: SimilarResult
+    related: SimilarResult
+
+
+def check_idea_and_related(
+    recommender: Recommender,
+    text: str,
+    *,
+    k: int = 5,
+    threshold: float = DUPLICATE_THRESHOLD,
+    related_threshold: float = RELATED_THRESHOLD,
+    related_k: int | None = None,
+    exclude_ids: Sequence[str] = (),
+    related_labels: tuple[Label, ...] = (Label.INITIATIVE,),
+) -> IdeaCheck:
+    """Possible duplicates of ``text`` (as :func:`check_idea`) and, apart from them, related existing work.
+
+    The related list holds up to ``related_k`` (default ``k``) items whose text score is at least
+    ``related_threshold`` and under ``threshold``: close enough to be worth a look, not claimed to be the
+    same idea. By default only initiatives that exist as work (planned, ongoing, completed or stopped; not
+    those still at the idea stage) are related work: other people's ideas that are not duplicates are
+    proposals, not something that already exists, and an adopted idea's work is its initiative. A completed
+    one says who completed it and when, and its recorded results. Both lists leave out hidden and merged
+    ideas and the ids in ``exclude_ids`` (the idea itself). ``related_labels`` other than initiatives is for
+    the benchmark that measures the same rule on a data set of ideas only (bench/idea_duplicates.py).
+    """
     text = text.strip()
     if not text:
         raise ValidationError([Problem("idea", None, "text", "the idea text is empty")])
     if len(text) > MAX_QUERY_CHARS:
         raise ValidationError([Problem("idea", None, "text", f"at most {MAX_QUERY_CHARS} characters")])
-    result = recommender.similar_to_text(text, k=max(k, 10), labels=(Label.IDEA, Label.INITIATIVE),
+    related_k = k if related_k is None else related_k
+    if not set(related_labels) <= {Label.IDEA, Label.INITIATIVE}:
+        raise ValueError(f"related items are ideas or initiatives, not {related_labels}")
+    # scores are absolute (text only), so a longer list changes none of them: enough to fill both lists
+    result = recommender.similar_to_text(text, k=max(k + 3 * related_k, 10), labels=(Label.IDEA, Label.INITIATIVE),
                                          exclude_ids=set(exclude_ids), use_topics=False)
-    result.items = [r for r in result.items if r.score >= threshold and r.status not in HIDDEN_IDEA_STATUS][:k]
-    result.notes.append(f"shown when the score is at least {threshold:.2f}")
-    return result
+    found = [r for r in result.items if r.status not in HIDDEN_IDEA_STATUS]
+    duplicates = SimilarResult(query=result.query, query_id=result.query_id,
+                               items=[r for r in found if r.score >= threshold][:k],
+                               cross_silo=result.cross_silo, excluded_owner=result.excluded_owner,
+                               notes=[*result.notes, f"shown when the score is at least {threshold:.2f}"])
+    wanted = {label.value for label in related_labels}
+    near = [r for r in found if related_threshold <= r.score < threshold and r.label in wanted
+            and not (r.label == Label.INITIATIVE.value and r.status not in RELATED_STATUS)][:related_k]
+    related = SimilarResult(query=result.query, query_id=result.query_id, items=_with_status(recommender, near),
+                            notes=[f"related existing work: {_names(related_labels)} with a score from "
+                                   f"{related_threshold:.2f} up to {threshold:.2f}, not claimed to be duplicates"])
+    return IdeaCheck(duplicates, related)
+
+
+def _names(labels: tuple[Label, ...]) -> str:
+    if labels == (Label.INITIATIVE,):
+        return "initiatives under way or done (" + ", ".join(RELATED_STATUS) + ")"
+    return " and ".join(label.value.lower() + "s" for label in labels)
+
+
+def _with_status(recommender: Recommender, items: list[Recommendation]) -> list[Recommendation]:
+    """Related items with what a submitter wants to know of finished work: who completed it, when, and with what."""
+    nodes = {n.id: n for n in recommender.store.get_many([r.id for r in items if r.status == "completed"])}
+    for rec in items:
+        node = nodes.get(rec.id)
+        if node is None:
+            continue
+        if node.props.get("results"):
+            rec.reasons.insert(0, Reason("results", "Recorded results: " + _shorten(node.props["results"])))
+        owner = rec.owner or _owner(recommender, rec.id)
+        if owner:
+            when = node.props.get("end_date")
+            rec.reasons.append(Reason("completed", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
+                                      ({"id": owner["id"], "name": owner["name"]},)))
+    return items
 
 
 @dataclass(frozen=True)

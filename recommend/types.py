@@ -9,7 +9,8 @@ from typing import Any
 @dataclass(frozen=True)
 class Reason:
     """Why an item was recommended. ``kind`` is one of: text, owner, need, focus_area, topic, partner,
-    predicted_topic, named_topic (similar); results, completed (reuse); partner, similar, topic, network (partners).
+    predicted_topic, named_topic (similar); results, completed (reuse, and the duplicate check's related list);
+    partner, similar, topic, network (partners).
 
     ``items`` are the ids and names that the reason names (shared need, partner, matching terms), so a
     client can link them; ``text`` says it in a sentence. A partner's ``similar`` items also carry ``role``

@@ -80,15 +80,17 @@ def check_idea_command(
     text: Annotated[str, typer.Argument(metavar="TEXT",
                                         help="The idea, in quotes (or - to read it from standard input)")],
     k: Annotated[int, typer.Option("-k", "--k", metavar="N", min=1, max=100,
-                                   help="How many possible duplicates at most")] = 5,
+                                   help="How many possible duplicates at most, and as many related items")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Has this idea been had already? Existing ideas and initiatives whose text is close enough to be
-    a possible duplicate (the same calibrated threshold as POST /ideas/check), with reasons."""
+    a possible duplicate (the same calibrated threshold as POST /ideas/check), with reasons; then, under a
+    heading of its own, related existing work: initiatives under way or done that come close without being
+    the same idea (as `related` of POST /ideas/check)."""
     import sys
 
-    from recommend.reuse import check_idea
+    from recommend.reuse import check_idea_and_related
     from recommend.similar import Recommender
     from service.cli import _print_items, _settings, opened_store
 
@@ -96,11 +98,16 @@ def check_idea_command(
         text = sys.stdin.read()
     settings = _settings(data_dir)
     with opened_store(settings, "TEXT") as store:
-        result = check_idea(Recommender(store, settings.build_embedder()), text, k=k)
-    if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
-    else:
-        _print_items(f"Possible duplicates of: {result.query[:80]}", result.notes, result.items)
+        found = check_idea_and_related(Recommender(store, settings.build_embedder()), text, k=k)
+    result, related = found.duplicates, found.related
+    if as_json:  # the shape of kominn similar --json, with the related list beside the items
+        typer.echo(json.dumps({**result.as_dict(), "related": related.as_dict()["items"],
+                               "related_notes": related.notes}, ensure_ascii=False, indent=1))
+        return
+    _print_items(f"Possible duplicates of: {result.query[:80]}", result.notes, result.items)
+    typer.echo()
+    _print_items("Related existing work (not duplicates): initiatives under way or done", related.notes,
+                 related.items)
 
 
 def learn_partners_command(

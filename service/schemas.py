@@ -96,8 +96,12 @@ class CheckedPublic(RecommendationPublic):
 class IdeaCheckPublic(_SimilarBase):
     """The duplicate check's answer: as a similar search's, and each item also says the language of its title."""
 
-    data: list[CheckedPublic]
-    count: int
+    data: list[CheckedPublic] = Field(description="Possible duplicates: text score at least the duplicate threshold")
+    count: int = Field(description="How many possible duplicates `data` holds")
+    related: list[CheckedPublic] = Field([], description=(
+        "Related existing work, not claimed to be duplicates: initiatives under way or done (planned, ongoing, "
+        "completed, stopped; see `status`) whose text score is from the related threshold up to the duplicate "
+        "threshold, best first, at most `k`. A completed one's reasons say who completed it and when"))
 
 
 class InitiativePublic(BaseModel):
@@ -310,6 +314,8 @@ class IdeaReceipt(BaseModel):
     status: str
     created: str
     similar: list[RecommendationPublic]
+    related: list[RecommendationPublic] = Field([], description=(
+        "Related existing work below the duplicate threshold, as `related` of POST /ideas/check"))
 
 
 class PartnerRequest(BaseModel):

@@ -130,6 +130,40 @@ def test_the_duplicate_check_says_the_language_of_each_title(demo_store: Embedde
     assert "KOMINN_DATA_LANG" in doc["components"]["schemas"]["CheckedPublic"]["properties"]["lang"]["description"]
 
 
+CITIZEN_NIGHT_VISITS = {"title": "Nattbesøk", "text": "Min mor på 86 blir vekket hver natt av at hjemmesykepleien "
+                        "låser seg inn for å se til henne. Kan dere ikke bruke en sensor eller et kamera i stedet, "
+                        "så hun får sove?"}
+
+
+def test_the_duplicate_check_lists_related_existing_work_apart(client: TestClient) -> None:
+    """A citizen describing the night surveillance the municipality already completed gets the near-identical idea
+    in `data` and the completed initiative in `related` (with its status and language), in the check and in the
+    receipt of the submitted idea, and the API documentation says what `related` is."""
+    from recommend.reuse import DUPLICATE_THRESHOLD, RELATED_THRESHOLD
+
+    r = client.post("/ideas/check", json=CITIZEN_NIGHT_VISITS)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [i["id"] for i in body["data"]][:1] == ["idea-001"] and body["count"] == len(body["data"])
+    related = {i["id"]: i for i in body["related"]}
+    assert "ini-001" in related and not set(related) & {i["id"] for i in body["data"]}
+    done = related["ini-001"]
+    assert done["status"] == "completed" and done["label"] == "Initiative" and done["lang"] == "nb"
+    assert {"id", "label", "title", "score", "parts", "reasons", "owner", "status", "lang"} <= set(done)
+    assert all(RELATED_THRESHOLD <= i["score"] < DUPLICATE_THRESHOLD for i in body["related"])
+    assert any(x["kind"] == "completed" for x in done["reasons"])
+    receipt = client.post("/ideas", json=CITIZEN_NIGHT_VISITS)
+    assert receipt.status_code == 201, receipt.text
+    assert "idea-001" in [i["id"] for i in receipt.json()["similar"]]
+    assert "ini-001" in [i["id"] for i in receipt.json()["related"]]
+    doc = client.get("/openapi.json").json()
+    schema = doc["components"]["schemas"]["IdeaCheckPublic"]["properties"]["related"]
+    assert "not claimed to be duplicates" in schema["description"]
+    assert schema["items"]["$ref"].endswith("/CheckedPublic")
+    assert f"from {RELATED_THRESHOLD:.2f} up to" in doc["paths"]["/ideas/check"]["post"]["description"]
+    assert "related" in doc["components"]["schemas"]["IdeaReceipt"]["properties"]
+
+
 @pytest.mark.parametrize(
     ("method", "url", "payload"),
     [

@@ -258,6 +258,28 @@ def test_check_idea_names_the_existing_idea_and_says_when_nothing_is_close(tmp_p
 
 
 @pytest.mark.slow
+def test_check_idea_lists_related_existing_work_under_its_own_heading(tmp_path: Path, demo_db: Path) -> None:
+    """`kominn check-idea` given a citizen's plain description of the completed night surveillance names the
+    near-identical idea as a possible duplicate and the completed initiative under "Related existing work",
+    saying it was completed; --json carries the same list in `related`."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    idea = ("Nattbesøk\nMin mor på 86 blir vekket hver natt av at hjemmesykepleien låser seg inn for å se til henne. "
+            "Kan dere ikke bruke en sensor eller et kamera i stedet, så hun får sove?")
+    shown = runner.invoke(app, ["check-idea", idea, "--data-dir", str(data)])
+    assert shown.exit_code == 0, shown.output
+    duplicates, _, related = shown.output.partition("Related existing work (not duplicates)")
+    assert "idea-001" in duplicates and "ini-001" not in duplicates, shown.output
+    line = next(x for x in related.splitlines() if "ini-001" in x)
+    assert line.endswith("(completed)") and "Completed by " in related
+    as_json = json.loads(runner.invoke(app, ["check-idea", idea, "--json", "--data-dir", str(data)]).stdout)
+    assert [i["id"] for i in as_json["items"]][:1] == ["idea-001"]
+    done = next(i for i in as_json["related"] if i["id"] == "ini-001")
+    assert done["status"] == "completed" and as_json["related_notes"]
+
+
+@pytest.mark.slow
 def test_partners_name_the_option_that_is_wrong(tmp_path: Path, demo_db: Path) -> None:
     """`kominn partners` given an organisation id as the query points to --known; an unknown --known or
     --kind names that option; each is a usage error (exit 2), not a failure of the store."""

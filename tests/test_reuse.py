@@ -9,12 +9,24 @@ import pytest
 from graph.embedded import EmbeddedGraphStore
 from graph.schema import Direction, Label, Node, Rel, node_text
 from ingest.embedder import SentenceTransformerEmbedder
-from recommend.reuse import DUPLICATE_THRESHOLD, calibrate_threshold, check_idea, precision_recall, reuse
+from recommend.reuse import (
+    DUPLICATE_THRESHOLD,
+    RELATED_STATUS,
+    RELATED_THRESHOLD,
+    calibrate_threshold,
+    check_idea,
+    check_idea_and_related,
+    precision_recall,
+    reuse,
+)
 from recommend.similar import Recommender
 from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.slow
 PAIRS = json.loads((TEST_DATA / "demo_near_duplicates.json").read_text(encoding="utf-8"))
+# how a citizen might describe ini-001 (digital night surveillance, completed in 2021) without knowing of it
+CITIZEN_NIGHT_VISITS = ("Nattbesøk\nMin mor på 86 blir vekket hver natt av at hjemmesykepleien låser seg inn for å "
+                        "se til henne. Kan dere ikke bruke en sensor eller et kamera i stedet, så hun får sove?")
 
 
 @pytest.fixture
@@ -71,6 +83,93 @@ def test_check_idea_never_shows_hidden_merged_or_itself(rec: Recommender, demo_s
 def test_unrelated_text_gives_no_duplicates(rec: Recommender) -> None:
     """A text about nothing in the data set raises no false alarm."""
     assert check_idea(rec, "Kvartalsrapport om renteswapper i pensjonsfondet").items == []
+
+
+def test_a_citizens_description_of_completed_work_lists_it_as_related(rec: Recommender) -> None:
+    """A citizen who describes, in plain words, an initiative the municipality already completed is shown it as
+    related existing work (not as a duplicate), with who completed it, when and with what results."""
+    found = check_idea_and_related(rec, CITIZEN_NIGHT_VISITS)
+    assert "ini-001" not in [i.id for i in found.duplicates.items]
+    related = {i.id: i for i in found.related.items}
+    assert "ini-001" in related, [(i.id, i.score) for i in found.related.items]
+    done = related["ini-001"]
+    assert done.status == "completed" and RELATED_THRESHOLD <= done.score < DUPLICATE_THRESHOLD
+    kinds = {r.kind: r.text for r in done.reasons}
+    assert kinds["completed"].startswith("Completed by ") and "2021-06-30" in kinds["completed"]
+    assert kinds["results"].startswith("Recorded results: Ved prosjektslutt hadde 140")
+    assert any("not claimed to be duplicates" in note for note in found.related.notes)
+
+
+def test_the_related_list_holds_only_existing_work_between_the_thresholds(
+    rec: Recommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """Every related suggestion for every demo idea is an initiative under way or done, scoring from the related
+    threshold up to (not reaching) the duplicate threshold, never one of the duplicates, never the idea itself."""
+    seen = 0
+    for idea in demo_store.iter_nodes(Label.IDEA):
+        found = check_idea_and_related(rec, node_text(idea), exclude_ids=[idea.id], k=3)
+        assert len(found.related.items) <= 3
+        assert not {i.id for i in found.related.items} & {i.id for i in found.duplicates.items}
+        for item in found.related.items:
+            seen += 1
+            assert item.label == "Initiative" and item.status in RELATED_STATUS and item.id != idea.id
+            assert demo_store.get(item.id).props["status"] == item.status
+            assert RELATED_THRESHOLD <= item.score < DUPLICATE_THRESHOLD
+    assert seen >= 5
+
+
+def test_the_related_list_finds_the_planted_initiatives_the_duplicate_check_misses(rec: Recommender) -> None:
+    """Each demo idea whose planted or recorded initiative (BECAME) scores under the duplicate threshold still
+    gets that initiative, as related existing work: nobody is left thinking it was never done."""
+    store = rec.store
+    pairs = {(p["a"], p["b"]) for p in PAIRS["idea_initiative_pairs"]}
+    pairs |= {(e.src, e.dst) for e in store.iter_edges() if e.rel == Rel.BECAME}
+    below = 0
+    for idea_id, initiative in sorted(pairs):
+        found = check_idea_and_related(rec, node_text(store.get(idea_id)), exclude_ids=[idea_id])
+        if initiative not in [i.id for i in found.duplicates.items]:
+            below += 1
+            assert initiative in [i.id for i in found.related.items], (idea_id, initiative)
+    assert below >= 3  # the demo has pairs under the duplicate threshold: this checks something
+
+
+def test_the_related_list_never_shows_hidden_or_merged_ideas_or_the_idea_itself(
+    rec: Recommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """Asked to list ideas too and from a score of 0, the related list still leaves out hidden and merged ideas
+    and the idea being checked, as the duplicates do; an excluded initiative stays out as well."""
+    pair = PAIRS["idea_pairs"][0]
+    original = demo_store.get(pair["b"])
+    demo_store.upsert([Node(original.id, original.label, {**original.props, "status": "hidden"},
+                            original.embedding, original.model, original.text_hash)])
+    found = check_idea_and_related(rec, node_text(demo_store.get(pair["a"])), exclude_ids=[pair["a"], "ini-001"],
+                                   related_threshold=0.0, related_k=50, related_labels=(Label.IDEA, Label.INITIATIVE))
+    ids = {i.id for i in found.related.items}
+    assert any(i.startswith("idea-") for i in ids)  # ideas were asked for and are there
+    merged = {n.id for n in demo_store.iter_nodes(Label.IDEA) if n.props.get("status") in ("merged", "hidden")}
+    assert pair["b"] in merged and not merged & ids
+    assert pair["a"] not in ids and "ini-001" not in ids
+
+
+def test_an_initiative_still_at_the_idea_stage_is_not_listed_as_existing_work(
+    rec: Recommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """The related list says what already exists: ini-001 set back to the idea stage leaves it, and set to ongoing
+    it comes back saying it is ongoing (and without the completed reason)."""
+    node = demo_store.get("ini-001")
+    for status, listed in (("idea", False), ("ongoing", True)):
+        demo_store.upsert([Node(node.id, node.label, {**node.props, "status": status}, node.embedding, node.model,
+                                node.text_hash)])
+        related = {i.id: i for i in check_idea_and_related(rec, CITIZEN_NIGHT_VISITS).related.items}
+        assert ("ini-001" in related) is listed, status
+        if listed:
+            assert related["ini-001"].status == "ongoing"
+            assert "completed" not in {r.kind for r in related["ini-001"].reasons}
+
+
+def test_unrelated_text_gives_no_related_work(rec: Recommender) -> None:
+    """A text about nothing in the data set lists no related work either."""
+    assert check_idea_and_related(rec, "Kvartalsrapport om renteswapper i pensjonsfondet").related.items == []
 
 
 def test_reuse_offers_completed_work_of_other_units_with_results_first(

@@ -517,6 +517,46 @@ def test_live_idea_suggestions_say_their_own_language(page) -> None:  # type: ig
     page.goto("/web/?lang=nb")  # the language cookie back to Norwegian for the tests after this one
 
 
+def test_the_idea_form_shows_completed_work_as_related_work_that_already_exists(  # type: ignore[no-untyped-def]
+        page) -> None:
+    """A citizen who describes the night surveillance the municipality already completed sees, under a heading of
+    its own in Norwegian and in English, that it exists and was completed, apart from the possible duplicate; the
+    status line read out says so; the form passes axe with both lists shown; and the receipt lists it too."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    text = ("Min mor på 86 blir vekket hver natt av at hjemmesykepleien låser seg inn for å se til henne. "
+            "Kan dere ikke bruke en sensor eller et kamera i stedet, så hun får sove?")
+    done = "Digitalt nattilsyn i hjemmetjenesten"
+    for lang, title, describe, heading, completed in (
+            ("en", "Title", "Describe your idea", "Related work that already exists", "completed"),
+            ("nb", "Overskrift", "Beskriv innspillet", "Beslektet arbeid som finnes allerede", "fullført")):
+        page.goto(f"/web/ideas/new?lang={lang}")
+        page.get_by_label(title, exact=True).fill("Nattbesøk")
+        page.get_by_label(describe).fill(text)
+        related = page.locator("#live-related-results")
+        related.locator("h4", has_text=done).wait_for()
+        assert page.locator("#live-results").get_by_text("Sensorer i stedet for nattbesøk hos eldre").count() == 1
+        assert page.locator("#live-results").get_by_text(done).count() == 0  # not claimed to be a duplicate
+        assert page.locator("#live-related-h").inner_text() == heading
+        assert related.get_attribute("aria-labelledby") == "live-related-h"
+        card = related.locator("li.card", has=page.locator("h4", has_text=done))
+        assert card.locator(".badge.status-completed").inner_text() == completed
+        assert (card.locator("h4").get_attribute("lang") == "nb") is (lang == "en")  # Norwegian on the English page
+        status = page.locator("#live-status")  # the line screen readers hear names it, and that it was completed
+        said = status.inner_text()
+        assert f"{heading} (" in said and f"{done} ({completed})" in said, said
+        shot(page, f"idea-related-{lang}")
+        result = Axe().run(page, options=A11Y_RULES).response
+        assert result["violations"] == [], [(v["id"], v["nodes"][0]["target"]) for v in result["violations"]]
+    page.get_by_role("button", name="Send inn").click()  # the Norwegian form, the last one filled in
+    page.wait_for_url("**/web/ideas/idea-*")
+    section = page.locator("section.related")
+    assert section.locator("h2").inner_text() == "Beslektet arbeid som finnes allerede"
+    assert section.locator("li.card", has_text=done).locator(".status-completed").inner_text() == "fullført"
+    assert "Fullført av" in section.locator("li.card", has_text=done).inner_text()
+    shot(page, "idea-receipt-related")
+
+
 def test_an_overview_bar_opens_the_list_of_its_initiatives(page) -> None:  # type: ignore[no-untyped-def]
     """Clicking a unit's bar on the overview opens every initiative of that unit, each a link to its page."""
     page.goto("/web/overview")

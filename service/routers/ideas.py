@@ -12,7 +12,7 @@ from graph.schema import IDEA_STATUS, SUBMITTER_KINDS, Label, Node, Rel
 from graph.store import GraphStore
 from graph.text import language_of
 from ingest.embedder import Embedder
-from recommend.reuse import check_idea
+from recommend.reuse import DUPLICATE_THRESHOLD, RELATED_THRESHOLD, check_idea_and_related
 from recommend.similar import MAX_QUERY_CHARS, Recommender
 from service import items
 from service.auth import AdminDep, EditorDep, PrincipalDep, ReaderDep, Role
@@ -49,16 +49,29 @@ class IdeaCheck(BaseModel):
     k: Count = Field(5, ge=1, le=20, description="How many possible duplicates at most")
 
 
-@router.post("/check", response_model=IdeaCheckPublic)
+CHECK_DESCRIPTION = f"""Existing ideas and initiatives that may already cover this idea (calibrated so false alarms
+are rare), in `data`; and, apart from them in `related`, related existing work that is not claimed to be the same
+idea: initiatives under way or done whose text score is from {RELATED_THRESHOLD:.2f} up to the duplicate threshold
+({DUPLICATE_THRESHOLD:.2f}), so that a person sees what already exists about it; each says its `status`
+(`completed`, `ongoing`, `planned`, `stopped`). Each item says the language of its title in `lang` (`nb`, `en`;
+the configured KOMINN_DATA_LANG where its words do not tell), so that a form in another language can mark it
+for screen readers. Like every read, it needs a reader token where reading does (KOMINN_READ_REQUIRES_TOKEN)."""
+
+
+@router.post("/check", response_model=IdeaCheckPublic, description=CHECK_DESCRIPTION)
 def check(body: IdeaCheck, recommender: RecommenderDep, caller: ReaderDep, settings: SettingsDep) -> IdeaCheckPublic:
-    """Existing ideas and initiatives that may already cover this idea (calibrated so false alarms are rare).
-    Each says the language of its title in `lang` (`nb`, `en`; the configured KOMINN_DATA_LANG where its words
-    do not tell), so that a form in another language can mark it for screen readers. Like every read, it needs
-    a reader token where reading does (KOMINN_READ_REQUIRES_TOKEN)."""
+    """Possible duplicates and related existing work of an idea being written (see CHECK_DESCRIPTION)."""
     text = f"{body.title}\n{body.text}".strip()
-    found = similar_public(check_idea(recommender, text, k=body.k))
-    data = [CheckedPublic(**item.model_dump(), lang=language_of(item.title, settings.data_lang)) for item in found.data]
-    return IdeaCheckPublic(**found.model_dump(exclude={"data"}), data=data)
+    found = check_idea_and_related(recommender, text, k=body.k)
+    duplicates = similar_public(found.duplicates)
+
+    def checked(items: list[RecommendationPublic]) -> list[CheckedPublic]:
+        return [CheckedPublic(**item.model_dump(), lang=language_of(item.title, settings.data_lang)) for item in items]
+
+    related = similar_public(found.related).data
+    return IdeaCheckPublic(**duplicates.model_dump(exclude={"data", "notes"}),
+                           notes=duplicates.notes + found.related.notes,
+                           data=checked(duplicates.data), related=checked(related))
 
 
 def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender, body: IdeaSubmit, *,
@@ -75,11 +88,14 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
     data = body.model_dump(exclude_none=True)
     data.update(status="new", created=dt.date.today().isoformat())
     # the search first: a text it refuses is refused before anything is written (it cannot find the new idea)
-    similar = check_idea(recommender, f"{body.title}\n{body.text}"[:MAX_QUERY_CHARS], k=5).items \
-        if show_similar else []
+    resembling = check_idea_and_related(recommender, f"{body.title}\n{body.text}"[:MAX_QUERY_CHARS], k=5) \
+        if show_similar else None
     node = items.create_item(store, embedder, "ideas", data)
     return IdeaReceipt(id=node.id, title=node.title, status="new", created=data["created"],
-                       similar=[RecommendationPublic(**r.as_dict()) for r in similar])
+                       similar=[RecommendationPublic(**r.as_dict()) for r in resembling.duplicates.items]
+                       if resembling else [],
+                       related=[RecommendationPublic(**r.as_dict()) for r in resembling.related.items]
+                       if resembling else [])
 
 
 @router.post("", response_model=IdeaReceipt, status_code=201,
@@ -88,7 +104,8 @@ def create_idea(body: IdeaSubmit, request: Request, caller: PrincipalDep, store:
                 recommender: RecommenderDep, response: Response) -> IdeaReceipt:
     """Submit an idea. No token needed (callers without an editor token are rate-limited per address; only
     accepted submissions count, so fixing a rejected one costs nothing). The receipt lists existing ideas and
-    initiatives that resemble it, unless reading needs a token the caller lacks
+    initiatives that resemble it (`similar`, possible duplicates) and related existing work (`related`, as in
+    POST /ideas/check), unless reading needs a token the caller lacks
     (KOMINN_READ_REQUIRES_TOKEN). Contact details are stored but shown to admins only."""
     limited = caller.role < Role.EDITOR
     slot = take_idea_slot(request) if limited else None  # taken at once, so parallel calls cannot all pass

@@ -32,7 +32,7 @@ from graph.schema import (
 )
 from graph.text import language_of
 from recommend.partners import PartnerQuery
-from recommend.reuse import check_idea, reuse
+from recommend.reuse import check_idea_and_related, reuse
 from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE, unseen
 from service import explore, items
 from service.auth import Role, get_principal
@@ -445,9 +445,9 @@ def _is_sender(request: Request, idea_id: str) -> bool:
 @router.get("/ideas/{idea_id}", response_class=HTMLResponse)
 def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
     """An idea as its sender sees it after sending it: the case number, the title, when it came, its status,
-    and what already exists that resembles it. Hidden ideas are for admins only, as in the API; where the
-    pages need a reader token, the sender (by the signed cookie of the submission) sees their own idea,
-    without the search of the store."""
+    what already exists that resembles it, and apart from that related existing work. Hidden ideas are for
+    admins only, as in the API; where the pages need a reader token, the sender (by the signed cookie of the
+    submission) sees their own idea, without the search of the store."""
     state = _state(request, public=True)
     role = _role(request)
     reader = role >= Role.READER or not state.settings.read_requires_token
@@ -459,11 +459,13 @@ def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
     except NotFoundError as e:
         return error_page(request, 404, str(e))
     similar: list[dict[str, Any]] = []
+    related: list[dict[str, Any]] = []
     if reader:
-        found = check_idea(state.recommender, node_text(node)[:MAX_QUERY_CHARS], exclude_ids=[idea_id])
-        similar = [r.as_dict() for r in found.items]
+        found = check_idea_and_related(state.recommender, node_text(node)[:MAX_QUERY_CHARS], exclude_ids=[idea_id])
+        similar = [r.as_dict() for r in found.duplicates.items]
+        related = [r.as_dict() for r in found.related.items]
     receipt = {"id": node.id, "title": node.title, "created": node.props.get("created"),
-               "status": node.props.get("status") or "new", "similar": similar}
+               "status": node.props.get("status") or "new", "similar": similar, "related": related}
     return render(request, "receipt.html", receipt=receipt, mine=mine, reader=reader)
 
 
