@@ -629,8 +629,9 @@ class PartnerRecommender:
                       for p, i in network)))
         parts = {f: round(float(v), 4) for f, v in zip(FEATURES, x, strict=True)
                  if v and not f.startswith("kind_") and not f.endswith("_relative")}
+        loose = not (shared or close or topics or network)  # only "among the initiatives nearest to this"
         return Recommendation(node.id, node.label.value, node.title, round(score, 4), parts, reasons,
-                              None, node.props.get("kind"))
+                              None, node.props.get("kind"), loose=loose)
 
 
 def _listed(names: Sequence[str]) -> str:

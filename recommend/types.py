@@ -34,6 +34,9 @@ class Recommendation:
     reasons: list[Reason] = field(default_factory=list)
     owner: dict[str, str] | None = None
     status: str | None = None
+    # A partner suggestion whose only ground is taking part in initiatives among the nearest to the query, none of
+    # them close (no shared partner, no topic, no network, nothing that resembles it): shown, but marked as such.
+    loose: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -334,7 +334,8 @@ def _print_items(heading: str, notes: list[str], items: list) -> None:
     for n, item in enumerate(items, start=1):
         owner = f" [{item.owner['name']}]" if item.owner else ""
         kind = f" ({item.status})" if item.status else ""
-        typer.echo(f"{n:>2}. {item.score:.3f}  {item.id}  {item.title}{owner}{kind}")
+        loose = "  [weak link: only in initiatives near this, none close]" if item.loose else ""
+        typer.echo(f"{n:>2}. {item.score:.3f}  {item.id}  {item.title}{owner}{kind}{loose}")
         parts = [(k, v) for k, v in item.parts.items() if v]
         if len(parts) > 5:  # a partner's many features: the largest few (all are in --json)
             parts = sorted(parts, key=lambda kv: -abs(kv[1]))[:4]

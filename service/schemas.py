@@ -70,6 +70,9 @@ class RecommendationPublic(BaseModel):
     reasons: list[ReasonPublic]
     owner: Ref | None = None
     status: str | None = None
+    loose: bool = Field(False, description="Partner suggestions: true when its only ground is taking part in "
+                                           "initiatives among the nearest to the query, none of them close (no "
+                                           "shared partner, topic or network): a loose suggestion")
 
 
 class _SimilarBase(BaseModel):

@@ -248,6 +248,27 @@ def test_only_initiatives_close_to_the_query_are_said_to_resemble_it(
     assert checked["resembles"] and checked["nearest"], checked
 
 
+def test_a_suggestion_is_marked_loose_exactly_when_being_near_is_all_it_has(
+    partners: PartnerRecommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """A suggestion is marked loose when, and only when, its only reason is being in initiatives "among the
+    nearest" to the query: the biogas company that took part in the biogas initiatives is not, a software firm
+    that only took part in nearby initiatives is, and no suggestion with a shared partner, topic or network is."""
+    checked = Counter[str]()
+    for query in [*_demo_queries(demo_store), "Biogass fra matavfall til kommunens busser"]:
+        for item in partners.partners(query, k=10):
+            kinds = {r.kind for r in item.reasons}
+            resembles = any(r.text.endswith(("which resembles this", "which resemble this"))
+                            for r in item.reasons if r.kind == "similar")
+            assert item.loose == (kinds == {"similar"} and not resembles), (query, item.id, item.reasons)
+            checked["loose" if item.loose else "grounded"] += 1
+    assert checked["loose"] and checked["grounded"], checked
+    found = {r.id: r for r in partners.partners("Biogass fra matavfall til kommunens busser", k=11,
+                                                kinds=["business"])}
+    assert not found["org-nordvest-biogass"].loose
+    assert found["org-kodeverket"].loose
+
+
 def test_a_similar_reason_gives_the_search_score_and_a_true_similarity(
     partners: PartnerRecommender, demo_store: EmbeddedGraphStore
 ) -> None:

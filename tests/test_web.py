@@ -158,8 +158,15 @@ def test_partner_finder_ranks_organisations_of_a_kind(page) -> None:  # type: ig
     cards = page.locator("#results > li")
     cards.first.wait_for()
     assert cards.count() >= 3
-    assert all(b == "næringsliv" for b in page.locator("#results .meta .badge").all_inner_texts())
+    assert all(b == "næringsliv" for b in page.locator("#results .meta .badge:not(.loose)").all_inner_texts())
     assert page.locator("#results .reasons li").count() >= 1
+    # the biogas company is a plain suggestion; a firm only in initiatives near the description is marked, and
+    # a note says what the mark means
+    biogas = cards.filter(has_text="Nordvest Biogass AS")
+    assert biogas.count() == 1 and biogas.locator(".badge.loose").count() == 0
+    loose = cards.filter(has_text="Kodeverket AS")
+    assert loose.locator(".badge.loose").inner_text() == "svak kobling"
+    assert "svak kobling" in page.locator("#loose-note").inner_text()
     shot(page, "partners-desktop")
     page.get_by_label("Type organisasjon").select_option("")
     page.get_by_label("… eller velg et tiltak").select_option("ini-001")

@@ -35,7 +35,8 @@ def partners_for_text(body: PartnerRequest, partners: PartnersDep, caller: Reade
 
     The text is always read as a description (an initiative's partners: `GET /initiatives/{id}/partners`).
     Each result's `status` is the organisation's kind; its reasons name the shared initiatives and topics.
-    `notes` says, for one, when nothing matches the text closely (the suggestions are then loose)."""
+    `notes` says, for one, when nothing matches the text closely (the suggestions are then loose); `loose` marks
+    each suggestion whose only ground is taking part in initiatives among the nearest, none of them close."""
     notes: list[str] = []
     found = partners.partners(PartnerQuery(body.text, list(body.known)), k=body.k, kinds=body.kind, notes=notes)
     return partners_public(body.text, None, found, notes)
