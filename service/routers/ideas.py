@@ -88,14 +88,13 @@ def submit_idea(store: GraphStore, embedder: Embedder, recommender: Recommender,
     data = body.model_dump(exclude_none=True)
     data.update(status="new", created=dt.date.today().isoformat())
     # the search first: a text it refuses is refused before anything is written (it cannot find the new idea)
-    resembling = check_idea_and_related(recommender, f"{body.title}\n{body.text}"[:MAX_QUERY_CHARS], k=5) \
+    checked = check_idea_and_related(recommender, f"{body.title}\n{body.text}"[:MAX_QUERY_CHARS], k=5) \
         if show_similar else None
+    similar, related = (checked.duplicates.items, checked.related.items) if checked else ([], [])
     node = items.create_item(store, embedder, "ideas", data)
     return IdeaReceipt(id=node.id, title=node.title, status="new", created=data["created"],
-                       similar=[RecommendationPublic(**r.as_dict()) for r in resembling.duplicates.items]
-                       if resembling else [],
-                       related=[RecommendationPublic(**r.as_dict()) for r in resembling.related.items]
-                       if resembling else [])
+                       similar=[RecommendationPublic(**r.as_dict()) for r in similar],
+                       related=[RecommendationPublic(**r.as_dict()) for r in related])
 
 
 @router.post("", response_model=IdeaReceipt, status_code=201,
