@@ -650,3 +650,26 @@ def test_copy_to_a_store_and_back_loses_nothing(backend: Backend, demo_reference
             if a.embedding is not None:
                 assert np.allclose(a.embedding, b.embedding, atol=1e-6)
         assert back.get_meta("embedding_model") == demo_reference.get_meta("embedding_model")
+
+
+@pytest.fixture(scope="module")
+def demo_hashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedGraphStore]:
+    """The demo data with the hashing embedder (no model): a graph to copy to every store."""
+    from ingest.demo import load_demo
+
+    with EmbeddedGraphStore(tmp_path_factory.mktemp("demo-hashed") / "kominn.sqlite") as s:
+        load_demo(s, HashingEmbedder())
+        yield s
+
+
+def test_graph_view_shows_the_same_items_on_every_store(backend: Backend,
+                                                       demo_hashed: EmbeddedGraphStore) -> None:
+    """The graph page of an item with more neighbours than it shows keeps the same items, links and layout
+    on every store."""
+    from service.explore import neighbourhood
+
+    target = backend.store(batch_size=200)
+    copy_graph(demo_hashed, target, batch_size=200)
+    want = neighbourhood(demo_hashed, "ini-001", depth=2, max_nodes=30)
+    assert want["truncated"], "the view must be cut short for this test to mean anything"
+    assert neighbourhood(target, "ini-001", depth=2, max_nodes=30) == want
