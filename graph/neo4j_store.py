@@ -98,10 +98,11 @@ def _decode_value(value: Any, utc: bool) -> Any:
 
 
 def decode_props(stored: dict[str, Any], reserved: frozenset[str] = NODE_RESERVED) -> dict[str, Any]:
-    """Inverse of :func:`encode_props`; bookkeeping properties are left out."""
+    """Inverse of :func:`encode_props`; bookkeeping properties are left out. Properties come by name, as
+    from the embedded store (the server keeps its own order), so an item's JSON is the same from both."""
     utc = set(stored.get("_utc") or ())
     out: dict[str, Any] = {}
-    for name, value in stored.items():
+    for name, value in sorted(stored.items()):
         if name in reserved or value is None:
             continue
         key = name[len(ESCAPE):] if name.startswith(ESCAPE) else name
