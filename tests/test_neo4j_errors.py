@@ -242,3 +242,37 @@ def test_cypher_is_parameterised_and_names_come_from_the_enums() -> None:
     with pytest.raises(ValueError):
         cypher.rel_type("OWNED_BY")  # type: ignore[arg-type]
     assert "$rows" in cypher.merge_nodes(Label.IDEA) and json.dumps(cypher.label(Label.IDEA)) == '"`Idea`"'
+
+
+def test_operator_is_told_when_arcadedb_searches_scan_every_node(arcadedb: ArcadeServer, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """On ArcadeDB without KOMINN_NEO4J_ARCADEDB_HTTP, `kominn ingest` and `kominn stats` say that searches scan
+    every node and which setting gives vector indexes; with it, `kominn stats` makes them and says so."""
+    from service.cli import app
+
+    database = "scanadvice"
+    arcadedb.create_database(database)
+    try:
+        for key, value in {"KOMINN_STORE": "neo4j", "KOMINN_NEO4J_URI": arcadedb.bolt_uri,
+                           "KOMINN_NEO4J_USER": arcadedb.user, "KOMINN_NEO4J_PASSWORD": arcadedb.password,
+                           "KOMINN_NEO4J_DATABASE": database, "KOMINN_DATA_DIR": str(tmp_path)}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("KOMINN_NEO4J_ARCADEDB_HTTP", raising=False)
+        monkeypatch.setattr("service.settings.Settings.build_embedder", lambda self: HashingEmbedder())
+        get_settings.cache_clear()
+        runner = CliRunner()
+        ingested = runner.invoke(app, ["ingest", str(TEST_DATA / "small")])
+        assert ingested.exit_code == 0, ingested.output
+        assert "KOMINN_NEO4J_ARCADEDB_HTTP" in ingested.output
+        scans = runner.invoke(app, ["stats"])
+        assert scans.exit_code == 0, scans.output
+        assert "Vector search: exact scans of every node" in scans.output
+        assert "KOMINN_NEO4J_ARCADEDB_HTTP" in scans.output
+        monkeypatch.setenv("KOMINN_NEO4J_ARCADEDB_HTTP", arcadedb.http_url)
+        get_settings.cache_clear()
+        indexed = runner.invoke(app, ["stats"])
+        assert indexed.exit_code == 0, indexed.output
+        assert "Vector search: vector indexes" in indexed.output and "KOMINN_NEO4J_ARCADEDB_HTTP" not in indexed.output
+    finally:
+        get_settings.cache_clear()
+        arcadedb.drop_database(database)
