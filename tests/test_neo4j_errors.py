@@ -126,6 +126,20 @@ def test_health_is_503_while_the_server_is_down_and_recovers(restartable: Arcade
         assert client.get("/health").status_code == 200
 
 
+def test_staff_pages_say_in_their_language_that_the_database_is_down(tmp_path: Path) -> None:
+    """While the Neo4j server is down, a staff page answers 503 with a message in the page's language that says
+    to try again and whom to tell, without the server's address."""
+    settings = Settings(data_dir=tmp_path, store="neo4j", neo4j=Neo4jSettings(
+        uri=f"bolt://127.0.0.1:{free_port()}", user="neo4j", password=SecretStr("pw"), database="kominn"))
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        nb = client.get("/web/", params={"q": "biogass"})
+        assert nb.status_code == 503
+        assert "Databasen svarer ikke akkurat nå" in nb.text and "cannot be reached" not in nb.text
+        en = client.get("/web/initiatives/ini-001", params={"lang": "en"})
+        assert en.status_code == 503 and "The database is not answering just now" in en.text
+        assert "127.0.0.1" not in nb.text + en.text
+
+
 def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied, with the learned
