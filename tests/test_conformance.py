@@ -690,3 +690,23 @@ def test_export_is_the_same_file_on_every_store(backend: Backend, demo_hashed: E
     again = backend.store()  # read back by another connection (a reopened file): in name order on every store
     for node in again.get_many(["ini-001", "org-fjordvik", "idea-004"]):
         assert list(node.props) == sorted(node.props)
+
+
+@pytest.mark.slow
+def test_similar_edges_have_the_same_scores_on_every_store(backend: Backend,
+                                                           demo_reference: EmbeddedGraphStore) -> None:
+    """The similar-item links that ingest derives for the demo data link the same items with the same scores
+    (all four decimals) on every store, as the graph view and the exports show them."""
+    from ingest.derived import SIMILAR_LABELS, update_similar
+
+    target = backend.store(batch_size=200)
+    copy_graph(demo_reference, target, batch_size=200)
+    target.delete_edges(list(target.iter_edges(Rel.SIMILAR_TO)))
+    update_similar(target, [n.id for lab in SIMILAR_LABELS for n in target.iter_nodes(lab)])
+
+    def similar(store: GraphStore) -> dict[tuple[str, str], float]:
+        return {(e.src, e.dst): e.props["score"] for e in store.iter_edges(Rel.SIMILAR_TO)}
+
+    want = similar(demo_reference)
+    assert len(want) > 500
+    assert similar(target) == want
