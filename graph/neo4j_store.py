@@ -98,10 +98,11 @@ def _decode_value(value: Any, utc: bool) -> Any:
 
 
 def decode_props(stored: dict[str, Any], reserved: frozenset[str] = NODE_RESERVED) -> dict[str, Any]:
-    """Inverse of :func:`encode_props`; bookkeeping properties are left out."""
+    """Inverse of :func:`encode_props`; bookkeeping properties are left out. Properties come by name, as
+    from the embedded store (the server keeps its own order), so an item's JSON is the same from both."""
     utc = set(stored.get("_utc") or ())
     out: dict[str, Any] = {}
-    for name, value in stored.items():
+    for name, value in sorted(stored.items()):
         if name in reserved or value is None:
             continue
         key = name[len(ESCAPE):] if name.startswith(ESCAPE) else name
@@ -363,6 +364,34 @@ class Neo4jGraphStore:
         """Labels with text, with the vector index over their lexical vectors (None: exact scans)."""
         with self._lock:
             return dict(self._lexical_indexes)
+
+    def search_paths(self) -> tuple[str, str | None]:
+        """How vector searches run on this server, in words for an operator, and what to do when some of
+        them scan every node where an index could answer (None when there is nothing to do)."""
+        caps = self.capabilities
+        with self._lock:
+            dense = {lab: info.index for lab, info in self._vectors.items()}
+            lexical = dict(self._lexical_indexes)
+        scanned = sorted({lab.value for lab, index in (*dense.items(), *lexical.items()) if index is None})
+        server = f"; server: {caps.agent}"
+        if not scanned:
+            return f"vector indexes (approximate nearest neighbours){server}", None
+        if len(scanned) == len({*dense, *lexical}):
+            where = "exact scans of every node, no vector indexes"
+        else:
+            where = f"vector indexes, and exact scans of every node for {', '.join(scanned)}"
+        description = where + server
+        if caps.flavour == "arcadedb" and not self.arcadedb_http:
+            return description, ("ArcadeDB makes vector indexes only through its HTTP API: set "
+                                 "KOMINN_NEO4J_ARCADEDB_HTTP to its address (http://host:2480) and run `kominn stats` "
+                                 "once to make them; until then every search reads every vector, which grows slow "
+                                 "with the graph")
+        if caps.flavour == "neo4j" and caps.vector_ddl is None:
+            return description, "Neo4j makes vector indexes from 5.11: upgrade the server for faster searches"
+        if caps.flavour == "neo4j" and caps.version < LEXICAL_INDEX_SINCE and all(v is None for v in lexical.values()):
+            return description, ("Neo4j indexes the 4,096-number lexical vectors from 5.18: upgrade the server "
+                                 "for faster text matching")
+        return description, None
 
     def close(self) -> None:
         with self._lock:

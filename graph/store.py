@@ -212,15 +212,18 @@ def create_private_file(path: str | Path) -> None:
 
 def to_networkx(store: GraphStore, labels: Iterable[Label] | None = None) -> nx.MultiDiGraph:
     """Copy a store into a networkx MultiDiGraph: node attributes are the label and properties,
-    edge keys are relationship types. Embeddings are left out."""
+    edge keys are relationship types. Embeddings are left out.
+
+    Nodes come in id order, edges in (source, type, target) order and properties by name, whatever order
+    the store reads them in, so an export of the same graph is the same file from every store."""
     wanted = set(labels) if labels is not None else None
     g = nx.MultiDiGraph()
-    for node in store.iter_nodes():
+    for node in sorted(store.iter_nodes(), key=lambda n: n.id):
         if wanted is None or node.label in wanted:
-            g.add_node(node.id, label=node.label.value, **node.props)
-    for edge in store.iter_edges():
+            g.add_node(node.id, label=node.label.value, **dict(sorted(node.props.items())))
+    for edge in sorted(store.iter_edges(), key=lambda e: (e.src, e.rel.value, e.dst)):
         if edge.src in g and edge.dst in g:
-            g.add_edge(edge.src, edge.dst, key=edge.rel.value, rel=edge.rel.value, **edge.props)
+            g.add_edge(edge.src, edge.dst, key=edge.rel.value, rel=edge.rel.value, **dict(sorted(edge.props.items())))
     return g
 
 

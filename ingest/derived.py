@@ -19,6 +19,21 @@ SIMILAR_LABELS = (Label.INITIATIVE, Label.IDEA, Label.NEED)
 K = 5
 THRESHOLD = 0.6
 METHOD = "embedding"
+SLACK = 1e-4  # a candidate this close under the threshold by a quick score is scored exactly before it is left out
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """A unit-length float32 vector, made as the embedded store makes the rows of its matrix."""
+    v = np.asarray(vector, dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+def edge_score(a: np.ndarray, b: np.ndarray) -> float:
+    """The cosine kept on an edge, from two unit vectors, in float64. A server's scores (float32 sums in its
+    own order, or an index's) and the embedded store's float32 matrix differ in the last bits, which now and then
+    turns the fourth decimal: the edges are scored here alike, whatever found them."""
+    return float(np.dot(a.astype(np.float64), b.astype(np.float64)))
 
 
 def _matrix(store: GraphStore) -> tuple[list[str], np.ndarray]:
@@ -35,18 +50,23 @@ def _matrix(store: GraphStore) -> tuple[list[str], np.ndarray]:
 
 def _by_queries(store: GraphStore, changed: set[str], k: int, threshold: float) -> dict[str, dict[str, float]]:
     """The wanted lists through the store's vector search (Neo4j: nothing is loaded whole)."""
-    def top(node_id: str, n: int) -> dict[str, float]:
+    def top(node_id: str, n: int, exact: bool = False) -> dict[str, float]:
         node = store.get(node_id)
         if node is None or node.embedding is None or node.label not in SIMILAR_LABELS:
             return {}
         found = store.vector_topk(node.embedding, n, SIMILAR_LABELS, exclude=[node_id])
-        return {i: round(s, 4) for i, s in found if s >= threshold}
+        if not exact:
+            return {i: s for i, s in found if s >= threshold}
+        near = [i for i, s in found if s >= threshold - SLACK]
+        q = _unit(node.embedding)
+        scores = {o.id: edge_score(q, _unit(o.embedding)) for o in store.get_many(near) if o.embedding is not None}
+        return {i: round(s, 4) for i, s in scores.items() if s >= threshold}
 
     affected = set(changed)
     for cid in changed:
         affected.update(e.src for e, _ in store.neighbours(cid, Rel.SIMILAR_TO, Direction.IN))
         affected.update(top(cid, 50))
-    return {a: dict(sorted(top(a, k).items(), key=lambda t: -t[1])[:k]) for a in sorted(affected)}
+    return {a: dict(sorted(top(a, k, exact=True).items(), key=lambda t: (-t[1], t[0]))[:k]) for a in sorted(affected)}
 
 
 def _apply(store: GraphStore, want: dict[str, dict[str, float]], batch_size: int) -> tuple[int, int]:
@@ -102,7 +122,8 @@ def update_similar(store: GraphStore, changed: Iterable[str], *, k: int = K, thr
         top = np.argpartition(-scores, take - 1, axis=1)[:, :take]
         for r, src_row in enumerate(rows):
             for j in top[r]:
-                s = float(scores[r, j])
-                if s >= threshold:
-                    want[ids[src_row]][ids[j]] = round(s, 4)
+                if float(scores[r, j]) >= threshold - SLACK:
+                    s = edge_score(m[src_row], m[j])
+                    if s >= threshold:
+                        want[ids[src_row]][ids[j]] = round(s, 4)
     return _apply(store, want, batch_size)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, cast
 
 import typer
 from tqdm import tqdm
@@ -79,6 +79,14 @@ def opened_store(settings: Settings, argument: str | None = None) -> Iterator[Gr
         raise _fail(str(e)) from None
     finally:
         store.close()
+
+
+def search_paths(store: GraphStore) -> tuple[str, str | None]:
+    """How the store runs vector searches, and what the operator can do to make them faster (or None)."""
+    paths = getattr(store, "search_paths", None)
+    if paths is None:
+        return "exact, in this process (the embedded store keeps every vector in memory)", None
+    return cast("tuple[str, str | None]", paths())
 
 
 # The command-line option behind each field a recommender can refuse; its text ("q", "text") is the argument.
@@ -252,6 +260,7 @@ def ingest(
         summary = run_ingest(store, settings.build_embedder(), paths, kind=kind, fmt=fmt, mapping=mapping,
                              encoding=encoding, strict=strict, sync=sync, report=report, recheck=recheck,
                              batch_size=settings.ingest_batch_size, progress=_Bar)
+        advice = search_paths(store)[1]
     except ValidationError as e:
         raise _fail(f"Nothing was written. {e}") from None
     except KomInnError as e:
@@ -265,6 +274,8 @@ def ingest(
         store.close()
     typer.echo(f"Into {settings.describe_store()}:")
     _print_summary(summary)
+    if advice:
+        typer.secho(f"Searches: {advice}.", fg="yellow", err=True)
     audit(settings, "ingest", files=[str(p) for p in paths], created=summary.created, updated=summary.updated,
           retired=summary.retired, skipped=summary.skipped, erased=summary.erased,
           unchanged_files=summary.files_unchanged)
@@ -354,6 +365,10 @@ def stats(data_dir: DataDir = None) -> None:
     with opened_store(settings) as store:
         typer.echo(f"Store: {settings.describe_store()}")
         typer.echo(f"Embedding model: {store.get_meta('embedding_model') or '-'}")
+        how, advice = search_paths(store)
+        typer.echo(f"Vector search: {how}")
+        if advice:
+            typer.secho(f"  {advice}.", fg="yellow")
         for label in Label:
             typer.echo(f"  {label.value:<14} {store.count_nodes(label):>7}")
         for rel in Rel:
@@ -411,6 +426,9 @@ def serve(
     store = settings.build_store()
     try:
         store.open()
+        advice = search_paths(store)[1]
+        if advice:
+            typer.secho(f"Searches: {advice}.", fg="yellow", err=True)
         if not no_demo and store.count_nodes() == 0:
             typer.echo(f"The store is empty: loading the illustrative demo data into {settings.describe_store()} ...")
             embedder = settings.build_embedder()

@@ -10,13 +10,21 @@ from typing import Any
 import networkx as nx
 
 from graph.errors import NotFoundError
-from graph.schema import Direction, Label, Rel
+from graph.schema import Direction, Edge, Label, Node, Rel
 from graph.store import GraphStore
 from service.items import visible
 
 GRAPH_LABELS = frozenset({Label.INITIATIVE, Label.IDEA, Label.ORGANISATION, Label.NEED, Label.FOCUS_AREA})
 GRAPH_RELS = frozenset(Rel) - {Rel.TAGGED}
 MAX_GRAPH_NODES = 80
+
+
+_REL_ORDER = {rel: n for n, rel in enumerate(Rel)}
+
+
+def _walk_order(link: tuple[Edge, Node]) -> tuple[int, str, str, str]:
+    edge, other = link
+    return _REL_ORDER[edge.rel], other.id, edge.src, edge.dst
 
 
 def neighbourhood(store: GraphStore, center: str, *, depth: int = 1, admin: bool = False,
@@ -34,7 +42,9 @@ def neighbourhood(store: GraphStore, center: str, *, depth: int = 1, admin: bool
         nxt: list[str] = []
         around = store.neighbours_many(frontier, direction=Direction.BOTH)  # one query per level
         for nid in frontier:
-            for edge, other in around.get(nid, ()):
+            # in one order on every store (each gives its links in its own order), so that a truncated view
+            # keeps the same items: the item's own links (owner, partners, needs) before similar ones, then by id
+            for edge, other in sorted(around.get(nid, ()), key=_walk_order):
                 if edge.rel not in GRAPH_RELS or other.label not in GRAPH_LABELS or not visible(other, admin):
                     continue
                 if other.id not in nodes:
@@ -52,7 +62,7 @@ def neighbourhood(store: GraphStore, center: str, *, depth: int = 1, admin: bool
                 edges.add((edge.src, edge.dst, edge.rel.value))
     g = nx.Graph()
     g.add_nodes_from(nodes)
-    g.add_edges_from((s, d) for s, d, _ in edges)
+    g.add_edges_from((s, d) for s, d, _ in sorted(edges))
     pos = nx.spring_layout(g, seed=7, k=1.6 / max(len(nodes), 1) ** 0.5, iterations=80) if len(nodes) > 1 \
         else {start.id: (0.0, 0.0)}
     xs = [p[0] for p in pos.values()]

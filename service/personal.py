@@ -183,7 +183,8 @@ class Done:
     def audit(self) -> dict[str, object]:
         """What the audit log keeps of it: the ids and the counts, never the contact details or the texts."""
         return {"deleted": len(self.deleted), "cleared": len(self.cleared), "left": len(self.left),
-                "items": [i.id for i in (*self.deleted, *self.cleared, *(i for i, _ in self.left))]}
+                # an idea whose contact was cleared and that was left (linked from others) is named once
+                "items": list(dict.fromkeys(i.id for i in (*self.deleted, *self.cleared, *(i for i, _ in self.left))))}
 
     def summary(self, *, planned: bool = False) -> str:
         """``deleted 3 ideas, cleared contact on 5, left 1 (linked from others)``; for what a plan expects

@@ -300,3 +300,15 @@ def test_a_torn_line_in_the_audit_log_is_skipped_and_the_rest_is_read(tmp_path: 
         fh.write('{"time": "2026-01-01", "what": "cut ø'.encode()[:-1] + b"\n")  # half of the two bytes of "ø"
     record(tmp_path, "cli:test", "after")
     assert [e["what"] for e in read(tmp_path)] == ["before", "after"]
+
+
+def test_an_idea_cleared_and_left_is_named_once_in_the_audit_log() -> None:
+    """When erasing a person clears the contact of an idea that is then left (another idea is merged into it),
+    the audit log names that idea once, not twice."""
+    from graph.schema import Label
+    from service.personal import LINKED, Done, Item
+
+    kept = Item(Label.IDEA, "idea-010", "reviewing", None, "Flere benker", None)
+    gone = Item(Label.IDEA, "idea-011", "merged", None, "Benker", None)
+    done = Done(deleted=[gone], cleared=[kept], left=[(kept, LINKED + "idea-011")])
+    assert done.audit() == {"deleted": 1, "cleared": 1, "left": 1, "items": ["idea-011", "idea-010"]}

@@ -126,6 +126,20 @@ def test_health_is_503_while_the_server_is_down_and_recovers(restartable: Arcade
         assert client.get("/health").status_code == 200
 
 
+def test_staff_pages_say_in_their_language_that_the_database_is_down(tmp_path: Path) -> None:
+    """While the Neo4j server is down, a staff page answers 503 with a message in the page's language that says
+    to try again and whom to tell, without the server's address."""
+    settings = Settings(data_dir=tmp_path, store="neo4j", neo4j=Neo4jSettings(
+        uri=f"bolt://127.0.0.1:{free_port()}", user="neo4j", password=SecretStr("pw"), database="kominn"))
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        nb = client.get("/web/", params={"q": "biogass"})
+        assert nb.status_code == 503
+        assert "Databasen svarer ikke akkurat nå" in nb.text and "cannot be reached" not in nb.text
+        en = client.get("/web/initiatives/ini-001", params={"lang": "en"})
+        assert en.status_code == 503 and "The database is not answering just now" in en.text
+        assert "127.0.0.1" not in nb.text + en.text
+
+
 def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied, with the learned
@@ -242,3 +256,37 @@ def test_cypher_is_parameterised_and_names_come_from_the_enums() -> None:
     with pytest.raises(ValueError):
         cypher.rel_type("OWNED_BY")  # type: ignore[arg-type]
     assert "$rows" in cypher.merge_nodes(Label.IDEA) and json.dumps(cypher.label(Label.IDEA)) == '"`Idea`"'
+
+
+def test_operator_is_told_when_arcadedb_searches_scan_every_node(arcadedb: ArcadeServer, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """On ArcadeDB without KOMINN_NEO4J_ARCADEDB_HTTP, `kominn ingest` and `kominn stats` say that searches scan
+    every node and which setting gives vector indexes; with it, `kominn stats` makes them and says so."""
+    from service.cli import app
+
+    database = "scanadvice"
+    arcadedb.create_database(database)
+    try:
+        for key, value in {"KOMINN_STORE": "neo4j", "KOMINN_NEO4J_URI": arcadedb.bolt_uri,
+                           "KOMINN_NEO4J_USER": arcadedb.user, "KOMINN_NEO4J_PASSWORD": arcadedb.password,
+                           "KOMINN_NEO4J_DATABASE": database, "KOMINN_DATA_DIR": str(tmp_path)}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("KOMINN_NEO4J_ARCADEDB_HTTP", raising=False)
+        monkeypatch.setattr("service.settings.Settings.build_embedder", lambda self: HashingEmbedder())
+        get_settings.cache_clear()
+        runner = CliRunner()
+        ingested = runner.invoke(app, ["ingest", str(TEST_DATA / "small")])
+        assert ingested.exit_code == 0, ingested.output
+        assert "KOMINN_NEO4J_ARCADEDB_HTTP" in ingested.output
+        scans = runner.invoke(app, ["stats"])
+        assert scans.exit_code == 0, scans.output
+        assert "Vector search: exact scans of every node" in scans.output
+        assert "KOMINN_NEO4J_ARCADEDB_HTTP" in scans.output
+        monkeypatch.setenv("KOMINN_NEO4J_ARCADEDB_HTTP", arcadedb.http_url)
+        get_settings.cache_clear()
+        indexed = runner.invoke(app, ["stats"])
+        assert indexed.exit_code == 0, indexed.output
+        assert "Vector search: vector indexes" in indexed.output and "KOMINN_NEO4J_ARCADEDB_HTTP" not in indexed.output
+    finally:
+        get_settings.cache_clear()
+        arcadedb.drop_database(database)

@@ -188,6 +188,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "message.no_item.graph": "Fant ingen {what} med id '{id}' å vise i grafen",
         "message.empty_query": "Søketeksten er tom",
         "message.not_a_unit": "'{id}' er ikke en enhet",
+        "message.store_unavailable": "Databasen svarer ikke akkurat nå. Prøv igjen om litt; varer det, si fra til dem som drifter KomInn.",
+        "message.configuration": "KomInn er ikke satt opp riktig. Si fra til dem som drifter KomInn; årsaken står i tjenestens logg.",
         "what.unit": "enhet",
         "what.initiative": "tiltak",
         "what.need": "behov",
@@ -407,6 +409,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "message.no_item.graph": "No {what} with id '{id}' to show in the graph",
         "message.empty_query": "The search text is empty",
         "message.not_a_unit": "'{id}' is not a unit",
+        "message.store_unavailable": "The database is not answering just now. Try again shortly; if it lasts, tell the people who run KomInn.",
+        "message.configuration": "KomInn is not set up right. Tell the people who run KomInn; the service's log says why.",
         "what.unit": "unit",
         "what.initiative": "initiative",
         "what.need": "need",
@@ -509,6 +513,10 @@ def message_text(lang: str, message: str) -> str:
     m = _NOT_A_UNIT.match(message)
     if m:
         return translate(lang, "message.not_a_unit", id=m.group(1))
+    if message.startswith("the store cannot be reached just now"):  # the API's words for a server that is down
+        return translate(lang, "message.store_unavailable")
+    if message.startswith("the service is not configured right"):
+        return translate(lang, "message.configuration")
     return message
 
 
