@@ -99,7 +99,7 @@ class IngestSummary:
     skipped_files: dict[str, int | None] = field(default_factory=dict)  # file skipped whole -> its rows
     merges: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # what a --sync did not retire, and why
-    new_source: bool = False  # a --sync of a source the store had not seen: nothing could be retired
+    new_source: bool = False  # a --sync of a source the store had not seen (but others): nothing could be retired
     gone_sources: list[str] = field(default_factory=list)  # new_source: earlier sources of its format, files gone
     report_error: str | None = None  # why the report could not be written (the data was)
     pending: set[str] = field(default_factory=set, repr=False)  # ids whose SIMILAR_TO lists are due
@@ -692,7 +692,7 @@ def ingest(
         members = sorted(set(members) | set(before))
     else:
         known = source_keys(store)
-        if key not in known:  # nothing to compare with: say so, and where moved files may have come from
+        if known and key not in known:  # nothing to compare with: say so, and where moved files may have come from
             summary.new_source = True
             summary.gone_sources = [s.key for s in gone_sources(store, fmt, key)]
         others: set[str] = set()

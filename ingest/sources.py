@@ -87,7 +87,7 @@ class Source:
     paths: list[str]  # the files and folders given (full paths); a named source's from its last run
     items: int  # how many ids it claims (delivered and not retired)
     last_run: str | None  # when its last run finished (UTC), where known
-    finished: bool  # False while a run is under way, or when the last one did not finish
+    finished: bool | None  # False while a run is under way or when the last did not finish; None: not recorded
     missing: list[str] = field(default_factory=list)  # paths that no longer exist
 
     @property
@@ -113,7 +113,7 @@ def describe(store: GraphStore, key: str) -> Source:
     paths = [str(p) for p in paths]
     return Source(key=key, name=name, format=fmt, paths=paths,
                   items=len(members) if isinstance(members, list) else 0,
-                  last_run=(state or {}).get("finished"), finished=bool(state),
+                  last_run=(state or {}).get("finished"), finished=None if state is None else bool(state),
                   missing=[p for p in paths if not Path(p).exists()])
 
 
@@ -133,8 +133,7 @@ def close_keys(store: GraphStore, text: str) -> list[str]:
     keys = source_keys(store)
     wanted = text.strip()
     found = [k for k in keys if wanted and wanted in k]
-    found += [k for k in difflib.get_close_matches(wanted, keys, n=3, cutoff=0.6) if k not in found]
-    return found[:5]
+    return (found or difflib.get_close_matches(wanted, keys, n=3, cutoff=0.6))[:5]
 
 
 @dataclass

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import Result
 
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import NotFoundError, ValidationError
@@ -38,7 +36,7 @@ def test_sync_of_moved_files_says_the_source_is_new_and_forgetting_the_old_one_l
     """After the data folder moves, --sync from the new place retires nothing and says the source is new, naming
     the old place; once the old source is forgotten, a row removed at the new place is retired."""
     a = _folder(tmp_path / "a", IDEAS)
-    ingest(store, fake_embedder, [a], sync=True)
+    assert not ingest(store, fake_embedder, [a], sync=True).new_source  # an empty store: nothing to say
     b = tmp_path / "b"
     shutil.copytree(a, b)
     shutil.rmtree(a)
@@ -69,7 +67,7 @@ def test_a_named_source_keeps_its_identity_across_folders(
     (listed,) = list_sources(store)
     assert listed.key == "name:kommune" and listed.name == "kommune" and listed.format == "files"
     assert listed.paths == [str((tmp_path / "b").resolve())] and listed.items == 2 and listed.files_exist
-    assert listed.last_run and listed.finished
+    assert listed.last_run and listed.finished is True
 
 
 def test_a_bad_source_name_is_refused_naming_the_option(
@@ -117,20 +115,5 @@ def test_sources_of_a_store_from_before_names_were_kept_are_read_from_their_keys
     (listed,) = list_sources(store)
     assert listed.format == "cordis" and listed.paths == [str(there), str(tmp_path / "gone")]
     assert listed.missing == [str(tmp_path / "gone")] and listed.files_exist is False
-    assert listed.items == 2 and listed.last_run is None and not listed.finished
+    assert listed.items == 2 and listed.last_run is None and listed.finished is None
 
-
-# --- `kominn ingest --source`, `kominn sources` ---------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
-    """Run `kominn` with a private data folder and the hashing embedder (no model to load)."""
-    from typer.testing import CliRunner
-
-    from service.cli import app
-    from service.settings import Settings
-
-    monkeypatch.setattr(Settings, "build_embedder", lambda self: HashingEmbedder())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [*map(str, args), "--data-dir", str(tmp_path / "data")])
