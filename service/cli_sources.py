@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -67,14 +67,21 @@ def sources_main(ctx: typer.Context, as_json: AsJson = False, data_dir: DataDir 
     """The sources `kominn ingest` remembers (what --sync compares with); `kominn sources` alone lists them."""
     if ctx.invoked_subcommand is None:
         _list(data_dir, as_json)
+    ctx.obj = {"data_dir": data_dir, "json": as_json}  # `sources --data-dir DIR forget KEY` means that DIR too
+
+
+def _given(ctx: typer.Context, name: str, value: object) -> object:
+    """An option of the command, or else the one given before its name (``kominn sources --json list``)."""
+    parent = ctx.parent.obj if ctx.parent is not None and isinstance(ctx.parent.obj, dict) else {}
+    return value if value else parent.get(name, value)
 
 
 @sources_app.command("list")
-def sources_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+def sources_list(ctx: typer.Context, as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """List each source: its key (format and files, or name:NAME), how many items it claims, when its last run
     finished (UTC), and whether its files are still there (a source whose files are gone is where moved files
     were read from before)."""
-    _list(data_dir, as_json)
+    _list(cast("Path | None", _given(ctx, "data_dir", data_dir)), bool(_given(ctx, "json", as_json)))
 
 
 def _unclaimed(plan: Forgotten, done: bool) -> None:
@@ -90,6 +97,7 @@ def _unclaimed(plan: Forgotten, done: bool) -> None:
 
 @sources_app.command("forget")
 def sources_forget(
+    ctx: typer.Context,
     key: Annotated[str, typer.Argument(metavar="KEY", help="The source's key, as `kominn sources` shows it")],
     yes: Annotated[bool, typer.Option("--yes", help="Do it; without --yes nothing is changed, and what would be "
                                       "done is said")] = False,
@@ -106,7 +114,7 @@ def sources_forget(
     from ingest.sources import close_keys, forget, plan_forget
     from service.cli import _fail, _settings, audit, opened_store
 
-    settings = _settings(data_dir)
+    settings = _settings(cast("Path | None", _given(ctx, "data_dir", data_dir)))
     with opened_store(settings, "KEY") as store:
         try:
             plan = forget(store, key) if yes else plan_forget(store, key)

@@ -495,7 +495,7 @@ def test_forgetting_an_unknown_source_names_the_key_and_the_keys_it_may_mean(
     quick: Callable[..., Result], tmp_path: Path
 ) -> None:
     """`sources forget` with a KEY that names no source exits 2 naming it: with the key a folder's path belongs
-    to, or else pointing to `kominn sources`."""
+    to, or else pointing to `kominn sources`; --data-dir given before `forget` is the store it looks in."""
     a = _ideas_folder(tmp_path / "a", ["i-1"])
     assert quick("ingest", a).exit_code == 0
     by_path = quick("sources", "forget", a.resolve(), "--yes")
@@ -504,3 +504,5 @@ def test_forgetting_an_unknown_source_names_the_key_and_the_keys_it_may_mean(
     unknown = quick("sources", "forget", "zzz")
     assert unknown.exit_code == 2 and "`kominn sources` lists the keys" in unknown.output
     assert f"files:{a.resolve()}" in quick("sources").output
+    before = runner.invoke(app, ["sources", "--data-dir", str(tmp_path / "data"), "forget", f"files:{a.resolve()}"])
+    assert before.exit_code == 0 and "Would forget the source" in before.output, before.output  # the same DIR
