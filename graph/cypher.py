@@ -185,6 +185,13 @@ def get_meta_many() -> str:
 
 
 @cache
+def delete_meta() -> str:
+    """Delete the settings ``$keys``; returns how many were set."""
+    return (f"UNWIND $keys AS k\nMATCH (m:{label(META)} {{key: k}})\nWITH DISTINCT m\nDELETE m\n"
+            "RETURN count(*) AS deleted")
+
+
+@cache
 def meta_keys() -> str:
     return f"MATCH (m:{label(META)}) WHERE m.key STARTS WITH $prefix RETURN m.key AS key"
 

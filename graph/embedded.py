@@ -470,6 +470,11 @@ class EmbeddedGraphStore:
                 f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(chunk))})", chunk))
         return found
 
+    def delete_meta(self, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+        with self._lock, self._transaction() as conn:
+            return sum(conn.execute("DELETE FROM meta WHERE key = ?", (k,)).rowcount for k in unique)
+
     def meta_keys(self, prefix: str) -> list[str]:
         rows = self.conn.execute("SELECT key FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
                                  (len(prefix), prefix))

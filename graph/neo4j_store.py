@@ -598,6 +598,15 @@ class Neo4jGraphStore:
                     found[str(rec["key"])] = str(rec["value"])
         return found
 
+    def delete_meta(self, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            return sum(int(tx.run(cypher.delete_meta(), keys=chunk).single(strict=True)["deleted"])
+                       for chunk in _chunks(unique, self.batch_size))
+
+        return int(self._write(work, "removing settings"))
+
     def meta_keys(self, prefix: str) -> list[str]:
         return sorted(str(r["key"]) for r in self._read(cypher.meta_keys(), "listing settings", prefix=prefix))
 

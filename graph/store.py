@@ -153,6 +153,9 @@ class GraphStore(Protocol):
     def meta_keys(self, prefix: str) -> list[str]:
         """The keys of the settings that start with ``prefix``, sorted."""
 
+    def delete_meta(self, keys: Sequence[str]) -> int:
+        """Remove these settings, in one transaction; how many were set."""
+
 
 def check_filter_fields(label: Label, names: Iterable[str]) -> None:
     """Refuse filter property names that are not fields of the label (they may reach a query's text)."""

@@ -10,7 +10,10 @@
 - Incremental and idempotent: unchanged rows are not written or embedded; a changed row updates its
   node and only it is re-embedded; when every source file is byte-identical to the last completed
   run of the same source (and the store still has what that run left), nothing is read at all.
-- ``sync``: nodes that the same source delivered last time and no longer delivers are deleted.
+- ``sync``: nodes that the same source delivered last time and no longer delivers are deleted. A source is its
+  format and its files' full paths, or the name given as ``source`` (see ``ingest.sources``); a --sync of a
+  source the store has not seen retires nothing, and the summary says so, naming earlier sources of the same
+  format whose files are gone (where moved files came from).
 - Crash safety: every batch is one store transaction; the ids whose derived edges must be redone are
   recorded in the store before the first write and cleared after the last, so a re-run after a kill
   completes the work.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -41,6 +45,7 @@ from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
 from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, contact_warnings, parse
+from ingest.sources import SOURCES_KEY, gone_sources, members_key, name_problem, source_key, source_keys, state_key
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
@@ -94,6 +99,8 @@ class IngestSummary:
     skipped_files: dict[str, int | None] = field(default_factory=dict)  # file skipped whole -> its rows
     merges: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # what a --sync did not retire, and why
+    new_source: bool = False  # a --sync of a source the store had not seen (but others): nothing could be retired
+    gone_sources: list[str] = field(default_factory=list)  # new_source: earlier sources of its format, files gone
     report_error: str | None = None  # why the report could not be written (the data was)
     pending: set[str] = field(default_factory=set, repr=False)  # ids whose SIMILAR_TO lists are due
     members: list[str] = field(default_factory=list, repr=False)  # ids this run delivered
@@ -617,12 +624,14 @@ def ingest(
 
     ``strict``: a bad row raises ValidationError and nothing is written. Otherwise bad rows are
     skipped and listed in the summary (and in ``report`` when given). ``recheck`` reads and compares
-    every row even when the files are unchanged since the last run.
+    every row even when the files are unchanged since the last run. ``source``: a name that the source is
+    remembered by instead of its format and paths, so that ``sync`` still knows what it delivered after its
+    files move (the first run from the new place reads every row: the fingerprint holds the files' paths).
     """
     started = time.perf_counter()
     path_list = [Path(p) for p in paths]
     mapping_path = Path(mapping) if mapping else None
-    bad_options = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping_path)
+    bad_options = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping_path, source=source)
     if bad_options:
         raise ValidationError(bad_options)
     missing = [Problem(str(p), None, None, "no such file or directory") for p in path_list if not p.exists()]
@@ -633,16 +642,17 @@ def ingest(
         from ingest.table import Mapping
 
         table_mapping = Mapping.load(mapping_path)  # type: ignore[arg-type]  # option_problems: it is given
-    key = source or fmt + ":" + ",".join(sorted(str(p.resolve()) for p in path_list))
-    state_key, members_key = f"ingest:state:{key}", f"ingest:members:{key}"
+    key = source_key(fmt, path_list, source)
+    state_at, members_at = state_key(key), members_key(key)
     files = _source_files(fmt, path_list, kind, mapping_path)
     fingerprint = _fingerprint(files, {"fmt": fmt, "kind": kind, "encoding": encoding, "strict": strict,
                                        "resolve": resolve, "model": embedder.name, "sync": sync})
-    state = _get_json(store, state_key)
+    state = _get_json(store, state_at)
     if (not recheck and isinstance(state, dict) and state.get("fingerprint") == fingerprint
             and store.get_meta(PENDING_KEY) in (None, "[]")
             and store.count_nodes() == state.get("nodes") and store.count_edges() == state.get("edges")):
         summary = _unchanged_summary(state, paths)
+        store.set_meta(state_at, json.dumps({**state, "finished": _now()}))  # when it last ran, for `kominn sources`
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
@@ -673,18 +683,22 @@ def ingest(
         rows = len({(r.file, r.row) for r in records})
         summary.rows = rows if rows != len(records) else 0
     summary.problems = skipped
-    store.set_meta(state_key, "{}")  # a run that does not finish leaves no claim that the files are in
+    store.set_meta(state_at, "{}")  # a run that does not finish leaves no claim that the files are in
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
                            resolve=resolve, similar=False, summary=summary, refused=refused, skip_erased=True)
     members = summary.members
-    before = _get_json(store, members_key) or []
+    before = _get_json(store, members_at) or []
     if not sync:  # what vanished from the source stays a member until a --sync retires it
         members = sorted(set(members) | set(before))
     else:
+        known = source_keys(store)
+        if known and key not in known:  # nothing to compare with: say so, and where moved files may have come from
+            summary.new_source = True
+            summary.gone_sources = [s.key for s in gone_sources(store, fmt, key)]
         others: set[str] = set()
-        for other_key in _get_json(store, "ingest:sources") or []:
+        for other_key in known:
             if other_key != key:
-                others.update(_get_json(store, f"ingest:members:{other_key}") or [])
+                others.update(_get_json(store, members_key(other_key)) or [])
         keep = set(members) | others
         gone = [i for i in before if i not in keep and not i.startswith("topic:")]
         row_ids: dict[tuple[str, int | None], str] = {
@@ -712,12 +726,13 @@ def ingest(
             summary.report = str(write_report(Path(report), summary))
         except OSError as e:  # everything is written by now: say so, and that only the report is missing
             summary.report_error = f"{e.filename or report}: {e.strerror or e}"
-    sources = _get_json(store, "ingest:sources") or []
+    sources = source_keys(store)
     if key not in sources:
-        store.set_meta("ingest:sources", json.dumps([*sources, key]))
-    store.set_meta(members_key, json.dumps(members))
-    store.set_meta(state_key, json.dumps({
-        "fingerprint": fingerprint, "nodes": store.count_nodes(), "edges": store.count_edges(),
+        store.set_meta(SOURCES_KEY, json.dumps([*sources, key]))
+    store.set_meta(members_at, json.dumps(members))
+    store.set_meta(state_at, json.dumps({
+        "fingerprint": fingerprint, "format": fmt, "paths": sorted(str(p.resolve()) for p in path_list),
+        "finished": _now(), "nodes": store.count_nodes(), "edges": store.count_edges(),
         "read": summary.read, "delivered": len(members), "skipped": summary.skipped, "report": summary.report,
         "erased": summary.erased,
         "warnings": summary.warnings, "skipped_files": summary.skipped_files,
@@ -764,9 +779,12 @@ KEPT_PROBLEMS = 50  # problems of a run remembered for an unchanged re-run to sh
 ROW_SOURCES = frozenset({"tidstyver"})
 
 
-def option_problems(*, fmt: str, kind: str | None, encoding: str | None, mapping: Path | None) -> list[Problem]:
+def option_problems(*, fmt: str, kind: str | None, encoding: str | None, mapping: Path | None,
+                    source: str | None = None) -> list[Problem]:
     """What is wrong with the options of an ingest, before any file is read (each names its option)."""
     found: list[Problem] = []
+    if source is not None and (bad_name := name_problem(source)) is not None:
+        found.append(Problem("--source", None, None, bad_name))
     if fmt not in FORMATS:
         found.append(Problem("--format", None, None, f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}"))
     if fmt == "table" and mapping is None:
@@ -787,6 +805,10 @@ def option_problems(*, fmt: str, kind: str | None, encoding: str | None, mapping
             found.append(Problem("--encoding", None, None, f"unknown encoding '{encoding}'; e.g. utf-8, latin-1, "
                                  "cp1252"))
     return found
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _unchanged_summary(state: dict[str, Any], paths: Sequence[Path | str]) -> IngestSummary:

@@ -170,6 +170,8 @@ def _print_summary(summary: IngestSummary) -> None:
         typer.secho(f"Left out {len(summary.erased_list)} idea(s) an admin erased (take them out of the source):",
                     fg="yellow")
         _print_problems(summary.erased_list, False)
+    if summary.new_source:
+        _print_new_source(summary)
     if summary.held:
         typer.secho(f"--sync did not retire {len(summary.held)} item(s) gone from the source:", fg="yellow")
         _print_problems(summary.held, False)
@@ -181,6 +183,19 @@ def _print_summary(summary: IngestSummary) -> None:
         typer.echo(f"Report of every skipped file and row, warning, erased idea and merge: {summary.report}")
     if summary.report_error:
         typer.secho(f"The data was written, but its report could not be: {summary.report_error}", fg="yellow")
+
+
+def _print_new_source(summary: IngestSummary) -> None:
+    """Why a --sync retired nothing: the store had not seen this source; and where moved files were read before."""
+    typer.secho("--sync retired nothing: this source was not ingested before. A source is its format and its files' "
+                "full paths, or its --source NAME; `kominn sources` lists the earlier ones.", fg="yellow")
+    if summary.gone_sources:
+        typer.secho("Earlier sources of this format whose files are gone (moved files were read from there?):",
+                    fg="yellow")
+        for key in summary.gone_sources:
+            typer.echo(f"  - {key}")
+        typer.echo("  If these files moved here, `kominn sources forget KEY --yes` ends the old source's claim on "
+                   "its items, so that the next --sync from here retires what is gone.")
 
 
 def _skipped_what(summary: IngestSummary) -> str:
@@ -230,6 +245,10 @@ def ingest(
                       ] = None,
     recheck: Annotated[bool, typer.Option("--recheck", help="Compare every row even if the files are unchanged "
                                           "since the last ingest")] = False,
+    source: Annotated[str | None, typer.Option("--source", metavar="NAME", help=(
+        "A name for this source (1 to 100 characters), so that --sync still knows what it delivered after its "
+        "files move; without it a source is its format and its files' full paths (kominn sources lists them)"))
+                      ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Validate, resolve, embed and write data into the store. Bad rows, and files that cannot be read
@@ -245,7 +264,7 @@ def ingest(
     from ingest.pipeline import option_problems
 
     fmt = fmt or ("table" if mapping is not None else "files")
-    wrong = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping)
+    wrong = option_problems(fmt=fmt, kind=kind, encoding=encoding, mapping=mapping, source=source)
     if wrong:
         raise _fail("\n".join(f"Invalid option {p}" for p in wrong), 2)
     if report is not None and report.is_dir():
@@ -259,7 +278,7 @@ def ingest(
         store.open()
         summary = run_ingest(store, settings.build_embedder(), paths, kind=kind, fmt=fmt, mapping=mapping,
                              encoding=encoding, strict=strict, sync=sync, report=report, recheck=recheck,
-                             batch_size=settings.ingest_batch_size, progress=_Bar)
+                             source=source, batch_size=settings.ingest_batch_size, progress=_Bar)
         advice = search_paths(store)[1]
     except ValidationError as e:
         raise _fail(f"Nothing was written. {e}") from None
@@ -278,7 +297,7 @@ def ingest(
         typer.secho(f"Searches: {advice}.", fg="yellow", err=True)
     audit(settings, "ingest", files=[str(p) for p in paths], created=summary.created, updated=summary.updated,
           retired=summary.retired, skipped=summary.skipped, erased=summary.erased,
-          unchanged_files=summary.files_unchanged)
+          unchanged_files=summary.files_unchanged, **({"source": source.strip()} if source is not None else {}))
     if not summary.complete:
         raise typer.Exit(3)
 
@@ -599,6 +618,7 @@ from service.cli_recommend import (  # noqa: E402
     partners_command,
     reuse_command,
 )
+from service.cli_sources import sources_app  # noqa: E402
 
 app.command("eval")(eval_command)
 app.command("partners")(partners_command)
@@ -606,6 +626,7 @@ app.command("reuse")(reuse_command)
 app.command("check-idea")(check_idea_command)
 app.command("learn-partners")(learn_partners_command)
 app.add_typer(person_app, name="person")
+app.add_typer(sources_app, name="sources")
 app.command("retention")(retention_command)
 
 

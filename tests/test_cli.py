@@ -12,12 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.main import get_command
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from graph.embedded import EmbeddedGraphStore
 from recommend.partners import MODEL_META_KEY, PartnerModel
@@ -417,3 +418,91 @@ def test_partners_for_a_text_nothing_matches_say_their_evidence_is_loose(tmp_pat
     assert "which resemble" not in typo.output  # nothing resembles it, however its nearest initiatives rank
     fine = runner.invoke(app, ["partners", "ini-001", "-k", "3", "--json", "--data-dir", str(data)])
     assert json.loads(fine.stdout)["notes"] == []
+
+
+# --- `kominn ingest --source`, `kominn sources` (with the hashing embedder: no model to load) ---------------------
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
+    """Run `kominn` with a private data folder and the hashing embedder."""
+    from ingest.testing import HashingEmbedder
+    from service.settings import Settings
+
+    monkeypatch.setattr(Settings, "build_embedder", lambda self: HashingEmbedder())
+    return lambda *args: runner.invoke(app, [*map(str, args), "--data-dir", str(tmp_path / "data")])
+
+
+def _ideas_folder(folder: Path, ids: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ideas.csv").write_text("id,title,text,submitter_kind\n" + "".join(
+        f"{i},Idé {i},Teksten til idé {i},citizen\n" for i in ids), encoding="utf-8")
+    return folder
+
+
+def test_after_moving_the_files_sync_says_the_source_is_new_and_forgetting_the_old_one_lets_it_retire(
+    quick: Callable[..., Result], tmp_path: Path
+) -> None:
+    """After the data folder moves, `ingest --sync` from the new place says the source is new and names the old
+    place as gone; `sources` shows it; `sources forget KEY` changes nothing without --yes, forgets it with --yes
+    (audited), and then a row removed at the new place is retired by --sync."""
+    from service.audit import read
+
+    a = _ideas_folder(tmp_path / "a", ["i-1", "i-2", "i-3"])
+    assert quick("ingest", a, "--sync").exit_code == 0
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    shutil.rmtree(a)
+    old = f"files:{a.resolve()}"
+    moved = quick("ingest", b, "--sync")
+    assert moved.exit_code == 0, moved.output
+    assert "--sync retired nothing: this source was not ingested before" in moved.output
+    assert f"  - {old}\n" in moved.output and "kominn sources forget KEY --yes" in moved.output
+    listed = quick("sources")
+    assert listed.exit_code == 0 and f"{old}\n    format files; 3 item(s); last run " in listed.output
+    assert f"; gone: {a.resolve()}" in listed.output and f"files:{b.resolve()}" in listed.output
+    as_json = json.loads(quick("sources", "list", "--json").stdout)
+    assert [(s["key"], s["items"], s["files_exist"]) for s in as_json] == [
+        (old, 3, False), (f"files:{b.resolve()}", 3, True)]
+    dry = quick("sources", "forget", old)
+    assert dry.exit_code == 0 and "Nothing was changed" in dry.output and "would stay in the graph" in dry.output
+    assert quick("sources").output == listed.output
+    done = quick("sources", "forget", old, "--yes")
+    assert done.exit_code == 0 and "its 3 item(s) stay in the graph" in done.output, done.output
+    assert old not in quick("sources").output
+    assert [e.get("source") for e in read(tmp_path / "data") if e["what"] == "sources forget"] == [old]
+    _ideas_folder(b, ["i-1", "i-3"])
+    synced = quick("ingest", b, "--sync")
+    assert ", retired 1 " in synced.output and "not ingested before" not in synced.output, synced.output
+
+
+def test_a_source_name_keeps_a_source_across_folders_and_a_bad_one_is_refused(
+    quick: Callable[..., Result], tmp_path: Path
+) -> None:
+    """`ingest --source NAME --sync` from another folder retires what that folder no longer has, like the same
+    folder would; an empty or too long --source ends with one line naming it and exit code 2."""
+    assert quick("ingest", _ideas_folder(tmp_path / "a", ["i-1", "i-2"]), "--source", "crm").exit_code == 0
+    moved = quick("ingest", _ideas_folder(tmp_path / "b", ["i-1"]), "--source", "crm", "--sync")
+    assert moved.exit_code == 0 and ", retired 1 " in moved.output and "not ingested before" not in moved.output
+    assert "name:crm\n    format files; 1 item(s)" in quick("sources").output
+    for bad, message in [("", "must not be empty"), ("x" * 101, "has at most 100 characters")]:
+        result = quick("ingest", tmp_path / "b", "--source", bad)
+        assert result.exit_code == 2 and f"Invalid option --source: a source name {message}" in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_forgetting_an_unknown_source_names_the_key_and_the_keys_it_may_mean(
+    quick: Callable[..., Result], tmp_path: Path
+) -> None:
+    """`sources forget` with a KEY that names no source exits 2 naming it: with the key a folder's path belongs
+    to, or else pointing to `kominn sources`; --data-dir given before `forget` is the store it looks in."""
+    a = _ideas_folder(tmp_path / "a", ["i-1"])
+    assert quick("ingest", a).exit_code == 0
+    by_path = quick("sources", "forget", a.resolve(), "--yes")
+    assert by_path.exit_code == 2, by_path.output
+    assert f"KEY: no source has the key '{a.resolve()}'; did you mean 'files:{a.resolve()}'?" in by_path.output
+    unknown = quick("sources", "forget", "zzz")
+    assert unknown.exit_code == 2 and "`kominn sources` lists the keys" in unknown.output
+    assert f"files:{a.resolve()}" in quick("sources").output
+    before = runner.invoke(app, ["sources", "--data-dir", str(tmp_path / "data"), "forget", f"files:{a.resolve()}"])
+    assert before.exit_code == 0 and "Would forget the source" in before.output, before.output  # the same DIR

@@ -522,6 +522,17 @@ def test_many_settings_are_read_at_once_and_listed_by_prefix(gs: GraphStore) -> 
     assert gs.meta_keys("erased:idea_") == [] and gs.meta_keys("%") == []
 
 
+def test_settings_are_removed_by_key(gs: GraphStore) -> None:
+    """delete_meta removes exactly the named settings (a key named twice or not set is no error) and says how
+    many it removed; the others stay."""
+    gs.set_meta("ingest:members:a", "[]")
+    gs.set_meta("ingest:state:a", "{}")
+    gs.set_meta("ingest:members:b", '["x"]')
+    assert gs.delete_meta(["ingest:members:a", "ingest:state:a", "ingest:state:a", "ingest:none"]) == 2
+    assert gs.meta_keys("ingest:") == ["ingest:members:b"] and gs.get_meta("ingest:members:a") is None
+    assert gs.delete_meta([]) == 0
+
+
 def test_revision_changes_on_every_write_also_from_another_process(gs: GraphStore, backend: Backend) -> None:
     """The revision changes when the graph changes, also when another store instance wrote."""
     other = backend.store()

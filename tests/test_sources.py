@@ -1,0 +1,119 @@
+"""Ingest sources: what --sync compares with, named sources, moved files, and forgetting a source."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedGraphStore
+from graph.errors import NotFoundError, ValidationError
+from ingest.pipeline import ingest
+from ingest.sources import close_keys, forget, list_sources, name_problem, plan_forget, source_key
+from ingest.testing import HashingEmbedder
+
+IDEAS = ["i-1,Benker,Flere benker langs turveien", "i-2,Lys,Mer lys i parken", "i-3,Sykkel,Sykkelstativ ved skolen"]
+
+
+def _folder(path: Path, rows: list[str]) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "ideas.csv").write_text("id,title,text,submitter_kind\n" + "".join(f"{r},citizen\n" for r in rows),
+                                    encoding="utf-8")
+    return path
+
+
+def _drop_row(folder: Path, idea_id: str) -> None:
+    csv = folder / "ideas.csv"
+    csv.write_text("".join(line for line in csv.read_text(encoding="utf-8").splitlines(keepends=True)
+                           if not line.startswith(idea_id + ",")), encoding="utf-8")
+
+
+def test_sync_of_moved_files_says_the_source_is_new_and_forgetting_the_old_one_lets_sync_retire(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """After the data folder moves, --sync from the new place retires nothing and says the source is new, naming
+    the old place; once the old source is forgotten, a row removed at the new place is retired."""
+    a = _folder(tmp_path / "a", IDEAS)
+    assert not ingest(store, fake_embedder, [a], sync=True).new_source  # an empty store: nothing to say
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    shutil.rmtree(a)
+    _drop_row(b, "i-3")
+    moved = ingest(store, fake_embedder, [b], sync=True)
+    old = source_key("files", [a])
+    assert moved.new_source and moved.gone_sources == [old]
+    assert moved.retired == 0 and store.get("i-3") is not None
+    again = ingest(store, fake_embedder, [b], sync=True, recheck=True)
+    assert not again.new_source and again.retired == 0  # the old source still claims i-3
+    forgotten = forget(store, old)
+    assert forgotten.unclaimed == ["i-3"]  # B never delivered it: no --sync will retire it
+    assert old not in [s.key for s in list_sources(store)] and store.get_meta(f"ingest:members:{old}") is None
+    assert store.get("i-1") is not None  # forgetting keeps the items
+    _drop_row(b, "i-2")
+    synced = ingest(store, fake_embedder, [b], sync=True)
+    assert synced.retired == 1 and store.get("i-2") is None and store.get("i-1") is not None
+
+
+def test_a_named_source_keeps_its_identity_across_folders(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """With the same --source NAME, --sync from another folder compares with what the first folder delivered
+    and retires the row that is gone; the name's key is not one made from paths."""
+    ingest(store, fake_embedder, [_folder(tmp_path / "a", IDEAS)], source="kommune")
+    summary = ingest(store, fake_embedder, [_folder(tmp_path / "b", IDEAS[:2])], source=" kommune ", sync=True)
+    assert not summary.new_source and summary.retired == 1 and store.get("i-3") is None
+    (listed,) = list_sources(store)
+    assert listed.key == "name:kommune" and listed.name == "kommune" and listed.format == "files"
+    assert listed.paths == [str((tmp_path / "b").resolve())] and listed.items == 2 and listed.files_exist
+    assert listed.last_run and listed.finished is True
+
+
+def test_a_bad_source_name_is_refused_naming_the_option(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """An empty, over-long or multi-line --source is refused before anything is read, naming --source."""
+    folder = _folder(tmp_path / "a", IDEAS)
+    for name, message in [("  ", "must not be empty"), ("x" * 101, "has at most 100 characters, not 101"),
+                          ("a\nb", "must not contain control characters (it has a line break)"),
+                          ("a\x07b", "must not contain control characters (it has U+0007)")]:
+        with pytest.raises(ValidationError) as err:
+            ingest(store, fake_embedder, [folder], source=name)
+        assert f"--source: a source name {message}" in str(err.value), name
+    assert store.count_nodes() == 0
+    assert name_problem("x" * 100) is None and name_problem("Kommune – CRM") is None
+
+
+def test_forgetting_an_unknown_source_is_refused_with_close_keys(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A KEY that names no source raises NotFoundError and changes nothing; a folder's path or a near miss finds
+    the keys it may have meant."""
+    a = _folder(tmp_path / "a", IDEAS)
+    ingest(store, fake_embedder, [a])
+    before = store.get_meta("ingest:sources")
+    with pytest.raises(NotFoundError):
+        plan_forget(store, "files:/nowhere")
+    assert store.get_meta("ingest:sources") == before
+    key = source_key("files", [a])
+    assert close_keys(store, str(a.resolve())) == [key]
+    assert close_keys(store, key[:-1] + "x") == [key]
+    assert close_keys(store, "something else entirely") == []
+
+
+def test_sources_of_a_store_from_before_names_were_kept_are_read_from_their_keys(
+    store: EmbeddedGraphStore, tmp_path: Path
+) -> None:
+    """A source recorded before runs kept their paths (only a key and members) is still listed with its format,
+    its paths (also one with a comma in it) and which of them are gone."""
+    there = tmp_path / "a,b"
+    there.mkdir()
+    key = f"cordis:{there},{tmp_path / 'gone'}"
+    store.set_meta("ingest:sources", json.dumps([key]))
+    store.set_meta(f"ingest:members:{key}", json.dumps(["x", "y"]))
+    (listed,) = list_sources(store)
+    assert listed.format == "cordis" and listed.paths == [str(there), str(tmp_path / "gone")]
+    assert listed.missing == [str(tmp_path / "gone")] and listed.files_exist is False
+    assert listed.items == 2 and listed.last_run is None and listed.finished is None
+
