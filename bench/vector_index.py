@@ -43,6 +43,7 @@ from ingest.adapters import cordis_records, tidstyver_records  # noqa: E402
 from ingest.demo import load_demo  # noqa: E402
 from ingest.embedder import SentenceTransformerEmbedder  # noqa: E402
 from ingest.pipeline import ingest_records  # noqa: E402
+from recommend.similar import Recommender  # noqa: E402
 from tests.arcadedb import ArcadeServer  # noqa: E402
 
 TIE = 1e-6  # cosines this close to the exact k-th count as tied with it
@@ -51,6 +52,7 @@ TIE = 1e-6  # cosines this close to the exact k-th count as tied with it
 @dataclass
 class Query:
     kind: str  # "own", "title" or "other"
+    text: str
     vector: np.ndarray
 
 
@@ -81,8 +83,11 @@ def queries_for(corpus: Corpus, other_texts: list[str], n: int, embedder: Senten
     nodes = sorted(corpus.store.iter_nodes(corpus.label), key=lambda x: x.id)
     step = max(1, len(nodes) // n)
     sample = nodes[::step]
-    own = [node_text(x) for x in sample[: n // 2]]
-    titles = [x.title for x in sample[n // 2: n // 2 + n // 4]]
+    if len(sample) < n:  # a small corpus: the titles are those of the same items
+        own, titles = [node_text(x) for x in sample[: n // 2]], [x.title for x in sample[: n // 4]]
+    else:
+        own = [node_text(x) for x in sample[: n // 2]]
+        titles = [x.title for x in sample[n // 2: n // 2 + n // 4]]
     other = other_texts[: n - len(own) - len(titles)]
     texts = [("own", t) for t in own] + [("title", t) for t in titles] + [("other", t) for t in other]
     if space == EMBEDDING:
@@ -90,44 +95,73 @@ def queries_for(corpus: Corpus, other_texts: list[str], n: int, embedder: Senten
     else:
         idf = corpus.store.lexical_idf()
         vectors = [weighted_query(lexical_vector(t), idf) for _, t in texts]
-    return [Query(kind, np.asarray(v, dtype=np.float32)) for (kind, _), v in zip(texts, vectors, strict=True)]
+    return [Query(kind, text, np.asarray(v, dtype=np.float32)) for (kind, text), v in zip(texts, vectors, strict=True)]
 
 
-def measure(corpus: Corpus, paths: dict[str, GraphStore], queries: list[Query], ks: list[int], space: str) -> None:
+Search = Callable[[np.ndarray, int], list[ScoredId]]
+
+
+def searcher(store: Neo4jGraphStore, label: Label, space: str, fetch: int = 1) -> Search:
+    """``store.vector_topk`` over one label; with ``fetch`` > 1 it asks for ``fetch`` times k and keeps the best k."""
+    return lambda v, k: store.vector_topk(v, fetch * k, labels=(label,), space=space)[:k]
+
+
+def measure(corpus: Corpus, paths: dict[str, Search], queries: list[Query], ks: list[int], space: str) -> None:
+    """Recall, top-1 agreement and latency of each path against the embedded store, at each k."""
     ref = corpus.store
     labels = (corpus.label,)
-    times: dict[str, list[float]] = {p: [] for p in paths}
+    searches: dict[str, Search] = {
+        "embedded": lambda v, k: ref.vector_topk(v, k, labels=labels, space=space), **paths}
+    times: dict[tuple[str, int], list[float]] = {}
     rows: dict[tuple[str, int], list[tuple[str, float, bool]]] = {}
     for q in queries:
         for k in ks:
-            t0 = time.perf_counter()
-            exact = ref.vector_topk(q.vector, k, labels=labels, space=space)
-            if k == ks[0]:
-                times.setdefault("embedded", []).append(time.perf_counter() - t0)
-            for name, store in paths.items():
+            exact: list[ScoredId] = []
+            for name, search in searches.items():
                 t0 = time.perf_counter()
-                found = store.vector_topk(q.vector, k, labels=labels, space=space)
-                if k == ks[0]:
-                    times[name].append(time.perf_counter() - t0)
+                found = search(q.vector, k)
+                times.setdefault((name, k), []).append(time.perf_counter() - t0)
+                if name == "embedded":
+                    exact = found
+                    continue
                 scores = ref.vector_scores(q.vector, [i for i, _ in found] + [i for i, _ in exact], space=space)
                 rows.setdefault((name, k), []).append(
                     (q.kind, recall(found, exact, scores, k), top1_agrees(found, exact, scores)))
-    e50 = pct(times["embedded"], 0.5)
-    print(f"  embedded (exact): p50 {e50:6.1f} / p95 {pct(times['embedded'], 0.95):6.1f} ms at k={ks[0]}")
-    for name in paths:
-        for k in ks:
+    for k in ks:
+        e50 = pct(times[("embedded", k)], 0.5)
+        print(f"  {'embedded':<18} k={k:<3} (exact){' ' * 55}p50 {e50:6.1f} / p95 "
+              f"{pct(times[('embedded', k)], 0.95):6.1f} ms")
+        for name in paths:
             got = rows[(name, k)]
             mean = float(np.mean([r for _, r, _ in got]))
             worst = min(r for _, r, _ in got)
             top1 = float(np.mean([t for _, _, t in got]))
-            kinds = ", ".join(f"{kind} {np.mean([r for qk, r, _ in got if qk == kind]):.3f}"
-                              for kind in dict.fromkeys(qk for qk, _, _ in got))
-            line = (f"  {name:<14} recall@{k:<3} {mean:.3f} (worst query {worst:.2f}; {kinds})  "
-                    f"top-1 agrees {top1:.3f}")
-            if k == ks[0]:
-                s50 = pct(times[name], 0.5)
-                line += f"  p50 {s50:6.1f} / p95 {pct(times[name], 0.95):6.1f} ms = {s50 / e50:5.1f}x"
-            print(line)
+            kinds = " ".join(f"{np.mean([r for qk, r, _ in got if qk == kind]):.3f}"
+                             for kind in dict.fromkeys(qk for qk, _, _ in got))
+            s50 = pct(times[(name, k)], 0.5)
+            print(f"  {name:<18} recall@{k:<3} {mean:.3f} (by kind {kinds}; worst {worst:.2f}) top-1 {top1:.3f}  "
+                  f"p50 {s50:6.1f} / p95 {pct(times[(name, k)], 0.95):6.1f} ms = {s50 / e50:5.1f}x")
+
+
+def compare_similar(corpus: Corpus, stores: dict[str, Neo4jGraphStore], queries: list[Query],
+                    embedder: SentenceTransformerEmbedder, scan_share: int) -> None:
+    """What a user sees: the recommender's top 10 for a text on each server path against the embedded store's."""
+    labels = (corpus.label,)
+
+    def top10(store: GraphStore, q: Query) -> list[str]:
+        rec = recommenders.setdefault(id(store), Recommender(store, embedder))
+        return [r.id for r in rec.similar_to_text(q.text, k=10, labels=labels, vector=q.vector).items]
+
+    recommenders: dict[int, Recommender] = {}
+    for name, store in stores.items():
+        subset = queries if name == "server index" else queries[::scan_share]
+        shared, same_top = [], []
+        for q in subset:
+            want, got = top10(corpus.store, q), top10(store, q)
+            shared.append(len(set(want) & set(got)) / max(1, len(want)))
+            same_top.append(want[:1] == got[:1])
+        print(f"  similar_to_text top 10, {name:<12} ({len(subset)} queries): {np.mean(shared):.3f} shared with "
+              f"the embedded store's (worst {min(shared):.1f}), same first {np.mean(same_top):.3f}")
 
 
 def main() -> None:
@@ -135,6 +169,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "kominn-data" / "bench")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--overfetch", type=int, nargs="*", default=[],
+                        help="also the index path asked for this many times k, cut to k")
+    parser.add_argument("--similar", action="store_true",
+                        help="also compare the recommender's similar_to_text top 10 (the scan path on a quarter)")
+    parser.add_argument("--skip-scan", action="store_true", help="leave out the exact-scan control (slow on CORDIS)")
     parser.add_argument("--lexical", action="store_true", help="also the lexical vectors")
     parser.add_argument("--only", nargs="+", choices=["demo", "tidstyver", "cordis"],
                         default=["demo", "tidstyver", "cordis"])
@@ -148,15 +187,15 @@ def main() -> None:
         "cordis": (Label.INITIATIVE, lambda s: ingest_records(s, embedder, cordis_records(SHARED / "cordis_h2020"))),
     }
     corpora = [Corpus(name, store_for(args.data_dir / f"{name}.sqlite", fill), label)
-               for name, (label, fill) in builders.items() if name in args.only]
+               for name, (label, fill) in builders.items()]
     texts = {c.name: [node_text(x) for x in sorted(c.store.iter_nodes(c.label), key=lambda x: x.id)]
              for c in corpora}
     spaces = [EMBEDDING, LEXICAL] if args.lexical else [EMBEDDING]
 
     with ArcadeServer(heap="2g") as server:
-        for corpus in corpora:
-            stores = {}
-            for path, http in (("server index", server.http_url), ("server scan", None)):
+        for corpus in (c for c in corpora if c.name in args.only):  # the others still give held-out texts
+            stores: dict[str, Neo4jGraphStore] = {}
+            for path, http in (("server index", server.http_url), ("server scan", None))[: 1 if args.skip_scan else 2]:
                 database = f"{corpus.name}_{'index' if http else 'scan'}"
                 server.create_database(database)
                 store = Neo4jGraphStore.from_uri(server.bolt_uri, server.user, server.password, database=database,
@@ -171,8 +210,13 @@ def main() -> None:
             others = [t for c in corpora if c.name != corpus.name for t in texts[c.name][::7]]
             for space in spaces:
                 queries = queries_for(corpus, others, args.queries, embedder, space)
-                print(f" {space} vectors, {len(queries)} queries:")
-                measure(corpus, stores, queries, args.k, space)
+                print(f" {space} vectors, {len(queries)} queries (recall by kind: own texts, titles, other corpora):")
+                paths = {name: searcher(store, corpus.label, space) for name, store in stores.items()}
+                for m in args.overfetch:
+                    paths[f"index, asks {m}k"] = searcher(stores["server index"], corpus.label, space, m)
+                measure(corpus, paths, queries, args.k, space)
+                if space == EMBEDDING and args.similar:
+                    compare_similar(corpus, stores, queries, embedder, 4)
             for store in stores.values():
                 store.close()
     print(f"load average during the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
