@@ -485,6 +485,9 @@ class EmbeddedGraphStore:
             self._fresh(force=True)
             return f"{id(self)}:{self._revision}"
 
+    def search_paths(self) -> tuple[str, str | None]:
+        return "exact, in this process (the embedded store keeps every vector in memory)", None
+
     # --- reads -----------------------------------------------------------------------------------
     def _node(self, node_id: str) -> Node | None:
         data = self._graph.nodes.get(node_id)

@@ -156,6 +156,10 @@ class GraphStore(Protocol):
     def delete_meta(self, keys: Sequence[str]) -> int:
         """Remove these settings, in one transaction; how many were set."""
 
+    def search_paths(self) -> tuple[str, str | None]:
+        """How vector searches run here, in words for an operator, and what the operator can do to make them
+        faster (None when there is nothing to do)."""
+
 
 def check_filter_fields(label: Label, names: Iterable[str]) -> None:
     """Refuse filter property names that are not fields of the label (they may reach a query's text)."""

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ClassVar, cast
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
 from tqdm import tqdm
@@ -79,14 +79,6 @@ def opened_store(settings: Settings, argument: str | None = None) -> Iterator[Gr
         raise _fail(str(e)) from None
     finally:
         store.close()
-
-
-def search_paths(store: GraphStore) -> tuple[str, str | None]:
-    """How the store runs vector searches, and what the operator can do to make them faster (or None)."""
-    paths = getattr(store, "search_paths", None)
-    if paths is None:
-        return "exact, in this process (the embedded store keeps every vector in memory)", None
-    return cast("tuple[str, str | None]", paths())
 
 
 # The command-line option behind each field a recommender can refuse; its text ("q", "text") is the argument.
@@ -279,7 +271,7 @@ def ingest(
         summary = run_ingest(store, settings.build_embedder(), paths, kind=kind, fmt=fmt, mapping=mapping,
                              encoding=encoding, strict=strict, sync=sync, report=report, recheck=recheck,
                              source=source, batch_size=settings.ingest_batch_size, progress=_Bar)
-        advice = search_paths(store)[1]
+        advice = store.search_paths()[1]
     except ValidationError as e:
         raise _fail(f"Nothing was written. {e}") from None
     except KomInnError as e:
@@ -384,7 +376,7 @@ def stats(data_dir: DataDir = None) -> None:
     with opened_store(settings) as store:
         typer.echo(f"Store: {settings.describe_store()}")
         typer.echo(f"Embedding model: {store.get_meta('embedding_model') or '-'}")
-        how, advice = search_paths(store)
+        how, advice = store.search_paths()
         typer.echo(f"Vector search: {how}")
         if advice:
             typer.secho(f"  {advice}.", fg="yellow")
@@ -445,7 +437,7 @@ def serve(
     store = settings.build_store()
     try:
         store.open()
-        advice = search_paths(store)[1]
+        advice = store.search_paths()[1]
         if advice:
             typer.secho(f"Searches: {advice}.", fg="yellow", err=True)
         if not no_demo and store.count_nodes() == 0:
