@@ -185,6 +185,22 @@ def _sized_chunks(rows: list[dict[str, Any]], size: int, max_bytes: int = MAX_ME
         yield chunk
 
 
+# An index answers approximately: from WIDEN_FROM results on, it is asked for WIDEN times as many and the best k
+# are kept. Measured with bench/vector_index.py on CORDIS in ArcadeDB (k = 100, the recommenders' candidate pool):
+# recall@100 against the exact ranking 0.978 -> 0.994 for embeddings and 0.921 -> 0.971 for the lexical vectors,
+# for about 3 and 10 ms more a search; below 50 a wider ask returned the same items (ArcadeDB searches some 100 wide).
+WIDEN, WIDEN_FROM = 2, 50
+
+
+def index_k(k: int, exclude: Sequence[str]) -> int:
+    """How many results to ask a vector index for, to keep the best ``k`` of those not in ``exclude``.
+
+    >>> index_k(10, []), index_k(100, ["a", "b"])
+    (10, 202)
+    """
+    return (k * WIDEN if k >= WIDEN_FROM else k) + len(exclude)
+
+
 class Neo4jGraphStore:
     """GraphStore on a Neo4j 5 server (or anything speaking Bolt and Neo4j 5 Cypher, like ArcadeDB).
 
@@ -678,7 +694,7 @@ class Neo4jGraphStore:
             if info is None or info.dimensions != q.shape[0]:
                 continue
             if info.index is not None:
-                recs = self._read(cypher.VECTOR_QUERY, "searching vectors", index=info.index, k=k + len(skip),
+                recs = self._read(cypher.VECTOR_QUERY, "searching vectors", index=info.index, k=index_k(k, skip),
                                   vector=q.tolist(), exclude=skip)
                 scale = "half"
             else:
@@ -698,7 +714,7 @@ class Neo4jGraphStore:
                 continue
             index = self._lexical_indexes.get(lab)
             if index is not None:
-                recs = self._read(cypher.VECTOR_QUERY, "searching text", index=index, k=k + len(skip),
+                recs = self._read(cypher.VECTOR_QUERY, "searching text", index=index, k=index_k(k, skip),
                                   vector=q.tolist(), exclude=skip)
                 found.extend((r["id"], raw_cosine(float(r["score"]), "half")) for r in recs if r["score"] is not None)
             else:

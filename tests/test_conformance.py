@@ -234,9 +234,10 @@ def test_edge_to_a_missing_node_is_refused_on_neo4j(arcadedb: ArcadeServer, tmp_
         backend.teardown()
 
 
-@pytest.mark.parametrize("k", [1, 5, 40])
+@pytest.mark.parametrize("k", [1, 5, 40, 50])
 def test_vector_topk_matches_numpy_reference(gs: GraphStore, backend: Backend, k: int) -> None:
-    """Top-k equals a brute-force cosine ranking (raw cosine scores), with label filter and exclusions."""
+    """Top-k equals a brute-force cosine ranking (raw cosine scores), with label filter and exclusions; also
+    from k = 50, where a vector index is asked for twice as many and the best k are kept."""
     rng = np.random.default_rng(7)
     vecs = rng.normal(size=(60, 16)).astype(np.float32)
     labels = [Label.INITIATIVE if i % 3 else Label.IDEA for i in range(60)]
