@@ -34,6 +34,11 @@
     status.textContent = msg;
   }
 
+  // whether an item's title is in another language than the page's (its lang, from POST /ideas/check)
+  function foreign(item) {
+    return Boolean(item.lang) && item.lang.split("-")[0] !== page;
+  }
+
   function statusWord(item) {
     if (!item.status) return "";
     var key = "status" + item.status.charAt(0).toUpperCase() + item.status.slice(1);
@@ -48,7 +53,7 @@
     var h = el(level);
     // each title's language comes with it (its words, or the data's configured language): said where it is not
     // the page's, so that a screen reader reads a Norwegian title on the English page with a Norwegian voice
-    var other = item.lang && item.lang.split("-")[0] !== page;
+    var other = foreign(item);
     if (other) h.lang = item.lang;
     var a = el("a", null, item.title);
     a.href = (item.label === "Initiative" ? "/web/initiatives/" : "/web/ideas/") + encodeURIComponent(item.id);
@@ -93,7 +98,7 @@
     items.slice(0, 3).forEach(function (item, i) {
       if (i) line.push(document.createTextNode("; "));
       var span = el("span", null, item.title);
-      if (item.lang && item.lang.split("-")[0] !== page) span.lang = item.lang;
+      if (foreign(item)) span.lang = item.lang;
       line.push(span);
       if (withStatus && item.status) line.push(document.createTextNode(" (" + statusWord(item) + ")"));
     });
