@@ -9,7 +9,8 @@ A source is its format and its files' full paths (``files:/data/kommune``), or t
 - ``ingest:state:{key}``: its last completed run (fingerprint of the files, counts, format, paths, when it
   finished).
 
-Forgetting a source removes its claim; its items stay in the graph.
+Forgetting a source removes its claim; its items stay in the graph. A setting that is not JSON (a store edited by
+hand) is read here as not set, so that the sources can still be listed and forgotten.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from graph.errors import NotFoundError
+from graph.meta import read_json
 from graph.store import GraphStore
 
 SOURCES_KEY = "ingest:sources"
@@ -63,17 +64,9 @@ def source_key(fmt: str, paths: list[Path], name: str | None = None) -> str:
     return fmt + ":" + ",".join(sorted(str(p.resolve()) for p in paths))
 
 
-def _json(store: GraphStore, key: str) -> Any:
-    raw = store.get_meta(key)
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def source_keys(store: GraphStore) -> list[str]:
     """The keys of every source the store remembers, in the order they were first ingested."""
-    keys = _json(store, SOURCES_KEY)
+    keys = read_json(store, SOURCES_KEY, on_broken="none")
     return [str(k) for k in keys] if isinstance(keys, list) else []
 
 
@@ -101,9 +94,9 @@ class Source:
 
 def describe(store: GraphStore, key: str) -> Source:
     """What the store knows of the source ``key`` (listed or not)."""
-    state = _json(store, state_key(key))
+    state = read_json(store, state_key(key), on_broken="none")
     state = state if isinstance(state, dict) else None
-    members = _json(store, members_key(key))
+    members = read_json(store, members_key(key), on_broken="none")
     name = key[len(NAME_PREFIX):] if key.startswith(NAME_PREFIX) else None
     fmt = (state or {}).get("format") or (None if name is not None else key.partition(":")[0])
     paths = (state or {}).get("paths")
@@ -149,12 +142,12 @@ def plan_forget(store: GraphStore, key: str) -> Forgotten:
     keys = source_keys(store)
     if key not in keys:
         raise NotFoundError(f"no source '{key}'")
-    members = _json(store, members_key(key))
+    members = read_json(store, members_key(key), on_broken="none")
     mine = {str(i) for i in members} if isinstance(members, list) else set()
     others: set[str] = set()
     for other in keys:
         if other != key:
-            found = _json(store, members_key(other))
+            found = read_json(store, members_key(other), on_broken="none")
             if isinstance(found, list):
                 others.update(str(i) for i in found)
     unclaimed = sorted(i for i in mine - others if not i.startswith("topic:"))

@@ -117,3 +117,23 @@ def test_sources_of_a_store_from_before_names_were_kept_are_read_from_their_keys
     assert listed.missing == [str(tmp_path / "gone")] and listed.files_exist is False
     assert listed.items == 2 and listed.last_run is None and listed.finished is None
 
+
+
+def test_a_setting_that_is_not_json_is_listed_as_unknown_but_stops_an_ingest(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A source's state or member list that is not JSON is listed as not recorded (and can be forgotten), while
+    ingest raises ValueError on it before writing anything, rather than guess what the source delivered."""
+    folder = _folder(tmp_path / "a", IDEAS)
+    ingest(store, fake_embedder, [folder])
+    key = source_key("files", [folder])
+    nodes = store.count_nodes()
+    store.set_meta(f"ingest:state:{key}", "{not json")
+    store.set_meta(f"ingest:members:{key}", "")
+    (listed,) = list_sources(store)
+    assert (listed.items, listed.last_run, listed.finished) == (0, None, None)
+    _drop_row(folder, "i-3")
+    with pytest.raises(ValueError):
+        ingest(store, fake_embedder, [folder], sync=True)
+    assert store.count_nodes() == nodes and store.get("i-3") is not None
+    assert forget(store, key).unclaimed == [] and list_sources(store) == []
