@@ -40,17 +40,16 @@ import numpy as np
 
 from graph.erased import erased_among, strip_erased_contacts
 from graph.errors import Problem, ValidationError
-from graph.meta import read_json
+from graph.meta import PENDING_KEY, SOURCES_KEY, members_key, read_json, source_keys, state_key
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
 from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, contact_warnings, parse
-from ingest.sources import SOURCES_KEY, gone_sources, members_key, name_problem, source_key, source_keys, state_key
+from ingest.sources import gone_sources, name_problem, source_key
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
-PENDING_KEY = "ingest:pending"
 _TAG = re.compile(r"<[a-zA-Z/][^>]{0,200}>")
 
 
