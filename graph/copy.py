@@ -1,7 +1,8 @@
 """Copy a graph from one store to another (embedded to Neo4j and back), without loss.
 
 Nodes go first, with their embeddings, models and text hashes, then edges, in batches (each batch
-one transaction in the destination), then the store settings that describe the embeddings.
+one transaction in the destination), then the store settings that go with the graph: those that describe the
+embeddings, the learned partner weights, what ingest remembers of each source, and the marks of erased ideas.
 
 >>> from graph.embedded import EmbeddedGraphStore
 >>> from graph.schema import Edge, Label, Node, Rel
@@ -17,21 +18,20 @@ CopySummary(nodes=2, edges=1, erased=0)
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from graph.erased import MARKS, erased_among, strip_erased_contacts
+from graph.meta import PENDING_KEY, SOURCES_KEY, source_keys, source_settings
 from graph.schema import Label
 from graph.store import GraphStore
 
-# Store settings that travel with the graph (what ingest records about the embeddings).
-# Settings kept in the store that go with the graph: the embedding model, the learned partner weights, and
-# what each ingest source delivered (for a later --sync) and still owes (similar lists due). The keys are
-# those of recommend.partners.MODEL_META_KEY and ingest.pipeline (graph imports neither).
-META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", "ingest:sources", "ingest:pending")
-SOURCE_KEY = "ingest:sources"  # a JSON list of source keys, each with its "ingest:members:<key>"
+# Settings kept in the store that go with the graph: the embedding model, the learned partner weights, the list
+# of ingest's sources and the ids whose similar lists are still due. The first three are those of
+# recommend.partners.MODEL_META_KEY and ingest.pipeline (graph imports neither); the ingest keys are graph.meta's.
+# Besides these, every setting that graph.meta.PER_SOURCE names goes with each listed source: what it delivered
+# (for a later --sync) and its last run (for `kominn sources`, and so that the same files are not read again).
+META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", SOURCES_KEY, PENDING_KEY)
 
 Progress = Callable[[str, int], None]  # (what, how many more) after each batch
 
@@ -82,17 +82,26 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
         dst.upsert(edges=batch)
         edges += len(batch)
         progress("edges", len(batch))
-    keys = list(META_KEYS)
-    with contextlib.suppress(ValueError):  # no readable list of sources: their member lists stay behind
-        keys += [f"ingest:members:{k}" for k in json.loads(src.get_meta(SOURCE_KEY) or "[]")]
-    for key in keys:
-        value = src.get_meta(key)
-        if value is not None:
-            dst.set_meta(key, value)
+    _copy_settings(src, dst)
     marks = src.meta_keys(MARKS)
     for key, value in src.get_meta_many(marks).items():
         dst.set_meta(key, value)
     return CopySummary(nodes, edges, len(erased))
+
+
+def _copy_settings(src: GraphStore, dst: GraphStore) -> None:
+    """Copy the settings of ``META_KEYS`` that ``src`` has, and every setting of each source it lists. A source's
+    setting that ``src`` lacks is deleted from ``dst``, so that no run of ``dst``'s is taken for ``src``'s (with a
+    list of sources that is not JSON, no source's settings are copied)."""
+    per_source = [key for source in source_keys(src) for key in source_settings(source)]
+    keys = [*META_KEYS, *per_source]  # the ids still due before any source's last run, should the copy stop
+    values = src.get_meta_many(keys)
+    for key in keys:
+        if key in values:
+            dst.set_meta(key, values[key])
+    lacking = [key for key in per_source if key not in values]
+    if lacking:
+        dst.delete_meta(lacking)
 
 
 def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Progress, erased: set[str]) -> int:

@@ -40,16 +40,16 @@ import numpy as np
 
 from graph.erased import erased_among, strip_erased_contacts
 from graph.errors import Problem, ValidationError
+from graph.meta import PENDING_KEY, SOURCES_KEY, members_key, read_json, source_keys, state_key
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
 from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, contact_warnings, parse
-from ingest.sources import SOURCES_KEY, gone_sources, members_key, name_problem, source_key, source_keys, state_key
+from ingest.sources import gone_sources, name_problem, source_key
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
-PENDING_KEY = "ingest:pending"
 _TAG = re.compile(r"<[a-zA-Z/][^>]{0,200}>")
 
 
@@ -393,11 +393,6 @@ def _after_batch(n: int) -> None:
         time.sleep(float(os.environ.get("KOMINN_INGEST_TEST_PAUSE", "0.3")))
 
 
-def _get_json(store: GraphStore, key: str) -> Any:
-    value = store.get_meta(key)
-    return None if value is None else json.loads(value)
-
-
 def write_parsed(
     store: GraphStore,
     embedder: Embedder,
@@ -494,7 +489,7 @@ def write_parsed(
         if old_edge is None or (old_edge.props != edge.props and "source" not in edge.props):
             new_edges.append(edge)
 
-    pending = set(_get_json(store, PENDING_KEY) or [])  # left by a run that was killed
+    pending = set(read_json(store, PENDING_KEY, on_broken="raise") or [])  # left by a run that was killed
     if text_changed - pending:
         store.set_meta(PENDING_KEY, json.dumps(sorted(pending | text_changed)))
     if to_embed:
@@ -647,7 +642,7 @@ def ingest(
     files = _source_files(fmt, path_list, kind, mapping_path)
     fingerprint = _fingerprint(files, {"fmt": fmt, "kind": kind, "encoding": encoding, "strict": strict,
                                        "resolve": resolve, "model": embedder.name, "sync": sync})
-    state = _get_json(store, state_at)
+    state = read_json(store, state_at, on_broken="raise")
     if (not recheck and isinstance(state, dict) and state.get("fingerprint") == fingerprint
             and store.get_meta(PENDING_KEY) in (None, "[]")
             and store.count_nodes() == state.get("nodes") and store.count_edges() == state.get("edges")):
@@ -687,7 +682,7 @@ def ingest(
     summary = write_parsed(store, embedder, parsed, batch_size=batch_size, progress=progress, strict=strict,
                            resolve=resolve, similar=False, summary=summary, refused=refused, skip_erased=True)
     members = summary.members
-    before = _get_json(store, members_at) or []
+    before = read_json(store, members_at, on_broken="raise") or []
     if not sync:  # what vanished from the source stays a member until a --sync retires it
         members = sorted(set(members) | set(before))
     else:
@@ -698,7 +693,7 @@ def ingest(
         others: set[str] = set()
         for other_key in known:
             if other_key != key:
-                others.update(_get_json(store, members_key(other_key)) or [])
+                others.update(read_json(store, members_key(other_key), on_broken="raise") or [])
         keep = set(members) | others
         gone = [i for i in before if i not in keep and not i.startswith("topic:")]
         row_ids: dict[tuple[str, int | None], str] = {
@@ -711,7 +706,7 @@ def ingest(
             members = sorted(set(members) | set(held))  # still this source's: a later --sync looks again
             summary.held = [f"'{i}' {why}" for i, why in sorted(held.items())]
         if gone:
-            pending = set(_get_json(store, PENDING_KEY) or []) | set(gone)
+            pending = set(read_json(store, PENDING_KEY, on_broken="raise") or []) | set(gone)
             store.set_meta(PENDING_KEY, json.dumps(sorted(pending)))
             summary.pending |= set(gone)
             summary.retired = store.delete(gone)

@@ -2,14 +2,16 @@
 that source delivered before.
 
 A source is its format and its files' full paths (``files:/data/kommune``), or the name given with
-``--source NAME`` (``name:kommune``), which stays the same when the files move. The store keeps, for each:
+``--source NAME`` (``name:kommune``), which stays the same when the files move. The store keeps (the names are
+those of ``graph.meta``, where ``kominn copy`` finds them too):
 
 - ``ingest:sources``: the JSON list of every source's key;
 - ``ingest:members:{key}``: the ids it delivered (its claim: a ``--sync`` of another source keeps these);
 - ``ingest:state:{key}``: its last completed run (fingerprint of the files, counts, format, paths, when it
   finished).
 
-Forgetting a source removes its claim; its items stay in the graph.
+Forgetting a source removes its claim and its state; its items stay in the graph. A setting that is not JSON (a
+store edited by hand) is read here as not set, so that the sources can still be listed and forgotten.
 """
 
 from __future__ import annotations
@@ -20,24 +22,15 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from graph.errors import NotFoundError
+from graph.meta import SOURCES_KEY, members_key, read_json, source_keys, source_settings, state_key
 from graph.store import GraphStore
 
-SOURCES_KEY = "ingest:sources"
 NAME_PREFIX = "name:"  # no format is called "name", so a named source's key never equals one made from paths
 MAX_NAME = 100
 # The paths in a key are absolute and joined with commas: a comma starts a new path only before "/" or "C:\"
 _NEXT_PATH = re.compile(r",(?=/|[A-Za-z]:[\\/]|\\\\)")
-
-
-def members_key(key: str) -> str:
-    return f"ingest:members:{key}"
-
-
-def state_key(key: str) -> str:
-    return f"ingest:state:{key}"
 
 
 def name_problem(name: str) -> str | None:
@@ -61,20 +54,6 @@ def source_key(fmt: str, paths: list[Path], name: str | None = None) -> str:
     if name is not None:
         return NAME_PREFIX + name.strip()
     return fmt + ":" + ",".join(sorted(str(p.resolve()) for p in paths))
-
-
-def _json(store: GraphStore, key: str) -> Any:
-    raw = store.get_meta(key)
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def source_keys(store: GraphStore) -> list[str]:
-    """The keys of every source the store remembers, in the order they were first ingested."""
-    keys = _json(store, SOURCES_KEY)
-    return [str(k) for k in keys] if isinstance(keys, list) else []
 
 
 @dataclass
@@ -101,9 +80,9 @@ class Source:
 
 def describe(store: GraphStore, key: str) -> Source:
     """What the store knows of the source ``key`` (listed or not)."""
-    state = _json(store, state_key(key))
+    state = read_json(store, state_key(key), on_broken="none")
     state = state if isinstance(state, dict) else None
-    members = _json(store, members_key(key))
+    members = read_json(store, members_key(key), on_broken="none")
     name = key[len(NAME_PREFIX):] if key.startswith(NAME_PREFIX) else None
     fmt = (state or {}).get("format") or (None if name is not None else key.partition(":")[0])
     paths = (state or {}).get("paths")
@@ -149,12 +128,12 @@ def plan_forget(store: GraphStore, key: str) -> Forgotten:
     keys = source_keys(store)
     if key not in keys:
         raise NotFoundError(f"no source '{key}'")
-    members = _json(store, members_key(key))
+    members = read_json(store, members_key(key), on_broken="none")
     mine = {str(i) for i in members} if isinstance(members, list) else set()
     others: set[str] = set()
     for other in keys:
         if other != key:
-            found = _json(store, members_key(other))
+            found = read_json(store, members_key(other), on_broken="none")
             if isinstance(found, list):
                 others.update(str(i) for i in found)
     unclaimed = sorted(i for i in mine - others if not i.startswith("topic:"))
@@ -166,7 +145,7 @@ def forget(store: GraphStore, key: str) -> Forgotten:
     items stay in the graph. NotFoundError when there is no such source."""
     plan = plan_forget(store, key)
     store.set_meta(SOURCES_KEY, json.dumps([k for k in source_keys(store) if k != key]))
-    store.delete_meta([members_key(key), state_key(key)])
+    store.delete_meta(source_settings(key))
     return plan
 
 

@@ -674,6 +674,25 @@ def demo_hashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedGr
         yield s
 
 
+def test_a_copy_remembers_each_source_so_the_same_files_are_not_read_again(backend: Backend,
+                                                                         demo_hashed: EmbeddedGraphStore) -> None:
+    """A store copied from one holding the demo data lists the same sources (items, paths, last run), and ingesting
+    the same files into it reads nothing and writes no node or edge."""
+    from ingest.demo import load_demo
+    from ingest.sources import list_sources
+
+    target = backend.store(batch_size=200)
+    copy_graph(demo_hashed, target, batch_size=200)
+    (listed,) = list_sources(target)
+    assert list_sources(target) == list_sources(demo_hashed) and listed.last_run and listed.finished is True
+    before = _snapshot(target)
+    again = load_demo(target, HashingEmbedder())
+    assert again.files_unchanged and again.unchanged == listed.items
+    assert (again.read, again.created, again.updated, again.embedded, again.edges_written, again.retired) == (
+        0, 0, 0, 0, 0, 0)
+    assert _snapshot(target) == before
+
+
 def test_graph_view_shows_the_same_items_on_every_store(backend: Backend,
                                                        demo_hashed: EmbeddedGraphStore) -> None:
     """The graph page of an item with more neighbours than it shows keeps the same items, links and layout

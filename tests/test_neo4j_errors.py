@@ -143,8 +143,8 @@ def test_staff_pages_say_in_their_language_that_the_database_is_down(tmp_path: P
 def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """`kominn copy` copies the embedded store into Neo4j and back, reporting what it copied, with the learned
-    partner weights, what each ingest source delivered and the erased ideas; a missing source store is named,
-    not made."""
+    partner weights, what each ingest source delivered and its last run (`kominn sources` lists the same at
+    both ends) and the erased ideas; a missing source store is named, not made."""
     from service.cli import app
 
     database = "copycli"
@@ -161,6 +161,8 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             s.set_meta("partner_model", '{"learned": true}')  # what a store keeps beside its graph
             s.set_meta("ingest:sources", '["files:abc"]')
             s.set_meta("ingest:members:files:abc", '["t1", "t2"]')
+            s.set_meta("ingest:state:files:abc", json.dumps({"format": "files", "paths": [str(tmp_path)],
+                                                             "finished": "2024-05-17T10:00:00+00:00"}))
             record_erased(s, ["idea-gone"])
             s.upsert([Node("idea-back", Label.IDEA, {"title": "t", "text": "x", "submitter_kind": "citizen"}),
                       Node("idea-kept", Label.IDEA, {"title": "u", "text": "y", "submitter_kind": "citizen",
@@ -188,6 +190,8 @@ def test_copy_command_moves_the_graph_to_neo4j_and_back(arcadedb: ArcadeServer, 
             assert s.get_meta("ingest:members:files:abc") == '["t1", "t2"]'
             assert erased_among(s, ["idea-gone", "t1", "idea-back"]) == {"idea-gone", "idea-back"}  # both stores'
             assert s.get("idea-back") is None and "contact" not in s.get("idea-kept").props  # type: ignore[union-attr]
+        listed = [runner.invoke(app, ["sources", "--data-dir", str(d)]).output for d in (first, second)]
+        assert listed[0] == listed[1] and "last run 2024-05-17T10:00:00+00:00" in listed[1], listed
         bad = runner.invoke(app, ["copy", "--from", "neo4j", "--to", "neo4j"])
         assert bad.exit_code == 2
     finally:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from graph.copy import copy_graph
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import NotFoundError, ValidationError
 from ingest.pipeline import ingest
@@ -117,3 +119,60 @@ def test_sources_of_a_store_from_before_names_were_kept_are_read_from_their_keys
     assert listed.missing == [str(tmp_path / "gone")] and listed.files_exist is False
     assert listed.items == 2 and listed.last_run is None and listed.finished is None
 
+
+
+def test_a_copied_store_keeps_each_sources_last_run_so_the_same_files_are_not_read_again(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, demo_dir: Path, tmp_path: Path
+) -> None:
+    """A copy lists the same sources as its original (items, format, paths, last run), and ingesting the same
+    files under the same --source name into it reads and writes nothing, as in the original."""
+    first = ingest(store, fake_embedder, [demo_dir], source="demo", sync=True)
+    assert first.created > 0 and not first.problems
+    with EmbeddedGraphStore(tmp_path / "copy.sqlite") as copied:
+        copy_graph(store, copied, batch_size=50)
+        (listed,) = list_sources(copied)
+        assert list_sources(copied) == list_sources(store)
+        assert listed.key == "name:demo" and listed.items > 0 and listed.last_run and listed.finished is True
+        revision = copied.revision()
+        again = ingest(copied, fake_embedder, [demo_dir], source="demo", sync=True)
+        assert again.files_unchanged and (again.read, again.created, again.updated, again.embedded) == (0, 0, 0, 0)
+        assert copied.revision() == revision  # not a node or edge written
+        there = ingest(store, fake_embedder, [demo_dir], source="demo", sync=True)
+        assert {**asdict(again), "seconds": 0} == {**asdict(there), "seconds": 0}
+
+
+def test_a_copy_takes_no_run_of_the_destinations_for_a_source_of_the_original(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """Where the original has no last run for a source (a store from before runs were kept) and the destination
+    has one for the same key, the copy drops the destination's: it lists the source as the original does."""
+    folder = _folder(tmp_path / "a", IDEAS)
+    key = source_key("files", [folder])
+    store.set_meta("ingest:sources", json.dumps([key]))
+    store.set_meta(f"ingest:members:{key}", json.dumps(["i-1"]))
+    with EmbeddedGraphStore(tmp_path / "copy.sqlite") as copied:
+        ingest(copied, fake_embedder, [folder])
+        copy_graph(store, copied)
+        assert list_sources(copied) == list_sources(store)
+        assert copied.get_meta(f"ingest:state:{key}") is None
+        assert ingest(copied, fake_embedder, [folder]).read == 3  # no last run: every row is read again
+
+
+def test_a_setting_that_is_not_json_is_listed_as_unknown_but_stops_an_ingest(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A source's state or member list that is not JSON is listed as not recorded (and can be forgotten), while
+    ingest raises ValueError on it before writing anything, rather than guess what the source delivered."""
+    folder = _folder(tmp_path / "a", IDEAS)
+    ingest(store, fake_embedder, [folder])
+    key = source_key("files", [folder])
+    nodes = store.count_nodes()
+    store.set_meta(f"ingest:state:{key}", "{not json")
+    store.set_meta(f"ingest:members:{key}", "")
+    (listed,) = list_sources(store)
+    assert (listed.items, listed.last_run, listed.finished) == (0, None, None)
+    _drop_row(folder, "i-3")
+    with pytest.raises(ValueError):
+        ingest(store, fake_embedder, [folder], sync=True)
+    assert store.count_nodes() == nodes and store.get("i-3") is not None
+    assert forget(store, key).unclaimed == [] and list_sources(store) == []
