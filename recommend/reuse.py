@@ -210,10 +210,15 @@ def _with_status(recommender: Recommender, items: list[Recommendation]) -> list[
 
 def _finished_work(node: Node, owner: dict[str, str] | None) -> tuple[Reason | None, Reason | None]:
     """A completed initiative's "results" reason (None without recorded results) and its "completed" reason
-    (who completed it and when; None without an owner), as reuse and the related list both give them."""
+    (who completed it and when; None without an owner), as reuse and the related list both give them.
+
+    The results reason's one item holds the shortened results under ``results``, so that a client shows them
+    without taking the sentence apart (the sentence is translated on the web pages).
+    """
     results = None
     if node.props.get("results"):
-        results = Reason("results", "Recorded results: " + _shorten(node.props["results"]))
+        said = _shorten(node.props["results"])
+        results = Reason("results", "Recorded results: " + said, ({"results": said},))
     completed = None
     if owner:
         when = node.props.get("end_date")
