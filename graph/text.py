@@ -162,9 +162,10 @@ def visible(text: str) -> str:
 # "kr 45000000", "91234567 m2", "45000000,-").
 #
 # A national identity number (fødselsnummer, or a D-number, whose day has 4 added to its first digit) is eleven
-# digits, together or as six and five with a space ("010190 12345"): a date of birth (day, month, year), three
-# digits and two control digits. It counts only where the date is a real day of the century its digits give and
-# both mod-11 control digits are right, so about one in 1,600 random eleven-digit figures passes. A bank account
+# digits, together or as six and five with a space or a dash ("010190 12345", "010190-12345"): a date of birth
+# (day, month, year), three digits and two control digits. It counts only where the date is a real day of the
+# century its digits give and both mod-11 control digits are right, so about one in 1,600 random eleven-digit
+# figures passes. A bank account
 # number (eleven digits written 4.2.5, "1234.56.78903" or "1234 56 78903", or after a word such as konto) and an
 # organisation number (nine digits) are not identity numbers.
 EMAIL_ADDRESS, PHONE_NUMBER, IDENTITY_NUMBER = "an e-mail address", "a phone number", "a national identity number"
@@ -202,8 +203,8 @@ _LINE_WORD = re.compile(r"(?<!\w)(?:linje|linjer|linjene|linjenummer|linjenr|bus
                         r"rute|ruter|rutene|trikk|trikken|trikkene|t-bane|t-banelinje|line|lines|bus|buses|route|"
                         r"routes|tram|línea|líneas|linea|lineas|autobús|autobuses)\.?\s?(?:nr\.?\s?)?:?\s?$",
                         re.IGNORECASE)
-_IDENTITY = re.compile(r"(?<![\w/+])(?<!\w-)(?<!\d[.,])(?<!\d )(\d{6})[ \u00a0\u202f]?(\d{5})(?![\w/])(?![.,-]\d)"
-                       r"(?! \d)")
+_IDENTITY = re.compile(r"(?<![\w/+])(?<!\w-)(?<!\d[.,])(?<!\d )(\d{6})[ \u00a0\u202f\-\u2011\u2013]?(\d{5})(?![\w/])"
+                       r"(?![.,-]\d)(?! \d)")
 _ACCOUNT_WORD = re.compile(r"(?<!\w)(?:konto\w*|kto|account|iban|bankkonto\w*)\.?\s?(?:nr\.?|nummer)?:?\s?$",
                            re.IGNORECASE)
 _FIRST_CONTROL = (3, 7, 6, 1, 8, 9, 4, 5, 2)
@@ -290,10 +291,13 @@ def is_identity_number(digits: str) -> bool:
 
 def has_identity_number(text: str) -> bool:
     """Whether ``text`` holds a Norwegian national identity number or D-number (the rule above), written together
-    or as six and five digits, and not after a word such as konto (an account number).
+    or as six and five digits with a space or a dash between, and not after a word such as konto (an account
+    number).
 
-    >>> has_identity_number("Fødselsnummer 010100 12356"), has_identity_number("Kontonummer 1234.56.78903")
-    (True, False)
+    >>> has_identity_number("Fødselsnummer 010100 12356"), has_identity_number("fnr. 010100-12356")
+    (True, True)
+    >>> has_identity_number("Kontonummer 1234.56.78903")
+    False
     """
     return any(is_identity_number(m.group(1) + m.group(2)) and not _amount(text, m.start(), m.end())
                and not _ACCOUNT_WORD.search(text, max(0, m.start() - 25), m.start())
