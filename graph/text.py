@@ -140,6 +140,11 @@ def visible(text: str) -> str:
 # An e-mail address has a name, "@" and a domain with a dot whose last part is letters ("ola@example.no"); the
 # part right after "@" has at least two characters, so the gender-inclusive Spanish "vecin@s.la" (a missing space
 # after "vecin@s") and "amig@s" are words, not addresses (an address at a one-letter domain, "ola@x.com", is missed).
+# Also an address with spaces around the "@" ("ola @ example.no", "ola @example.no", "ola@ example.no"), where the
+# name has a letter and is not a function word, no part of the domain has "_", and the top-level domain is two to six
+# letters in one case: so a Twitter handle ("følg @asker_kommune", "kontakt oss på @kommune", "på @kommune.no"), a
+# time and place ("kl. 10 @ rådhuset") and a sentence whose full stop lacks its space ("@ rådhuset.Velkommen") are
+# not addresses.
 # Also an address written so that robots miss it, with the "@" in brackets
 # ("ola(at)example.no", "ola [at] example [dot] no", "ola (krøllalfa) example.no"), or "at" and "dot" spelt out
 # ("ola at example dot no", with a common top-level domain after "dot"; "punktum" and "prikk" only in brackets).
@@ -172,6 +177,12 @@ EMAIL_ADDRESS, PHONE_NUMBER, IDENTITY_NUMBER = "an e-mail address", "a phone num
 _LABEL = r"[^\W_][\w-]*"
 _TLD = r"[^\W\d_]{2,}(?![\w-])"  # a top-level domain: letters only
 _EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+@[^\W_][\w-]+(?:\.{_LABEL})*\.{_TLD}")
+_HOST = r"[^\W_](?:[^\W_]|-)*"  # a part of a domain name: letters, digits and dashes, no "_" (which handles have)
+_AT_SPACED = r"(?:[ \u00a0\u202f]{1,2}@[ \u00a0\u202f]{0,2}|@[ \u00a0\u202f]{1,2})"  # "@" with a space before or after
+_EMAIL_SPACED = re.compile(rf"(?<![\w.+-])([\w.+-]*\w){_AT_SPACED}{_HOST}(?:\.{_HOST})*\.(?:[a-z]{{2,6}}|[A-Z]{{2,6}})"
+                           rf"(?![\w-])")
+# Words that come before "@" without being an address's name: "på @kommune.no", "contact us @ example.com".
+_NOT_A_NAME = STOPWORDS | frozenset("en de a y o el la los las al del por para con us me at to from".split())
 # "@" in brackets, with or without spaces around it; "(a)" only written tight ("ola(a)example.no"), as "(a)"
 # between spaces starts the items of a list
 _AT_BRACKETED = (r"(?:\s?[(\[{]\s?(?:at|@|krøllalfa|alfakrøll|snabel-?a|arroba)\s?[)\]}]\s?"
@@ -304,6 +315,16 @@ def has_identity_number(text: str) -> bool:
                for m in _IDENTITY.finditer(text))
 
 
+def _has_spaced_email(text: str) -> bool:
+    """Whether ``text`` holds an e-mail address with spaces around its "@" (the rule above).
+
+    >>> _has_spaced_email("Skriv til ola @ example.no"), _has_spaced_email("kontakt oss på @kommune.no")
+    (True, False)
+    """
+    return any(re.search(r"[^\W\d_]", m.group(1)) and m.group(1).lower() not in _NOT_A_NAME
+               for m in _EMAIL_SPACED.finditer(text))
+
+
 def contact_details(text: str) -> list[str]:
     """What in ``text`` looks like someone's contact details or identity: ``"an e-mail address"``, ``"a phone
     number"`` and ``"a national identity number"``, each at most once and in that order; empty when nothing does.
@@ -314,7 +335,7 @@ def contact_details(text: str) -> list[str]:
     []
     """
     found = []
-    if _EMAIL.search(text) or _EMAIL_HIDDEN.search(text):
+    if _EMAIL.search(text) or _EMAIL_HIDDEN.search(text) or _has_spaced_email(text):
         found.append(EMAIL_ADDRESS)
     if has_phone_number(text):
         found.append(PHONE_NUMBER)
