@@ -140,6 +140,11 @@ def visible(text: str) -> str:
 # An e-mail address has a name, "@" and a domain with a dot whose last part is letters ("ola@example.no"); the
 # part right after "@" has at least two characters, so the gender-inclusive Spanish "vecin@s.la" (a missing space
 # after "vecin@s") and "amig@s" are words, not addresses (an address at a one-letter domain, "ola@x.com", is missed).
+# Also an address with spaces around the "@" ("ola @ example.no", "ola @example.no", "ola@ example.no"), where the
+# name has a letter and is not a function word, no part of the domain has "_", and the top-level domain is two to six
+# letters in one case: so a Twitter handle ("følg @asker_kommune", "kontakt oss på @kommune", "på @kommune.no"), a
+# time and place ("kl. 10 @ rådhuset") and a sentence whose full stop lacks its space ("@ rådhuset.Velkommen") are
+# not addresses.
 # Also an address written so that robots miss it, with the "@" in brackets
 # ("ola(at)example.no", "ola [at] example [dot] no", "ola (krøllalfa) example.no"), or "at" and "dot" spelt out
 # ("ola at example dot no", with a common top-level domain after "dot"; "punktum" and "prikk" only in brackets).
@@ -162,15 +167,22 @@ def visible(text: str) -> str:
 # "kr 45000000", "91234567 m2", "45000000,-").
 #
 # A national identity number (fødselsnummer, or a D-number, whose day has 4 added to its first digit) is eleven
-# digits, together or as six and five with a space ("010190 12345"): a date of birth (day, month, year), three
-# digits and two control digits. It counts only where the date is a real day of the century its digits give and
-# both mod-11 control digits are right, so about one in 1,600 random eleven-digit figures passes. A bank account
+# digits, together or as six and five with a space or a dash ("010190 12345", "010190-12345"): a date of birth
+# (day, month, year), three digits and two control digits. It counts only where the date is a real day of the
+# century its digits give and both mod-11 control digits are right, so about one in 1,600 random eleven-digit
+# figures passes. A bank account
 # number (eleven digits written 4.2.5, "1234.56.78903" or "1234 56 78903", or after a word such as konto) and an
 # organisation number (nine digits) are not identity numbers.
 EMAIL_ADDRESS, PHONE_NUMBER, IDENTITY_NUMBER = "an e-mail address", "a phone number", "a national identity number"
 _LABEL = r"[^\W_][\w-]*"
 _TLD = r"[^\W\d_]{2,}(?![\w-])"  # a top-level domain: letters only
 _EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+@[^\W_][\w-]+(?:\.{_LABEL})*\.{_TLD}")
+_HOST = r"[^\W_](?:[^\W_]|-)*"  # a part of a domain name: letters, digits and dashes, no "_" (which handles have)
+_AT_SPACED = r"(?:[ \u00a0\u202f]{1,2}@[ \u00a0\u202f]{0,2}|@[ \u00a0\u202f]{1,2})"  # "@" with a space before or after
+_EMAIL_SPACED = re.compile(rf"(?<![\w.+-])([\w.+-]*\w){_AT_SPACED}{_HOST}(?:\.{_HOST})*\.(?:[a-z]{{2,6}}|[A-Z]{{2,6}})"
+                           rf"(?![\w-])")
+# Words that come before "@" without being an address's name: "på @kommune.no", "contact us @ example.com".
+_NOT_A_NAME = STOPWORDS | frozenset("en de a y o el la los las al del por para con us me at to from".split())
 # "@" in brackets, with or without spaces around it; "(a)" only written tight ("ola(a)example.no"), as "(a)"
 # between spaces starts the items of a list
 _AT_BRACKETED = (r"(?:\s?[(\[{]\s?(?:at|@|krøllalfa|alfakrøll|snabel-?a|arroba)\s?[)\]}]\s?"
@@ -202,8 +214,8 @@ _LINE_WORD = re.compile(r"(?<!\w)(?:linje|linjer|linjene|linjenummer|linjenr|bus
                         r"rute|ruter|rutene|trikk|trikken|trikkene|t-bane|t-banelinje|line|lines|bus|buses|route|"
                         r"routes|tram|línea|líneas|linea|lineas|autobús|autobuses)\.?\s?(?:nr\.?\s?)?:?\s?$",
                         re.IGNORECASE)
-_IDENTITY = re.compile(r"(?<![\w/+])(?<!\w-)(?<!\d[.,])(?<!\d )(\d{6})[ \u00a0\u202f]?(\d{5})(?![\w/])(?![.,-]\d)"
-                       r"(?! \d)")
+_IDENTITY = re.compile(r"(?<![\w/+])(?<!\w-)(?<!\d[.,])(?<!\d )(\d{6})[ \u00a0\u202f\-\u2011\u2013]?(\d{5})(?![\w/])"
+                       r"(?![.,-]\d)(?! \d)")
 _ACCOUNT_WORD = re.compile(r"(?<!\w)(?:konto\w*|kto|account|iban|bankkonto\w*)\.?\s?(?:nr\.?|nummer)?:?\s?$",
                            re.IGNORECASE)
 _FIRST_CONTROL = (3, 7, 6, 1, 8, 9, 4, 5, 2)
@@ -290,14 +302,27 @@ def is_identity_number(digits: str) -> bool:
 
 def has_identity_number(text: str) -> bool:
     """Whether ``text`` holds a Norwegian national identity number or D-number (the rule above), written together
-    or as six and five digits, and not after a word such as konto (an account number).
+    or as six and five digits with a space or a dash between, and not after a word such as konto (an account
+    number).
 
-    >>> has_identity_number("Fødselsnummer 010100 12356"), has_identity_number("Kontonummer 1234.56.78903")
-    (True, False)
+    >>> has_identity_number("Fødselsnummer 010100 12356"), has_identity_number("fnr. 010100-12356")
+    (True, True)
+    >>> has_identity_number("Kontonummer 1234.56.78903")
+    False
     """
     return any(is_identity_number(m.group(1) + m.group(2)) and not _amount(text, m.start(), m.end())
                and not _ACCOUNT_WORD.search(text, max(0, m.start() - 25), m.start())
                for m in _IDENTITY.finditer(text))
+
+
+def _has_spaced_email(text: str) -> bool:
+    """Whether ``text`` holds an e-mail address with spaces around its "@" (the rule above).
+
+    >>> _has_spaced_email("Skriv til ola @ example.no"), _has_spaced_email("kontakt oss på @kommune.no")
+    (True, False)
+    """
+    return any(re.search(r"[^\W\d_]", m.group(1)) and m.group(1).lower() not in _NOT_A_NAME
+               for m in _EMAIL_SPACED.finditer(text))
 
 
 def contact_details(text: str) -> list[str]:
@@ -310,7 +335,7 @@ def contact_details(text: str) -> list[str]:
     []
     """
     found = []
-    if _EMAIL.search(text) or _EMAIL_HIDDEN.search(text):
+    if _EMAIL.search(text) or _EMAIL_HIDDEN.search(text) or _has_spaced_email(text):
         found.append(EMAIL_ADDRESS)
     if has_phone_number(text):
         found.append(PHONE_NUMBER)

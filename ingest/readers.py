@@ -77,9 +77,10 @@ def discover(paths: list[Path], kind: str | None = None) -> list[tuple[Path, str
             continue
         files = sorted(p for p in path.iterdir() if suffix(p) in EXTENSIONS) if path.is_dir() else [path]
         for f in files:
-            if suffix(f) not in EXTENSIONS:
+            if suffix(f) not in EXTENSIONS:  # only a file named on its own: a folder's other files are passed over
                 problems.append(Problem(str(f), None, None, "unsupported file type; use one of "
-                                        f"{', '.join(EXTENSIONS)}"))
+                                        f"{', '.join(EXTENSIONS)}, or give its folder ({f.parent}) instead, which "
+                                        "reads every data file there and skips the rest"))
                 continue
             # in a folder a file named after a kind is that kind; --kind is for the others
             k = f.stem.lower() if path.is_dir() and f.stem.lower() in KINDS else (kind or f.stem.lower())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graph.errors import NotFoundError, Problem, ValidationError
-from graph.schema import Direction, Label, Rel, node_text
+from graph.schema import Direction, Label, Node, Rel, node_text
 from ingest.records import a_label
 from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender, unseen
 from recommend.types import Reason, Recommendation, SimilarResult
@@ -83,19 +83,18 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
         if shared and not tier:
             score += SAME_NEED_BONUS
         reasons = [r for r in rec.reasons if r.kind != "owner"]
-        if node.props.get("results"):
+        owner = rec.owner or _owner(recommender, rec.id)
+        results, completed = _finished_work(node, owner)
+        if results:
             score += RESULTS_BONUS
-            reasons.insert(0, Reason("results", "Recorded results: " + _shorten(node.props["results"])))
+            reasons.insert(0, results)
         if shared:
             names = {n.id: n.title for n in store.get_many(shared)}
             reasons.insert(0, Reason("need", "Addresses the same need: " + ", ".join(names.values()),
                                      tuple({"id": s, "name": names[s]} for s in shared)))
-        owner = rec.owner or _owner(recommender, rec.id)
-        if owner:
-            when = node.props.get("end_date")
-            reasons.append(Reason("completed", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
-                                  ({"id": owner["id"], "name": owner["name"]},)))
-        parts = {**rec.parts, "results_bonus": RESULTS_BONUS if node.props.get("results") else 0.0,
+        if completed:
+            reasons.append(completed)
+        parts = {**rec.parts, "results_bonus": RESULTS_BONUS if results else 0.0,
                  "same_need_bonus": SAME_NEED_BONUS if shared and not tier else 0.0}
         ranked.append((tier, Recommendation(rec.id, node.label.value, node.title, round(score, 4), parts,
                                                     reasons, owner, "completed")))
@@ -201,14 +200,31 @@ def _with_status(recommender: Recommender, items: list[Recommendation]) -> list[
         node = nodes.get(rec.id)
         if node is None:
             continue
-        if node.props.get("results"):
-            rec.reasons.insert(0, Reason("results", "Recorded results: " + _shorten(node.props["results"])))
-        owner = rec.owner or _owner(recommender, rec.id)
-        if owner:
-            when = node.props.get("end_date")
-            rec.reasons.append(Reason("completed", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
-                                      ({"id": owner["id"], "name": owner["name"]},)))
+        results, completed = _finished_work(node, rec.owner or _owner(recommender, rec.id))
+        if results:
+            rec.reasons.insert(0, results)
+        if completed:
+            rec.reasons.append(completed)
     return items
+
+
+def _finished_work(node: Node, owner: dict[str, str] | None) -> tuple[Reason | None, Reason | None]:
+    """A completed initiative's "results" reason (None without recorded results) and its "completed" reason
+    (who completed it and when; None without an owner), as reuse and the related list both give them.
+
+    The results reason's one item holds the shortened results under ``results``, so that a client shows them
+    without taking the sentence apart (the sentence is translated on the web pages).
+    """
+    results = None
+    if node.props.get("results"):
+        said = _shorten(node.props["results"])
+        results = Reason("results", "Recorded results: " + said, ({"results": said},))
+    completed = None
+    if owner:
+        when = node.props.get("end_date")
+        completed = Reason("completed", f"Completed by {owner['name']}" + (f" ({when})" if when else ""),
+                           ({"id": owner["id"], "name": owner["name"]},))
+    return results, completed
 
 
 @dataclass(frozen=True)

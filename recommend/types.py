@@ -16,7 +16,9 @@ class Reason:
     client can link them; ``text`` says it in a sentence. A partner's ``similar`` items also carry ``role``
     (``partner`` or ``owner``: how the organisation is a member of that initiative), ``score`` (the similar
     search's score, 0 to 3) and ``similarity`` (the embedding cosine of its text to the query's); its
-    ``network`` items carry ``with`` and ``with_name`` (the organisation it shares that initiative with).
+    ``network`` items carry ``with`` and ``with_name`` (the organisation it shares that initiative with). A
+    ``results`` reason has one item, ``{"results": ...}``: the recorded results (shortened) that its sentence
+    quotes, for a client to show without taking the sentence apart.
     """
 
     kind: str

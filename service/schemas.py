@@ -58,7 +58,8 @@ class ReasonPublic(BaseModel):
                         "also give `role` (`partner` or `owner`: how the organisation is a member of that initiative), "
                         "`score` (the similar search's score, 0 to 3) and `similarity` (the embedding cosine of its "
                         "text to the query's); its `network` items give `with` and `with_name` (the organisation "
-                        "that links it)")
+                        "that links it). A `results` reason has one item, `results`: the recorded results of the "
+                        "completed initiative (shortened), as its sentence quotes them")
 
 
 class RecommendationPublic(BaseModel):

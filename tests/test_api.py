@@ -137,8 +137,9 @@ CITIZEN_NIGHT_VISITS = {"title": "Nattbesøk", "text": "Min mor på 86 blir vekk
 
 def test_the_duplicate_check_lists_related_existing_work_apart(client: TestClient) -> None:
     """A citizen describing the night surveillance the municipality already completed gets the near-identical idea
-    in `data` and the completed initiative in `related` (with its status and language), in the check and in the
-    receipt of the submitted idea, and the API documentation says what `related` is."""
+    in `data` and the completed initiative in `related` (with its status, language and recorded results as the
+    results reason's item), in the check and in the receipt of the submitted idea, and the API documentation says
+    what `related` is and what a results reason's item holds."""
     from recommend.reuse import DUPLICATE_THRESHOLD, RELATED_THRESHOLD
 
     r = client.post("/ideas/check", json=CITIZEN_NIGHT_VISITS)
@@ -152,6 +153,8 @@ def test_the_duplicate_check_lists_related_existing_work_apart(client: TestClien
     assert {"id", "label", "title", "score", "parts", "reasons", "owner", "status", "lang"} <= set(done)
     assert all(RELATED_THRESHOLD <= i["score"] < DUPLICATE_THRESHOLD for i in body["related"])
     assert any(x["kind"] == "completed" for x in done["reasons"])
+    (results,) = [x["items"] for x in done["reasons"] if x["kind"] == "results"]
+    assert [list(i) for i in results] == [["results"]] and results[0]["results"].startswith("Ved prosjektslutt")
     receipt = client.post("/ideas", json=CITIZEN_NIGHT_VISITS)
     assert receipt.status_code == 201, receipt.text
     assert "idea-001" in [i["id"] for i in receipt.json()["similar"]]
@@ -162,6 +165,8 @@ def test_the_duplicate_check_lists_related_existing_work_apart(client: TestClien
     assert schema["items"]["$ref"].endswith("/CheckedPublic")
     assert f"from {RELATED_THRESHOLD:.2f} up to" in doc["paths"]["/ideas/check"]["post"]["description"]
     assert "related" in doc["components"]["schemas"]["IdeaReceipt"]["properties"]
+    assert "A `results` reason has one item" in doc["components"]["schemas"]["ReasonPublic"]["properties"]["items"][
+        "description"]
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,18 @@ CASES: list[tuple[str, list[str]]] = [
     ("kari+kommune@post.example.com", EMAIL),
     ("Ring 912 34 567 eller skriv til ola@example.no", EMAIL + PHONE),
     ("ola@post.x.no", EMAIL),  # a one-letter part of the domain after the first
+    # spaces around the "@"; but a handle, a time and place or a full stop without its space is no address
+    ("Skriv til ola @ example.no", EMAIL),
+    ("ola @example.no", EMAIL),
+    ("ola@ example.no", EMAIL),
+    ("Kari.Nordmann @ Kommune.NO", EMAIL),
+    ("Følg oss på @asker_kommune", []),
+    ("følg @asker_kommune.no for nyheter", []),
+    ("kontakt oss på @kommune", []),
+    ("kontakt oss på @kommune.no", []),
+    ("Møte kl. 10 @ rådhuset", []),
+    ("kl. 10 @ rådhuset.no", []),
+    ("Vi ses @ rådhuset.Velkommen alle sammen", []),
     # addresses written so that robots miss them: "@" in brackets, or "at" and "dot" spelt out
     ("Skriv til ola(at)example.no", EMAIL),
     ("ola (at) example.no", EMAIL),
@@ -93,6 +105,18 @@ CASES: list[tuple[str, list[str]]] = [
     # national identity numbers and D-numbers: a real date of birth and both control digits right
     ("Fødselsnummer 01010012356", IDENTITY),
     ("mitt fnr er 010100 12356", IDENTITY),
+    ("fnr. 010100-12356", IDENTITY),  # six and five digits with a dash, checked as the number written together
+    ("Fødselsnummer: 010190-00083", IDENTITY),
+    ("010190 00083", IDENTITY),
+    ("010100\u201312356", IDENTITY),  # an en dash, as a word processor may write it
+    ("010190-12345", []),  # a date and five digits whose control digits are wrong
+    ("010190 12345", []),
+    ("010100-12357", []),
+    ("ref 123-010100-12356", []),  # part of a longer figure
+    ("010100-12356-7", []),
+    ("kontonr. 010100-12356", []),
+    ("Det kostet 010100-12356 kr", []),
+    ("Saksnummer 2023/010100-12356", []),
     ("D-nummer 41019012393", IDENTITY),
     ("Ring 912 34 567, fnr. 31129949980", PHONE + IDENTITY),
     ("01010012357", []),  # the second control digit is wrong
@@ -147,8 +171,9 @@ CASES: list[tuple[str, list[str]]] = [
 @pytest.mark.parametrize(("text", "found"), CASES, ids=[c[0][:40] for c in CASES])
 def test_contact_details_are_found_as_people_write_them_and_figures_are_not(text: str, found: list[str]) -> None:
     """A phone number written the usual ways (grouped, after +47, or eight digits after 'tlf' or starting with
-    4 or 9), an e-mail address (also with "(at)" or "at ... dot") or a valid national identity number is found;
-    an amount, year, date, id, organisation or account number, bus line or Spanish "vecin@s" is not."""
+    4 or 9), an e-mail address (also with spaces around "@", with "(at)" or "at ... dot") or a valid national
+    identity number (also with a space or a dash after the date) is found; an amount, year, date, id,
+    organisation or account number, bus line, handle or Spanish "vecin@s" is not."""
     assert contact_details(text) == found
 
 

@@ -670,6 +670,22 @@ def test_a_data_file_in_a_folder_that_is_not_named_after_a_kind_is_named(
     assert store.count_nodes() == 0
 
 
+def test_a_file_of_another_type_named_on_its_own_says_to_give_its_folder(cli: Callable[..., Result],
+                                                                         tmp_path: Path) -> None:
+    """A README named with the data files, as `kominn ingest folder/*` does, stops the run naming it, the file
+    types read and its folder, which read instead takes the data files and passes the README over."""
+    folder = tmp_path / "d"
+    shutil.copytree(SMALL, folder)
+    (folder / "README.md").write_text("Om dataene\n", encoding="utf-8")
+    result = cli("ingest", *sorted(folder.iterdir()))
+    assert result.exit_code == 1 and "Nothing was written" in result.output, result.output
+    said = " ".join(result.output.split())
+    assert (f"{folder / 'README.md'}: unsupported file type; use one of .csv, .json, .jsonl, .xlsx, or give its "
+            f"folder ({folder}) instead, which reads every data file there and skips the rest") in said, said
+    whole = cli("ingest", folder)
+    assert whole.exit_code == 0 and "README" not in whole.output, whole.output
+
+
 def test_windows_text_read_as_latin1_is_caught_and_cp1252_reads_it(
     store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:

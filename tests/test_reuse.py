@@ -100,6 +100,20 @@ def test_a_citizens_description_of_completed_work_lists_it_as_related(rec: Recom
     assert any("not claimed to be duplicates" in note for note in found.related.notes)
 
 
+def test_the_results_reason_carries_the_recorded_results_as_its_item(
+    rec: Recommender, demo_store: EmbeddedGraphStore
+) -> None:
+    """The results reason of a completed demo initiative holds its recorded results as an item (shortened as
+    the sentence quotes them), so that a client shows them without taking the sentence apart."""
+    done = {i.id: i for i in check_idea_and_related(rec, CITIZEN_NIGHT_VISITS).related.items}["ini-001"]
+    (reason,) = [r for r in done.reasons if r.kind == "results"]
+    (item,) = reason.items
+    recorded = " ".join(demo_store.get("ini-001").props["results"].split())
+    assert set(item) == {"results"} and item["results"].startswith("Ved prosjektslutt hadde 140")
+    assert item["results"].endswith(" …") and recorded.startswith(item["results"].removesuffix(" …"))
+    assert len(item["results"]) <= 160 and reason.text == "Recorded results: " + item["results"]
+
+
 def test_the_related_list_holds_only_existing_work_between_the_thresholds(
     rec: Recommender, demo_store: EmbeddedGraphStore
 ) -> None:
@@ -187,7 +201,8 @@ def test_reuse_offers_completed_work_of_other_units_with_results_first(
         assert not own & {n.id for _, n in demo_store.neighbours(item.id, Rel.OWNED_BY)}
         for reason in item.reasons:
             if reason.kind == "results":
-                assert node.props.get("results")
+                (said,) = [ref["results"] for ref in reason.items]
+                assert " ".join(node.props["results"].split()).startswith(said.removesuffix(" …"))
             if reason.kind == "need":
                 linked = {n.id for _, n in demo_store.neighbours(item.id, Rel.ADDRESSES)}
                 assert {ref["id"] for ref in reason.items} <= linked

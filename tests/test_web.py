@@ -527,8 +527,9 @@ def test_live_idea_suggestions_say_their_own_language(page) -> None:  # type: ig
 def test_the_idea_form_shows_completed_work_as_related_work_that_already_exists(  # type: ignore[no-untyped-def]
         page) -> None:
     """A citizen who describes the night surveillance the municipality already completed sees, under a heading of
-    its own in Norwegian and in English, that it exists and was completed, apart from the possible duplicate; the
-    status line read out says so; the form passes axe with both lists shown; and the receipt lists it too."""
+    its own in Norwegian and in English, that it exists and was completed, and its recorded results, apart from the
+    possible duplicate; the status line read out says so; the form passes axe with both lists shown; and the
+    receipt lists it too."""
     from axe_playwright_python.sync_playwright import Axe
 
     text = ("Min mor på 86 blir vekket hver natt av at hjemmesykepleien låser seg inn for å se til henne. "
@@ -548,6 +549,8 @@ def test_the_idea_form_shows_completed_work_as_related_work_that_already_exists(
         assert related.get_attribute("aria-labelledby") == "live-related-h"
         card = related.locator("li.card", has=page.locator("h4", has_text=done))
         assert card.locator(".badge.status-completed").inner_text() == completed
+        said = card.locator(".reason-results").inner_text()  # from the results reason's item, in either language
+        assert said.startswith(("Resultater" if lang == "nb" else "Results") + ": Ved prosjektslutt hadde 140"), said
         assert (card.locator("h4").get_attribute("lang") == "nb") is (lang == "en")  # Norwegian on the English page
         status = page.locator("#live-status")  # the line screen readers hear names it, and that it was completed
         said = status.inner_text()

@@ -72,7 +72,7 @@
     var results = "";
     item.reasons.forEach(function (r) {
       if (r.kind === "text") r.items.forEach(function (i) { if (i.term) terms.push(i.term); });
-      if (r.kind === "results") results = r.text.slice(r.text.indexOf(": ") + 2);
+      if (r.kind === "results") r.items.forEach(function (i) { if (i.results) results = i.results; });
     });
     if (terms.length || results) {
       var ul = el("ul", "reasons");
