@@ -235,6 +235,22 @@ def test_a_search_that_names_a_topic_finds_what_is_tagged_with_it(rec: Recommend
     assert not any(n.startswith(WEAK_NOTE) for n in result.notes)
 
 
+def test_a_weak_word_match_does_not_outrank_the_tag_a_short_search_names(rec: Recommender,
+                                                                       demo_store: EmbeddedGraphStore) -> None:
+    """In "ensomhet blant eldre" only "eldre" is in any text (a bus service for the elderly) and nothing matches
+    closely: the initiatives tagged "ensomhet" come before the weak text matches, and no item without either
+    word, such as the flood map, is among the first three."""
+    tagged = {n.id for _, n in demo_store.neighbours("topic:ensomhet", Rel.TAGGED, Direction.IN)
+              if n.label == Label.INITIATIVE}
+    result = rec.similar("ensomhet blant eldre", k=5)
+    top = [i.id for i in result.items]
+    assert tagged <= set(top[:3]), top
+    for item in result.items[:3]:
+        text = normalise(item.title + " " + node_text(demo_store.get(item.id)))
+        assert item.id in tagged or "eldre" in text.split() or any(r.kind == "named_topic" for r in item.reasons), \
+            (item.id, item.title)
+
+
 def test_invisible_characters_in_pasted_text_do_not_split_words(rec: Recommender) -> None:
     """A zero-width space or soft hyphen pasted into a word ('hunde\u200bpark') finds what the plain word finds."""
     plain = [i.id for i in rec.similar("hundepark med gjerde", k=5).items]
