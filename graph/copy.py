@@ -18,6 +18,7 @@ CopySummary(nodes=2, edges=1, erased=0)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -92,16 +93,41 @@ def copy_graph(src: GraphStore, dst: GraphStore, *, batch_size: int = 500,
 def _copy_settings(src: GraphStore, dst: GraphStore) -> None:
     """Copy the settings of ``META_KEYS`` that ``src`` has, and every setting of each source it lists. A source's
     setting that ``src`` lacks is deleted from ``dst``, so that no run of ``dst``'s is taken for ``src``'s (with a
-    list of sources that is not JSON, no source's settings are copied)."""
+    list of sources that is not JSON, no source's settings are copied). The list of sources and the ids still due
+    are joined with those ``dst`` had, as its own nodes stay: its sources stay listed (and their claims count for a
+    later --sync), and its due similar lists are still redone."""
     per_source = [key for source in source_keys(src) for key in source_settings(source)]
     keys = [*META_KEYS, *per_source]  # the ids still due before any source's last run, should the copy stop
     values = src.get_meta_many(keys)
+    for key in _JOINED:
+        if key in values:
+            values[key] = _joined(values[key], dst.get_meta(key))
     for key in keys:
         if key in values:
             dst.set_meta(key, values[key])
     lacking = [key for key in per_source if key not in values]
     if lacking:
         dst.delete_meta(lacking)
+
+
+_JOINED = (SOURCES_KEY, PENDING_KEY)  # JSON lists: the source's entries first, then those only the destination had
+
+
+def _joined(value: str, had: str | None) -> str:
+    """The JSON list ``value`` with the entries of the JSON list ``had`` that it lacks after its own; ``value`` as
+    it is where either is not a JSON list (ingest reports a broken setting when it reads it).
+
+    >>> _joined('["a", "b"]', '["c", "a"]'), _joined('["a"]', None), _joined('["a"]', "{broken")
+    ('["a", "b", "c"]', '["a"]', '["a"]')
+    """
+    try:
+        ours, theirs = json.loads(value), json.loads(had) if had else []
+    except ValueError:
+        return value
+    if not isinstance(ours, list) or not isinstance(theirs, list):
+        return value
+    extra = [x for x in theirs if x not in ours]
+    return json.dumps([*ours, *extra]) if extra else value
 
 
 def _copy_nodes(src: GraphStore, dst: GraphStore, ids: list[str], progress: Progress, erased: set[str]) -> int:

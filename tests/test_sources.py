@@ -176,3 +176,25 @@ def test_a_setting_that_is_not_json_is_listed_as_unknown_but_stops_an_ingest(
         ingest(store, fake_embedder, [folder], sync=True)
     assert store.count_nodes() == nodes and store.get("i-3") is not None
     assert forget(store, key).unclaimed == [] and list_sources(store) == []
+
+
+def test_a_copy_into_a_store_with_sources_of_its_own_keeps_them_and_what_they_claim(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """Copying a graph into a store that has its own source keeps that source listed after the original's, so a
+    --sync of the original's source there still leaves the destination's items alone, and the ids the destination
+    still had due stay due."""
+    ours = _folder(tmp_path / "ours", IDEAS)
+    ingest(store, fake_embedder, [ours], source="ours")
+    theirs = _folder(tmp_path / "theirs", ["j-1,Benk,En benk til", "j-2,Lampe,En lampe til"])
+    with EmbeddedGraphStore(tmp_path / "copy.sqlite") as dest:
+        ingest(dest, fake_embedder, [theirs], source="theirs")
+        dest.set_meta("ingest:pending", json.dumps(["j-2"]))
+        store.set_meta("ingest:pending", json.dumps(["i-1"]))
+        copy_graph(store, dest)
+        assert [s.key for s in list_sources(dest)] == ["name:ours", "name:theirs"]
+        assert json.loads(dest.get_meta("ingest:pending") or "[]") == ["i-1", "j-2"]
+        _drop_row(ours, "i-3")
+        synced = ingest(dest, fake_embedder, [ours], source="ours", sync=True)
+        assert synced.retired == 1 and dest.get("i-3") is None
+        assert dest.get("j-1") is not None and dest.get("j-2") is not None
