@@ -92,10 +92,6 @@ MAX_CANDIDATES = 600
 # share of its words that tags name) a similar initiative is said to resemble the query; below it, or when the
 # search matched nothing closely, it is only among the nearest.
 RESEMBLES = 0.5
-# The similar search behind the suggestions scales its text scores over their own span, without the search's floor
-# (recommend.similar.SPAN_FLOOR): the learned weights were fitted on those scores (with the floor, T3 Recall@20 was
-# 0.0015 lower on both seeds).
-SIMILAR_SPAN_FLOOR = 0.0
 # Weight of the logistic regression added to the trees. Chosen on a split the reported figures do not
 # use (kominn eval t3 --seed 2: trees alone 0.286 / 0.436, with half the regression 0.295 / 0.447).
 BLEND = 0.5
@@ -419,7 +415,7 @@ class PartnerRecommender:
         vec = self.recommender.embedder.encode([q.text], kind="query")[0] if q.text.strip() else None
         if vec is not None:
             result = self.recommender.similar_to_text(q.text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
-                                                      exclude_ids=skip, vector=vec, span_floor=SIMILAR_SPAN_FLOOR)
+                                                      exclude_ids=skip, vector=vec)
             sims = {r.id: max(r.score, 0.0) for r in result.items}
             ev.notes = result.notes
             ev.similarity = {r.id: r.parts.get("dense", 0.0) for r in result.items}

@@ -21,7 +21,6 @@ from recommend.partners import (
     MODEL_META_KEY,
     RESEMBLES,
     SIMILAR_POOL,
-    SIMILAR_SPAN_FLOOR,
     PartnerModel,
     PartnerQuery,
     PartnerRecommender,
@@ -231,7 +230,7 @@ def test_only_initiatives_close_to_the_query_are_said_to_resemble_it(
     checked = Counter[str]()
     for query, text, skip in [*queries, ("ini-999", "ini-999", set())]:
         found = partners.recommender.similar_to_text(text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
-                                                     exclude_ids=skip, span_floor=SIMILAR_SPAN_FLOOR)
+                                                     exclude_ids=skip)
         weak = any(n.startswith(WEAK_NOTE) for n in found.notes)
         scores = {r.id: r.score for r in found.items}
         for item in partners.partners(query, k=10):
@@ -279,7 +278,7 @@ def test_a_similar_reason_gives_the_search_score_and_a_true_similarity(
     for ini in _demo_queries(demo_store)[:8]:
         text = node_text(demo_store.get(ini))  # type: ignore[arg-type]
         found = partners.recommender.similar_to_text(text, k=SIMILAR_POOL, labels=(Label.INITIATIVE,),
-                                                     exclude_ids={ini}, span_floor=SIMILAR_SPAN_FLOOR)
+                                                     exclude_ids={ini})
         scores = {r.id: r.score for r in found.items}
         vec = partners.recommender.embedder.encode([text], kind="query")[0]
         for item in partners.partners(ini, k=10):
