@@ -501,7 +501,7 @@ def test_upper_case_extensions_are_read(store: EmbeddedGraphStore, fake_embedder
     ingest(store, fake_embedder, [tmp_path, tmp_path / "other" / "NEEDS.CSV"])
     assert store.get("u-1") is not None and store.get("u-n") is not None
     (tmp_path / "needs.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(ValidationError, match=r"use one of \.csv, \.json, \.jsonl, \.xlsx$"):
+    with pytest.raises(ValidationError, match=r"use one of \.csv, \.json, \.jsonl, \.xlsx, or give its folder"):
         ingest(store, fake_embedder, [tmp_path / "needs.txt"])
 
 
