@@ -54,6 +54,9 @@ MAX_LIST = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # C1 control characters: in a text they are nearly always Windows-1252 punctuation read as Latin-1
 _C1 = re.compile(r"[\x80-\x9f]")
+# The years a date may have: far around any initiative's or idea's, and within what every reader of dates handles
+# (pandas' datetimes in graph.frames, the partner recommender's recency weight); year 1 or 9999 is a typing error.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 # The fields of an idea that are published: its free text, not its choices, dates or (private) `contact`. Contact
 # details or a national identity number in them are someone's, published with the idea: the idea form and the
@@ -104,18 +107,24 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _date(value: Any) -> dt.date:
+    """A date written YYYY-MM-DD, or raise ValueError saying so."""
+    text = str(value).strip()
+    try:  # only YYYY-MM-DD: fromisoformat also takes 20261123 and 2026-W47-1, which no one means
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
 def _field_value(spec: FieldSpec, value: Any) -> Any:
     """The typed value of one field, or raise ValueError with a message a person can act on."""
     if spec.kind == "date":
-        if isinstance(value, dt.date):
-            return value
-        text = str(value).strip()
-        try:  # only YYYY-MM-DD: fromisoformat also takes 20261123 and 2026-W47-1, which no one means
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                raise ValueError
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+        day = value if isinstance(value, dt.date) else _date(value)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"'{day.isoformat()}' is not a date from the years {FIRST_YEAR} to {LAST_YEAR}")
+        return day
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError(f"expected text, got {type(value).__name__}")
     if isinstance(value, float) and not math.isfinite(value):

@@ -750,3 +750,22 @@ def test_ids_dates_countries_and_org_numbers_are_read_as_the_docs_say(
     summary = ingest(store, fake_embedder, [f], strict=False)
     assert [(p.row, p.field) for p in summary.problems] == [(2, "start_date"), (3, "start_date")]
     assert str(store.get("d-3").props["start_date"]) == "2026-11-23"  # type: ignore[union-attr]
+
+
+def test_a_date_outside_the_years_1900_to_2100_is_a_row_problem(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A start date in year 1 or 9999 (a typing error, which the partner recommender's recency weight and pandas'
+    datetimes cannot take) skips its row naming the field and the years allowed; 1900 and 2100 are read."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["y-1,A,ongoing,unit-teknisk,0001-01-01",
+                                                        "y-2,B,ongoing,unit-teknisk,9999-12-31",
+                                                        "y-3,C,ongoing,unit-teknisk,1900-01-01",
+                                                        "y-4,D,ongoing,unit-teknisk,2100-12-31"],
+                         header="id,title,status,owner,start_date")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field, p.message) for p in summary.problems] == [
+        (2, "start_date", "'0001-01-01' is not a date from the years 1900 to 2100"),
+        (3, "start_date", "'9999-12-31' is not a date from the years 1900 to 2100")]
+    assert store.get("y-1") is None and store.get("y-2") is None
+    assert store.get("y-3") is not None and store.get("y-4") is not None
