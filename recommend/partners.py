@@ -442,7 +442,9 @@ class PartnerRecommender:
         if known_projects:
             for node in self.store.get_many(sorted(known_projects)):
                 year = str(node.props.get("start_date") or "")[:4]  # weight halves every two years before 2021
-                w = 0.5 ** ((RECENT_YEAR - int(year)) / 2) if year.isdigit() else 0.25
+                # (a year far outside the usual ones, stored before ingest bounded dates, must not overflow it)
+                w = 0.5 ** ((RECENT_YEAR - min(max(int(year), 1900), 2100)) / 2) \
+                    if year.isascii() and year.isdigit() else 0.25
                 s = 0.0
                 if vec is not None and node.embedding is not None:
                     s = max(float(node.embedding @ vec / (np.linalg.norm(node.embedding) or 1.0)), 0.0)
