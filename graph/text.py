@@ -30,6 +30,9 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 # Characters that are invisible in text but split or join words when pasted in: zero-width spaces and
 # joiners, the word joiner, the byte-order mark and the soft hyphen.
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+# Control characters other than the tab and line breaks: NUL, backspace, escape, DEL ... (C0 and DEL; the C1 ones
+# are most often Windows punctuation read as Latin-1, which ingest refuses with its own message).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Common Norwegian (bokmål and nynorsk) function words, kept out of "matching terms" reasons.
 STOPWORDS = frozenset(
@@ -129,6 +132,16 @@ def visible(text: str) -> str:
     'hundepark'
     """
     return _INVISIBLE.sub("", text)
+
+
+def without_controls(text: str) -> str:
+    r"""``text`` without control characters other than tabs and line breaks (NUL, escape, DEL ...): no one means
+    to write them, and a stored or searched text does not keep them.
+
+    >>> without_controls("Benker\x00 ved\x1b vannet\tnå")
+    'Benker ved vannet\tnå'
+    """
+    return _CONTROL.sub("", text)
 
 
 # --- contact details in published text -------------------------------------------------------------------

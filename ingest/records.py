@@ -10,7 +10,7 @@ from typing import Any
 
 from graph.errors import Problem
 from graph.schema import FIELDS, PARTNER_ROLES, PRIVATE_IDEA_STATUS, Edge, FieldSpec, Label, Node, Rel
-from graph.text import IDENTITY_NUMBER, contact_details, normalise, strip_html
+from graph.text import IDENTITY_NUMBER, contact_details, normalise, strip_html, visible, without_controls
 from ingest.readers import Record
 
 LABEL_OF_KIND = {
@@ -51,7 +51,6 @@ LABEL_NAMES = {Label.INITIATIVE: "an initiative", Label.IDEA: "an idea", Label.N
 
 ID_PATTERN = re.compile(r"^[^\W_][\w.:\-]{0,127}$")  # starts with a letter or digit
 MAX_LIST = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # C1 control characters: in a text they are nearly always Windows-1252 punctuation read as Latin-1
 _C1 = re.compile(r"[\x80-\x9f]")
 # The years a date may have: far around any initiative's or idea's, and within what every reader of dates handles
@@ -134,7 +133,7 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
         raise ValueError(f"holds the control character U+{ord(c1.group()):04X}, which is Windows-1252 punctuation "
                          "read as Latin-1 (a file: read it with --encoding cp1252)")
     if spec.kind in ("str", "text"):
-        text = _CONTROL.sub("", strip_html(text) if "<" in text else text).strip()
+        text = without_controls(strip_html(text) if "<" in text else text).strip()
         text = re.sub(r"\s+", " ", text) if spec.kind == "str" else re.sub(r"[ \t]+", " ", text)
     if len(text) > spec.max_length:
         raise ValueError(f"{len(text)} characters, at most {spec.max_length} allowed")
@@ -205,9 +204,16 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
                 problem(name, "required field is missing")
             continue
         try:
-            props[name] = _field_value(spec, value)
+            typed = _field_value(spec, value)
         except ValueError as e:
             problem(name, str(e))
+            continue
+        if isinstance(typed, str) and not visible(typed).strip():  # only markup, control or invisible characters
+            if spec.required:
+                problem(name, "required field is missing: nothing is left of it once its HTML tags and control "
+                              "and invisible characters are removed")
+            continue  # an optional one is left out, not stored empty
+        props[name] = typed
     if kind == "organisations":
         number = props.get("org_number")
         if number is not None and not re.fullmatch(r"\d{9}", number):

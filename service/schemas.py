@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
-from graph.text import IDENTITY_NUMBER, contact_details, strip_html, visible
+from graph.text import IDENTITY_NUMBER, contact_details, strip_html, visible, without_controls
 from ingest.records import LINKS, MAX_LIST, PUBLISHED_IDEA_TEXT, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
@@ -241,8 +241,8 @@ else:
 
 
 def _plain_text(value: object) -> object:
-    """A submitted text as it will be stored: HTML tags removed, no spaces at its ends."""
-    return visible(strip_html(value)).strip() if isinstance(value, str) else value
+    """A submitted text as it will be stored: HTML tags and control characters removed, no spaces at its ends."""
+    return without_controls(visible(strip_html(value))).strip() if isinstance(value, str) else value
 
 
 class IdeaSubmit(BaseModel):

@@ -865,6 +865,27 @@ def test_an_idea_of_invisible_characters_is_refused_and_nothing_is_stored(api: A
     assert api.post("/ideas", body).status_code == 201
 
 
+def test_texts_of_control_characters_or_markup_are_empty_and_nothing_is_stored(
+        api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """An idea whose title and text are NUL and other control characters (through the API and the form), an
+    initiative or a need whose title is only tags or control characters, and an editor's change to such a title:
+    each is a 422 naming the title (and text), where they used to be stored with an empty title."""
+    before = {label: demo_store.count_nodes(label) for label in (Label.IDEA, Label.INITIATIVE, Label.NEED)}
+    r = api.post("/ideas", {"title": "\x00\x01\x02\x03", "text": "\x00" * 20})
+    assert {p["field"] for p in _error(r, 422, "invalid_input")["problems"]} == {"title", "text"}
+    page = api.client.post("/web/ideas/new", data={"title": "\x00\x00\x00\x00", "text": "\x01" * 20})
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    for title in ("<b></b>", "\x01\x02"):
+        r = api.post("/initiatives", {**NEW["initiatives"], "title": title}, role="editor")
+        assert [p["field"] for p in _error(r, 422, "invalid_input")["problems"]] == ["title"]
+        r = api.post("/needs", {**NEW["needs"], "title": title}, role="editor")
+        assert [p["field"] for p in _error(r, 422, "invalid_input")["problems"]] == ["title"]
+    r = api.patch("/initiatives/ini-001", {"title": "<i></i>"}, role="editor")
+    assert [p["field"] for p in _error(r, 422, "invalid_input")["problems"]] == ["title"]
+    assert demo_store.get("ini-001").title != ""  # type: ignore[union-attr]
+    assert {label: demo_store.count_nodes(label) for label in before} == before
+
+
 def test_parallel_submissions_cannot_pass_the_rate_limit(api: Api, demo_store: EmbeddedGraphStore) -> None:
     """Eight ideas sent at once from one address with a limit of 3: exactly 3 are stored, the rest get 429."""
     before = demo_store.count_nodes(Label.IDEA)

@@ -769,3 +769,21 @@ def test_a_date_outside_the_years_1900_to_2100_is_a_row_problem(
         (3, "start_date", "'9999-12-31' is not a date from the years 1900 to 2100")]
     assert store.get("y-1") is None and store.get("y-2") is None
     assert store.get("y-3") is not None and store.get("y-4") is not None
+
+
+def test_a_required_text_of_nothing_but_markup_or_control_characters_is_missing(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A title that is only HTML tags, control characters or zero-width spaces would be stored empty: the row is
+    skipped naming the title as missing; an optional description of only tags is left out, not stored empty."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["e-1,<p></p>,ongoing,unit-teknisk,Tekst",
+                                                        "e-2,\x01\x02,ongoing,unit-teknisk,Tekst",
+                                                        "e-3,\u200b\u200b,ongoing,unit-teknisk,Tekst",
+                                                        "e-4,Tittel,ongoing,unit-teknisk,<br>"],
+                         header="id,title,status,owner,description")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field) for p in summary.problems] == [(2, "title"), (3, "title"), (4, "title")]
+    assert all(p.message.startswith("required field is missing") for p in summary.problems)
+    assert [store.get(i) for i in ("e-1", "e-2", "e-3")] == [None, None, None]
+    assert store.get("e-4").props == {"title": "Tittel", "status": "ongoing"}  # type: ignore[union-attr]
