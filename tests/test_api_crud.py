@@ -456,6 +456,15 @@ def test_every_initiative_can_be_browsed_without_a_search(api: Api) -> None:
     assert api.get("/web/initiatives", params={"page": "abc"}).status_code == 200  # a bad page number is page 1
 
 
+@pytest.mark.parametrize("page", ["\u00b2", "\u2460", "9" * 5000, "-1", "0", "\uff12"])
+def test_a_page_number_the_list_cannot_use_shows_the_first_page(api: Api, page: str) -> None:
+    """A page given as a superscript or circled digit, a number too long to read, or not a positive number shows
+    the first page of the list, where "²" and 5000 nines were a 500; a full-width "２" is the page it names."""
+    r = api.get("/web/initiatives", params={"page": page})
+    assert r.status_code == 200, r.text
+    assert ("Side 2 av" if page == "\uff12" else "Side 1 av") in r.text
+
+
 def test_an_initiative_page_names_its_title_first_and_links_what_it_builds_on(api: Api) -> None:
     """On an initiative's page the heading comes before its status and owner, and the initiative it builds on
     is linked to its own page (not to the graph), whatever its id looks like."""

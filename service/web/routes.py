@@ -281,7 +281,8 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
     first, or by title): the overview's bars lead here, for browsing without a search text."""
     state = _state(request)
     store = state.store
-    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    # decimal digits of any script ("２" too), as int reads them; not "²" (a digit int refuses) or 5000 of them
+    number = int(page) if page.isdecimal() and len(page) <= 5 and 0 < int(page) < 100_000 else 1
     error = None
     invalid = ""  # the field the error is about
     found: list[dict[str, Any]] = []
