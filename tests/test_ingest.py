@@ -13,7 +13,7 @@ from typer.testing import Result
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import ValidationError
 from graph.schema import Direction, Label, Rel
-from ingest.pipeline import ingest
+from ingest.pipeline import ingest, write_report
 from ingest.testing import HashingEmbedder
 from tests.conftest import TEST_DATA
 
@@ -787,3 +787,37 @@ def test_a_required_text_of_nothing_but_markup_or_control_characters_is_missing(
     assert all(p.message.startswith("required field is missing") for p in summary.problems)
     assert [store.get(i) for i in ("e-1", "e-2", "e-3")] == [None, None, None]
     assert store.get("e-4").props == {"title": "Tittel", "status": "ongoing"}  # type: ignore[union-attr]
+
+
+def test_json_that_cannot_be_read_as_meant_is_a_problem_naming_file_row_and_field(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A broken \\u escape (a lone surrogate) in a value, a topic or a key, and a key given twice, skip their item
+    naming file, item and field (they crashed the ingest, or kept one of the two values unsaid); a number of 5000
+    digits skips its JSONL line, or the whole JSON file, naming it. The other items are read."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = tmp_path / "initiatives.json"
+    f.write_text('[{"id": "j-1", "title": "A\\ud800", "status": "ongoing", "owner": "unit-teknisk"},'
+                 ' {"id": "j-2", "title": "B", "status": "ongoing", "owner": "unit-teknisk", "topics": ["x\\udc00"]},'
+                 ' {"id": "j-3", "title": "C", "status": "ongoing", "owner": "unit-teknisk", "\\ud800": 1},'
+                 ' {"id": "j-4", "title": "D", "title": "E", "status": "ongoing", "owner": "unit-teknisk"},'
+                 ' {"id": "j-5", "title": "F", "status": "ongoing", "owner": "unit-teknisk"}]', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.file, p.row, p.field) for p in summary.problems] == [
+        (str(f), 1, "title"), (str(f), 2, "topics"), (str(f), 3, "\\ud800"), (str(f), 4, "title")]
+    assert "U+D800, half of a character" in summary.problems[0].message
+    assert "'title' is given more than once" in summary.problems[3].message
+    assert [n.id for n in store.iter_nodes(Label.INITIATIVE)] == ["j-5"]
+    assert "\\ud800" in write_report(tmp_path / "report.csv", summary).read_text(encoding="utf-8")
+    lines = tmp_path / "ideas.jsonl"
+    lines.write_text('{"id": "l-1", "title": "Tall", "text": "Et tall", "submitter_kind": "citizen", "x": '
+                     + "1" * 5000 + '}\n{"id": "l-2", "title": "Benk", "text": "Flere benker", '
+                     '"submitter_kind": "citizen"}\n', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [lines], strict=False)
+    assert [(p.row, p.message) for p in summary.problems] == [(1, "invalid JSON: a number of more than 4,300 digits")]
+    assert store.get("l-2") is not None
+    whole = tmp_path / "needs.json"
+    whole.write_text('[{"id": "n-1", "title": ' + "2" * 5000 + "}]", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [whole], strict=False)
+    assert (summary.problems[0].file, summary.problems[0].message) == (
+        str(whole), "invalid JSON: a number of more than 4,300 digits")
