@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import json
 import sys
 from collections import Counter
@@ -212,8 +213,11 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
                   separator: str | None = ",", check_header: bool = True) -> Iterator[Record]:
     """Rows of a CSV file as records; ``separator=None`` detects it from the header."""
     text = decode(path, encoding)
-    lines = text.splitlines(keepends=True)
-    first = lines[0] if lines else ""
+    # rows end at \n, \r\n or \r only, as the csv module wants (newline=""): str.splitlines would also end one at
+    # a line or paragraph separator, a form feed or NEL inside a value, cutting the value short
+    lines = io.StringIO(text, newline="")
+    first = next(lines, "")
+    lines.seek(0)
     if separator is None:
         counts = {s: first.count(s) for s in (",", *SEPARATORS)}
         separator = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","

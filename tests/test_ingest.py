@@ -821,3 +821,19 @@ def test_json_that_cannot_be_read_as_meant_is_a_problem_naming_file_row_and_fiel
     summary = ingest(store, fake_embedder, [whole], strict=False)
     assert (summary.problems[0].file, summary.problems[0].message) == (
         str(whole), "invalid JSON: a number of more than 4,300 digits")
+
+
+def test_a_line_separator_inside_a_csv_value_does_not_end_its_row(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A description holding a Unicode line or paragraph separator (pasted from a web page), unquoted as Excel
+    leaves it, is read whole: the row used to end there, keeping the first half and skipping the rest as a row of
+    its own with the message of a line break."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["s-1,Linje,ongoing,unit-teknisk,Første del\u2028andre del",
+                                                        "s-2,Avsnitt,ongoing,unit-teknisk,Ett avsnitt\u2029et til"],
+                         header="id,title,status,owner,description")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert summary.problems == []
+    assert store.get("s-1").props["description"] == "Første del\u2028andre del"  # type: ignore[union-attr]
+    assert store.get("s-2").props["description"] == "Ett avsnitt\u2029et til"  # type: ignore[union-attr]
