@@ -228,6 +228,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
         problem("end_date", f"ends ({props['end_date']}) before it starts ({props['start_date']})")
 
     parsed_links: list[tuple[str, Edge, Label]] = []
+    linked: dict[tuple[str, str], str] = {}  # (field, target) -> its role: a target given twice is linked once
     for name, (rel, target_label) in links.items():
         values = _as_list(data.get(name))
         if len(values) > MAX_LIST:
@@ -267,6 +268,13 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
             if target == node_id:
                 problem(name, "an item cannot link to itself")
                 continue
+            role = props_e.get("role", "")
+            if (name, target) in linked:  # the same link again is the same; with another role, one would be lost
+                if linked[name, target] != role:
+                    problem(name, f"'{target[:60]}' is given twice, as {linked[name, target]} and as {role}; give "
+                                  "it once, with its role")
+                continue
+            linked[name, target] = role
             parsed_links.append((name, Edge(node_id, rel, target, props_e), target_label))
 
     topics: list[Node] = []

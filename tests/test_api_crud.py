@@ -184,6 +184,8 @@ def test_a_created_initiative_is_embedded_linked_and_searchable(api: Api, demo_s
         ({**NEW["initiatives"], "id": "bad id!"}, "id"),
         ({**NEW["initiatives"], "start_date": "2024-05-01", "end_date": "2023-01-01"}, "end_date"),
         ({**NEW["initiatives"], "start_date": "0001-01-01"}, "start_date"),  # a typing error: no year 1
+        ({**NEW["initiatives"], "partners": [{"org": "org-solglott"}, {"org": "org-solglott", "role": "supplier"}]},
+         "partners"),  # one partner with two roles: one would be lost
         ({k: v for k, v in NEW["initiatives"].items() if k != "owner"}, "owner"),
     ],
 )

@@ -837,3 +837,20 @@ def test_a_line_separator_inside_a_csv_value_does_not_end_its_row(
     assert summary.problems == []
     assert store.get("s-1").props["description"] == "Første del\u2028andre del"  # type: ignore[union-attr]
     assert store.get("s-2").props["description"] == "Ett avsnitt\u2029et til"  # type: ignore[union-attr]
+
+
+def test_a_partner_given_twice_with_two_roles_is_a_row_problem(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """"org-biogass;org-biogass:supplier" would keep one of the two roles unsaid: the row is skipped naming the
+    partners field and both roles; the same partner given twice alike is one link."""
+    ingest(store, fake_embedder, [SMALL])
+    f = _initiatives_csv(tmp_path / "initiatives.csv",
+                         ["p-1,To roller,ongoing,unit-teknisk,org-biogass;org-biogass:supplier",
+                          "p-2,Samme rolle,ongoing,unit-teknisk,org-biogass;org-biogass"],
+                         header="id,title,status,owner,partners")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field, p.message) for p in summary.problems] == [
+        (2, "partners", "'org-biogass' is given twice, as partner and as supplier; give it once, with its role")]
+    assert store.get("p-1") is None
+    assert [n.id for _, n in store.neighbours("p-2", Rel.INVOLVES)] == ["org-biogass"]
