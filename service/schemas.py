@@ -142,6 +142,7 @@ MAX_PAGE = 100
 
 
 class PartnerLink(BaseModel):
+    model_config = {"extra": "forbid"}
     org: ItemId = Field(..., description="The organisation's id")
     role: Literal[PARTNER_ROLES] = "partner"  # type: ignore[valid-type]
 
@@ -263,6 +264,7 @@ class IdeaSubmit(BaseModel):
 
 
 class IdeaMerge(BaseModel):
+    model_config = {"extra": "forbid"}
     into: ItemId = Field(..., description="The idea this one duplicates; the merged idea keeps its links")
 
 

@@ -195,6 +195,19 @@ def test_bad_writes_are_422_naming_the_field(api: Api, body: dict, field: str) -
     assert field in {p["field"] for p in err["problems"]}
 
 
+def test_a_field_a_nested_or_small_body_does_not_take_is_named_not_ignored(api: Api) -> None:
+    """A partner link with a misspelt field ({"org": ..., "rolle": "supplier"}) and a merge with a field besides
+    `into` are 422s naming the field, where the field was dropped unsaid (the partner stored with the default role,
+    the idea merged)."""
+    body = {**NEW["initiatives"], "partners": [{"org": "org-solglott", "rolle": "supplier"}]}
+    err = _error(api.post("/initiatives", body, role="editor"), 422, "invalid_input")
+    assert [p["field"] for p in err["problems"]] == ["partners.0.rolle"]
+    err = _error(api.post("/ideas/idea-002/merge", {"into": "idea-001", "reason": "same"}, role="admin"),
+                 422, "invalid_input")
+    assert [p["field"] for p in err["problems"]] == ["reason"]
+    assert api.get("/ideas/idea-002", role="admin").json()["properties"]["status"] != "merged"
+
+
 @pytest.mark.parametrize(
     ("method", "url", "body"),
     [
