@@ -325,6 +325,20 @@ def test_an_unknown_query_parameter_is_named_not_ignored(client: TestClient) -> 
     assert client.get("/search", params={"q": "biogass", "kk": 3}).status_code == 422
 
 
+def test_a_query_parameter_that_takes_one_value_given_twice_is_named(client: TestClient) -> None:
+    """?status=ongoing&status=completed is a 422 naming status (it answered for the last value only, as if it were
+    the only one), and so is a repeated k or depth; kind, which takes several, may be repeated."""
+    for url, params in (("/initiatives", [("status", "ongoing"), ("status", "completed")]),
+                        ("/search", [("q", "biogass"), ("k", "2"), ("k", "5")]),
+                        ("/graph/ini-001", [("depth", "1"), ("depth", "2")])):
+        r = client.get(url, params=params)
+        assert r.status_code == 422, r.text
+        [problem] = r.json()["error"]["problems"]
+        assert problem == {"field": params[-1][0], "message": "given 2 times; it takes one value"}
+    r = client.get("/initiatives/ini-001/partners", params=[("kind", "business"), ("kind", "research")])
+    assert r.status_code == 200 and {p["status"] for p in r.json()["data"]} <= {"business", "research"}
+
+
 def test_redirects_stay_on_this_site_whatever_the_host_header_says(client: TestClient) -> None:
     """A redirect the router adds (/web to /web/, a trailing slash away) is a path, not an address built from
     the Host header a client sent: a request naming evil.example is not sent there."""
