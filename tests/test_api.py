@@ -199,6 +199,25 @@ def test_a_body_that_is_not_json_is_named_as_such(client: TestClient) -> None:
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
 
 
+def test_a_body_that_cannot_be_read_says_why_naming_the_body(client: TestClient) -> None:
+    """A body in Latin-1, one with a number of 5000 digits, and one nested too deeply each name the body and say why
+    it could not be read (422, 422 and 400), where all three said only "There was an error parsing the body"."""
+    kind = {"content-type": "application/json"}
+    r = client.post("/similar", content='{"text": "snø"}'.encode("latin-1"), headers=kind)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"] == [
+        {"field": "body", "message": "not UTF-8 text (the byte 0xf8 at byte 12); send JSON in UTF-8"}]
+    r = client.post("/similar", content=b'{"text": "biogass", "k": ' + b"1" * 5000 + b"}", headers=kind)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"] == [
+        {"field": "body", "message": "not valid JSON: a number of more than 4,300 digits"}]
+    r = client.post("/similar", content=b"[" * 100_000 + b"]" * 100_000, headers=kind)
+    assert r.status_code == 400 and r.json()["error"]["problems"] == [
+        {"field": "body", "message": "JSON nested too deeply to read"}]
+    r = client.post("/similar", content=b'{"text": "biogass",', headers=kind)
+    assert "Expecting property name enclosed in double quotes" in r.json()["error"]["message"]
+
+
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
     """The OpenAPI document describes every endpoint, and /docs serves."""
     paths = client.get("/openapi.json").json()["paths"]
