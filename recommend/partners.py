@@ -19,7 +19,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
 from graph.store import GraphStore
 from ingest.records import a_label
-from recommend.similar import MAX_K, WEAK_NOTE, Recommender, unseen
+from recommend.similar import MAX_K, WEAK_NOTE, Recommender, query_text, unseen
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -349,7 +349,8 @@ class PartnerRecommender:
             node = self.store.get(query) if len(query) <= 128 else None
             query = (self.query_for(query, known) if node is not None and node.label == Label.INITIATIVE
                      else PartnerQuery(query, list(known)))
-        if not query.text.strip() and not query.known:
+        query = replace(query, text=query_text(query.text, field="text"))
+        if not query.text and not query.known:
             raise ValidationError([Problem("query", None, "text", "describe the project or name a known partner")])
         found = {n.id: n for n in self.store.get_many(list(query.known)) if unseen(n) is not None}
         missing = [o for o in query.known if o not in found]

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.schema import Direction, Label, Node, Rel, node_text
 from ingest.records import a_label
-from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender, unseen
+from recommend.similar import (
+    HIDDEN_IDEA_STATUS,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    WEAK_MATCH,
+    Recommender,
+    query_text,
+    unseen,
+)
 from recommend.types import Reason, Recommendation, SimilarResult
 
 RESULTS_BONUS = 0.08  # added to the score of a completed initiative that recorded its results
@@ -162,7 +170,7 @@ def check_idea_and_related(
     ideas and the ids in ``exclude_ids`` (the idea itself). ``related_labels`` other than initiatives is for
     the benchmark that measures the same rule on a data set of ideas only (bench/idea_duplicates.py).
     """
-    text = text.strip()
+    text = query_text(text, where="idea", field="text")
     if not text:
         raise ValidationError([Problem("idea", None, "text", "the idea text is empty")])
     if len(text) > MAX_QUERY_CHARS:

@@ -16,9 +16,9 @@ from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
 # A text to search with: blank text is refused under the field's own name (422), not by the recommender.
 def _visible(value: object) -> object:
-    """A text without the invisible characters that pasting leaves (zero-width spaces, soft hyphens): a text
-    of nothing else counts as empty."""
-    return visible(value) if isinstance(value, str) else value
+    """A text without the invisible and control characters that pasting leaves (zero-width spaces, soft hyphens,
+    NUL): a text of nothing else counts as empty."""
+    return without_controls(visible(value)) if isinstance(value, str) else value
 
 
 QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),

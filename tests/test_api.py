@@ -173,6 +173,7 @@ def test_the_duplicate_check_lists_related_existing_work_apart(client: TestClien
     ("method", "url", "payload"),
     [
         ("get", "/search", {"q": ""}),
+        ("get", "/search", {"q": "\x00\x01"}),  # nothing but control characters
         ("get", "/search", {"q": "x", "k": 0}),
         ("get", "/initiatives/ini-001/similar", {"k": 1000}),
         ("post", "/similar", {"text": "x" * 20_001}),
@@ -232,6 +233,9 @@ def test_openapi_lists_the_endpoints(client: TestClient) -> None:
         ("/similar", {"text": "\u200b\u200b \u00ad"}, "text"),  # only invisible characters: empty
         ("/ideas/check", {"text": "\u200b"}, "text"),
         ("/partners", {"text": "\u200b"}, "text"),
+        ("/similar", {"text": "\x00\x01 \x1b"}, "text"),  # only control characters: empty too
+        ("/ideas/check", {"text": "\x00"}, "text"),
+        ("/partners", {"text": "\x7f"}, "text"),
         ("/similar", {"text": "biogass", "kk": 3}, "kk"),  # a misspelt option is not silently ignored
         ("/partners", {"text": "biogass", "kind": []}, "kind"),  # an empty filter would match nothing
     ],
