@@ -284,7 +284,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
             if not _is_scalar(kw):
                 problem("topics", f"each topic must be text, got {type(kw).__name__}")
                 continue
-            kw_text = normalise(str(kw))
+            kw_text = normalise(without_controls(str(kw)))
             if not kw_text or len(kw_text) > 80:
                 problem("topics", f"topic '{str(kw)[:60]}' must be 1 to 80 characters")
                 continue

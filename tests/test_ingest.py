@@ -854,3 +854,20 @@ def test_a_partner_given_twice_with_two_roles_is_a_row_problem(
         (2, "partners", "'org-biogass' is given twice, as partner and as supplier; give it once, with its role")]
     assert store.get("p-1") is None
     assert [n.id for _, n in store.neighbours("p-2", Rel.INVOLVES)] == ["org-biogass"]
+
+
+def test_control_characters_are_no_part_of_a_topic(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A topic "bio\\x00gass" is the topic biogass and one of nothing but control characters is refused naming
+    topics, where they made topics named with a NUL ("topic:\\x00")."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = tmp_path / "initiatives.json"
+    f.write_text('[{"id": "t-1", "title": "A", "status": "ongoing", "owner": "unit-teknisk",'
+                 ' "topics": ["bio\\u0000gass"]},'
+                 ' {"id": "t-2", "title": "B", "status": "ongoing", "owner": "unit-teknisk",'
+                 ' "topics": ["\\u0000\\u0001"]}]', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field) for p in summary.problems] == [(2, "topics")]
+    assert [n.id for _, n in store.neighbours("t-1", Rel.TAGGED)] == ["topic:biogass"]
+    assert not any("\x00" in n.id for n in store.iter_nodes(Label.TOPIC))
