@@ -104,6 +104,15 @@ def test_list_filters(api: Api) -> None:
     _error(api.get("/initiatives", params={"status": "finished"}), 422, "invalid_input")
 
 
+@pytest.mark.parametrize(("url", "name"), [("/initiatives", "owner"), ("/initiatives", "partner"),
+                                         ("/ideas", "need"), ("/needs", "focus_area"), ("/organisations", "part_of")])
+def test_an_empty_filter_is_refused_naming_it(api: Api, url: str, name: str) -> None:
+    """A link filter sent empty (?owner=, as a form or a template with a blank value sends it) is a 422 naming it,
+    as an empty status is, where it answered that nothing matched: a caller could take that for "there are none"."""
+    err = _error(api.get(url, params={name: ""}), 422, "invalid_input")
+    assert [p["field"] for p in err["problems"]] == [name]
+
+
 def test_initiatives_sort_by_date_or_title_in_the_api_and_on_the_list_page(api: Api) -> None:
     """GET /initiatives?sort=-start_date gives the newest first (undated ones last) and sort=title goes by title
     whatever the case; an unknown order is 422 naming sort. The list page shows the newest first, and offers

@@ -37,7 +37,7 @@ from service.schemas import (
 router = APIRouter(prefix="/ideas", tags=["ideas"])
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, description="Idea id")]
-Filter = Annotated[str | None, Query(max_length=128)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128)]  # empty: a 422, not "matches nothing"
 ADMIN_STATUS = frozenset({"hidden", "merged"})
 IdeaSort = Literal["id", "title", "-title", "created", "-created"]
 
