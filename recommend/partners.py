@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from graph.errors import NotFoundError, Problem, ValidationError
-from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
+from graph.schema import ORG_KINDS, Direction, Label, Node, Rel
 from graph.store import GraphStore
 from ingest.records import a_label
-from recommend.similar import MAX_K, WEAK_NOTE, Recommender, query_text, unseen
+from recommend.similar import MAX_K, WEAK_NOTE, Recommender, item_query, query_text, unseen
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -325,7 +325,7 @@ class PartnerRecommender:
         partners = sorted(n.id for e, n in links if e.rel == Rel.INVOLVES)
         topics = sorted(n.id for e, n in links if e.rel == Rel.TAGGED)
         known_all = list(dict.fromkeys([*known, *owner, *partners]))
-        return PartnerQuery(node_text(node), known_all, topics, initiative_id)
+        return PartnerQuery(item_query(node), known_all, topics, initiative_id)
 
     def partners(
         self,
@@ -714,7 +714,7 @@ def fit_partner_model(
             continue
         node = store.get(ini)
         topics = sorted(n.id for e, n in links if e.rel == Rel.TAGGED)
-        q = PartnerQuery(node_text(node) if node else "", owner[:1], topics, ini)
+        q = PartnerQuery(item_query(node) if node else "", owner[:1], topics, ini)
         ids, x, _ = partner_rec.features(q)
         if not ids:
             continue

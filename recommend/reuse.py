@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graph.errors import NotFoundError, Problem, ValidationError
-from graph.schema import Direction, Label, Node, Rel, node_text
+from graph.schema import Direction, Label, Node, Rel
 from ingest.records import a_label
 from recommend.similar import (
     HIDDEN_IDEA_STATUS,
@@ -14,6 +14,7 @@ from recommend.similar import (
     MAX_QUERY_CHARS,
     WEAK_MATCH,
     Recommender,
+    item_query,
     query_text,
     unseen,
 )
@@ -69,7 +70,7 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
         direct |= {n.id for _, n in store.neighbours(need, Rel.ADDRESSES, Direction.IN) if n.label == Label.INITIATIVE}
     direct.discard(item_id)
 
-    text = node_text(item)
+    text = item_query(item)
     base = recommender.similar_to_text(text, k=pool, labels=(Label.INITIATIVE,), exclude_ids={item_id},
                                        exclude_owners=own, include_ids=direct)
     weights = recommender.weights.for_text(text)

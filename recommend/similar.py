@@ -29,6 +29,13 @@ MAX_QUERY_CHARS = 20_000
 HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
 
 
+def item_query(node: Node) -> str:
+    """A stored item's text as a search text: its first MAX_QUERY_CHARS characters, since an item's texts together
+    (a title, a description and results of 20,000 characters each) may be longer than a search text may be (the
+    model reads only the first word pieces of either)."""
+    return node_text(node)[:MAX_QUERY_CHARS]
+
+
 def query_text(text: str, *, where: str = "query", field: str = "q") -> str:
     """A text to search with as it is searched: without the invisible and control characters that pasting leaves
     (zero-width spaces, NUL) and the spaces at its ends, so that one of nothing else is empty. A text holding a

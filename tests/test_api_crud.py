@@ -1011,6 +1011,21 @@ def test_an_idea_of_the_longest_allowed_text_has_its_page(api: Api) -> None:
     assert api.get(f"/web/ideas/{receipt.json()['id']}").status_code == 200
 
 
+def test_an_initiative_with_the_longest_allowed_texts_has_its_recommendations_and_page(api: Api) -> None:
+    """An initiative with a 20,000-character description and as long results (each within its limit) gets partner
+    suggestions, reusable work and its page, where the three refused it with a 422 naming a parameter q the request
+    does not have (its texts together are longer than a search text); an idea of the longest title and text is
+    checked for duplicates as it is typed, where that was a 422 too."""
+    long = ("Sensorer i hjemmetjenesten varsler nattevakten når noe skjer. " * 400)[:20_000]
+    body = {**NEW["initiatives"], "id": "ini-lang", "description": long, "results": long}
+    assert api.post("/initiatives", body, role="editor").status_code == 201
+    for url in ("/initiatives/ini-lang/partners", "/needs/ini-lang/reuse", "/initiatives/ini-lang/similar",
+                "/web/initiatives/ini-lang"):
+        assert api.get(url).status_code == 200, (url, api.get(url).text[:300])
+    r = api.post("/ideas/check", {"title": "T" * 300, "text": long})
+    assert r.status_code == 200, r.text
+
+
 def test_encoded_markup_beside_a_tag_is_not_stored_as_a_tag(api: Api) -> None:
     """A title with "&lt;script&gt;" next to a real tag decodes to a tag once the tag is gone: that is removed too,
     so the stored title holds no markup for another system to run."""

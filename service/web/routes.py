@@ -27,13 +27,12 @@ from graph.schema import (
     Direction,
     Label,
     Rel,
-    node_text,
     public_props,
 )
 from graph.text import language_of
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea_and_related, reuse
-from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE, unseen
+from recommend.similar import WEAK_NOTE, item_query, unseen
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import give_back_idea_slot, take_idea_slot
@@ -462,7 +461,7 @@ def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
     similar: list[dict[str, Any]] = []
     related: list[dict[str, Any]] = []
     if reader:
-        found = check_idea_and_related(state.recommender, node_text(node)[:MAX_QUERY_CHARS], exclude_ids=[idea_id])
+        found = check_idea_and_related(state.recommender, item_query(node), exclude_ids=[idea_id])
         similar = [r.as_dict() for r in found.duplicates.items]
         related = [r.as_dict() for r in found.related.items]
     receipt = {"id": node.id, "title": node.title, "created": node.props.get("created"),
