@@ -121,6 +121,8 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
     """The typed value of one field, or raise ValueError with a message a person can act on."""
     if spec.kind == "date":
         day = value if isinstance(value, dt.date) else _date(value)
+        if isinstance(day, dt.datetime):  # a TOML mapping's datetime constant, as Excel's dates are: its day
+            day = day.date()
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
             raise ValueError(f"'{day.isoformat()}' is not a date from the years {FIRST_YEAR} to {LAST_YEAR}")
         return day
