@@ -200,7 +200,8 @@ def header_problems(path: Path, kind: str, header: list[str]) -> list[Problem]:
     return problems
 
 
-def _csv_message(e: csv.Error) -> str:
+def csv_message(e: csv.Error) -> str:
+    """A csv module error, said for a person: what is wrong in the row it names."""
     text = str(e)
     if "unexpected end of data" in text:
         return 'a quote (") opened in this row is never closed, so the rest of the file cannot be read'
@@ -256,7 +257,7 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
             data = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
             yield Record(str(path), row, kind, {k: v for k, v in data.items() if v not in ("", None)})
     except csv.Error as e:
-        raise ValidationError([Problem(str(path), line + 1, None, _csv_message(e))]) from e
+        raise ValidationError([Problem(str(path), line + 1, None, csv_message(e))]) from e
     if not rows:  # a failed export, most often: as an empty file, not "the source has none now" (--sync)
         raise ValidationError([Problem(str(path), None, None, "the file has a header but no rows")])
 

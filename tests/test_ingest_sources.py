@@ -396,3 +396,22 @@ def test_a_mapping_that_cannot_be_read_as_meant_is_refused_naming_the_key(
     mapping.write_text(MAPPING.replace('scale = "improvement"', "start_date = 2024-05-01T08:00:00Z"), encoding="utf-8")
     ingest(store, fake_embedder, [table], fmt="table", mapping=mapping)
     assert str(store.get("asker:17").props["start_date"]) == "2024-05-01"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("fmt", "filename", "content", "said"), [
+    ("tidstyver", "items.csv", "id,title\n1,Sn\xf8\n".encode("latin-1"), "not UTF-8 (byte 0xf8"),
+    ("decide", "proposals.csv", b"id,title\n1,\"open\n", "is never closed"),
+    ("cordis", "projects.csv", b"", "the file is empty"),
+])
+def test_a_source_file_that_cannot_be_read_is_named_not_a_traceback(
+        tmp_path: Path, store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+        fmt: str, filename: str, content: bytes, said: str) -> None:
+    """A source export in Latin-1 (a traceback), with an unclosed quote (which swallowed the rest of the file into
+    one value unsaid) or empty is refused naming the file and what is wrong with it, as any CSV file is, and
+    nothing is written."""
+    (tmp_path / filename).write_bytes(content)
+    with pytest.raises(ValidationError) as caught:
+        ingest(store, fake_embedder, [tmp_path], fmt=fmt)
+    [problem] = caught.value.problems
+    assert problem.file == str(tmp_path / filename) and said in problem.message, problem
+    assert store.count_nodes() == 0
