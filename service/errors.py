@@ -46,6 +46,9 @@ def _request_problem(err: dict) -> dict:
         why = (err.get("ctx") or {}).get("error") or err.get("msg", "")  # what the parser said, not only that it failed
         return {"field": "body", "message": f"not valid JSON (at character {position}): {why}"}
     field = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+    if not field and err.get("type") == "string_unicode":  # a key with a broken \u escape: no field to name
+        return {"field": "body", "message": "a key holds half of a character (a lone surrogate, as a broken \\u "
+                                            "escape gives)"}
     if not field and tuple(err.get("loc", ()))[:1] == ("body",):  # the body itself: not an object, or not JSON
         return {"field": "body", "message": f"{err.get('msg', 'invalid')}: send a JSON object, with the header "
                                             "content-type: application/json"}

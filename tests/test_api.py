@@ -202,7 +202,8 @@ def test_a_body_that_is_not_json_is_named_as_such(client: TestClient) -> None:
 
 def test_a_body_that_cannot_be_read_says_why_naming_the_body(client: TestClient) -> None:
     """A body in Latin-1, one with a number of 5000 digits, and one nested too deeply each name the body and say why
-    it could not be read (422, 422 and 400), where all three said only "There was an error parsing the body"."""
+    it could not be read (422, 422 and 400), where all three said only "There was an error parsing the body"; a key
+    with a broken \\u escape is named as such, not as a body that is no JSON object."""
     kind = {"content-type": "application/json"}
     r = client.post("/similar", content='{"text": "snø"}'.encode("latin-1"), headers=kind)
     assert r.status_code == 422, r.text
@@ -217,6 +218,10 @@ def test_a_body_that_cannot_be_read_says_why_naming_the_body(client: TestClient)
         {"field": "body", "message": "JSON nested too deeply to read"}]
     r = client.post("/similar", content=b'{"text": "biogass",', headers=kind)
     assert "Expecting property name enclosed in double quotes" in r.json()["error"]["message"]
+    r = client.post("/similar", content=b'{"text": "biogass", "\\ud800": 1}', headers=kind)
+    assert r.status_code == 422 and r.json()["error"]["problems"] == [
+        {"field": "body", "message": "a key holds half of a character (a lone surrogate, as a broken \\u escape "
+                                     "gives)"}]
 
 
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
