@@ -30,6 +30,11 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 # Characters that are invisible in text but split or join words when pasted in: zero-width spaces and
 # joiners, the word joiner, the byte-order mark and the soft hyphen.
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+# Control characters other than the tab and line breaks: NUL, backspace, escape, DEL ... (C0 and DEL; the C1 ones
+# are most often Windows punctuation read as Latin-1, which ingest refuses with its own message).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone surrogate: half of a character, which no text can hold (it cannot be written as UTF-8).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Common Norwegian (bokmål and nynorsk) function words, kept out of "matching terms" reasons.
 STOPWORDS = frozenset(
@@ -129,6 +134,36 @@ def visible(text: str) -> str:
     'hundepark'
     """
     return _INVISIBLE.sub("", text)
+
+
+def without_controls(text: str) -> str:
+    r"""``text`` without control characters other than tabs and line breaks (NUL, escape, DEL ...): no one means
+    to write them, and a stored or searched text does not keep them.
+
+    >>> without_controls("Benker\x00 ved\x1b vannet\tnå")
+    'Benker ved vannet\tnå'
+    """
+    return _CONTROL.sub("", text)
+
+
+def not_text(text: str) -> str | None:
+    r"""Why ``text`` cannot be stored, searched or printed as text, or None when it can: it holds a lone surrogate,
+    which is what Python makes of a byte that is not UTF-8 in a command's arguments (U+DC80 to U+DCFF), and what a
+    broken ``\ud800`` escape in JSON gives.
+
+    >>> not_text("Snø") is None, not_text("Sn\udcf8")[:40]
+    (True, 'holds the byte 0xf8, which is not UTF-8:')
+    >>> not_text("a\ud83d")
+    'holds U+D83D, half of a character (a lone surrogate, as a broken \\u escape in JSON gives)'
+    """
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return (f"holds the byte {code - 0xDC00:#x}, which is not UTF-8: write the text in UTF-8 (is the terminal "
+                "set to another encoding?)")
+    return f"holds U+{code:04X}, half of a character (a lone surrogate, as a broken \\u escape in JSON gives)"
 
 
 # --- contact details in published text -------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from graph.errors import Problem, ValidationError
 from graph.text import normalise
-from ingest.readers import Record
+from ingest.readers import MAX_CSV_FIELD, MAX_FILE_BYTES, Record, csv_message, decode
 
 TIDSTYVER_PREFIX = "tidstyver:"
 DECIDE_PREFIX = "decide:"
@@ -52,12 +53,20 @@ def _rows(path: Path, columns: Iterable[str], delimiter: str | None = ",") -> li
     """The rows of a source's CSV file with their line numbers; every one of ``columns`` must be there."""
     if not path.exists():
         raise ValidationError([Problem(str(path), None, None, "file not found")])
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        if delimiter is None:
-            first = fh.readline()
-            delimiter = ";" if first.count(";") > first.count(",") else ","
-            fh.seek(0)
-        reader = csv.DictReader(fh, delimiter=delimiter)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValidationError([Problem(str(path), None, None, f"file is larger than {MAX_FILE_BYTES} bytes")])
+    # as every CSV file is read: UTF-8 (a BOM dropped; where it is not, the byte named), rows ending at line breaks
+    # only, a malformed row (an unclosed quote) named at its line, rather than a traceback
+    fh = io.StringIO(decode(path), newline="")
+    if delimiter is None:
+        first = fh.readline()
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        fh.seek(0)
+    if csv.field_size_limit() < MAX_CSV_FIELD:
+        csv.field_size_limit(MAX_CSV_FIELD)
+    reader = csv.DictReader(fh, delimiter=delimiter, strict=True)  # strict: an unclosed quote is an error, not
+    line = 0                                                        # a value swallowing the rest of the file
+    try:
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
             found = ", ".join(reader.fieldnames or []) or "none"
@@ -68,7 +77,9 @@ def _rows(path: Path, columns: Iterable[str], delimiter: str | None = ",") -> li
         for row in reader:
             rows.append((line + 1, row))
             line = reader.line_num
-        return rows
+    except csv.Error as e:
+        raise ValidationError([Problem(str(path), line + 1, None, csv_message(e))]) from e
+    return rows
 
 
 def tidstyver_records(folder: Path, keep: Callable[[str], bool] = lambda _id: True) -> list[Record]:

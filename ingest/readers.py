@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import json
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import Any
 
 from graph.errors import Problem, ValidationError
 from graph.schema import FIELDS, Label
+from graph.text import not_text
 
 KINDS = ("focus_areas", "organisations", "needs", "initiatives", "ideas")
 EXTENSIONS = (".csv", ".json", ".jsonl", ".xlsx")  # matched case-insensitively
@@ -196,7 +200,8 @@ def header_problems(path: Path, kind: str, header: list[str]) -> list[Problem]:
     return problems
 
 
-def _csv_message(e: csv.Error) -> str:
+def csv_message(e: csv.Error) -> str:
+    """A csv module error, said for a person: what is wrong in the row it names."""
     text = str(e)
     if "unexpected end of data" in text:
         return 'a quote (") opened in this row is never closed, so the rest of the file cannot be read'
@@ -209,8 +214,11 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
                   separator: str | None = ",", check_header: bool = True) -> Iterator[Record]:
     """Rows of a CSV file as records; ``separator=None`` detects it from the header."""
     text = decode(path, encoding)
-    lines = text.splitlines(keepends=True)
-    first = lines[0] if lines else ""
+    # rows end at \n, \r\n or \r only, as the csv module wants (newline=""): str.splitlines would also end one at
+    # a line or paragraph separator, a form feed or NEL inside a value, cutting the value short
+    lines = io.StringIO(text, newline="")
+    first = next(lines, "")
+    lines.seek(0)
     if separator is None:
         counts = {s: first.count(s) for s in (",", *SEPARATORS)}
         separator = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
@@ -249,7 +257,7 @@ def read_csv_rows(path: Path, kind: str, *, encoding: str | None = None, problem
             data = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
             yield Record(str(path), row, kind, {k: v for k, v in data.items() if v not in ("", None)})
     except csv.Error as e:
-        raise ValidationError([Problem(str(path), line + 1, None, _csv_message(e))]) from e
+        raise ValidationError([Problem(str(path), line + 1, None, csv_message(e))]) from e
     if not rows:  # a failed export, most often: as an empty file, not "the source has none now" (--sync)
         raise ValidationError([Problem(str(path), None, None, "the file has a header but no rows")])
 
@@ -296,32 +304,101 @@ def read_xlsx_rows(path: Path, kind: str, *, sheet: str | None = None, problems:
         book.close()
 
 
+class _JSONObject(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once (``json`` keeps the last value only)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads``: the object, with the keys given twice in ``repeated``."""
+    obj = _JSONObject(pairs)
+    if len(obj) < len(pairs):
+        obj.repeated = tuple(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
+    return obj
+
+
+def printable(text: str) -> str:
+    r"""A text that may hold lone surrogates, with them written as escapes, so that it can be printed.
+
+    >>> printable("ti\ud800tle")
+    'ti\\ud800tle'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def json_problems(value: Any, field: str | None = None) -> list[tuple[str | None, str]]:
+    """What a JSON item holds that cannot be read as it was meant, each as (field, message): a key given twice (one
+    of its values would be lost) and a text with a lone surrogate (a broken escape, which no store can hold). A
+    nested value is named by the item's field it is in."""
+    found: list[tuple[str | None, str]] = []
+    if isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
+            found.append((field or printable(key), f"the key '{printable(key)}' is given more than once; give it "
+                                                   "once (only its last value would be read)"))
+        for key, item in value.items():
+            name = field or printable(key)
+            if (why := not_text(key)) is not None:
+                found.append((name, f"the key {why}"))
+            found.extend(json_problems(item, name))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(json_problems(item, field))
+    elif isinstance(value, str) and (why := not_text(value)) is not None:
+        found.append((field, why))
+    return found
+
+
+def _json_error(e: ValueError) -> str:
+    """A JSON text json.loads refused with a ValueError that is not a JSONDecodeError, said for a person."""
+    if "integer string conversion" in str(e):
+        return f"invalid JSON: a number of more than {sys.get_int_max_str_digits():,} digits"
+    return f"invalid JSON: {e}"
+
+
+def _readable(path: Path, n: int, item: dict[str, Any], problems: list[Problem] | None) -> bool:
+    """Whether a JSON item can be read; if not, its problems are given (or raised) naming file, row and field."""
+    try:
+        found = json_problems(item)
+    except RecursionError:
+        found = [(None, "invalid JSON: nested too deeply")]
+    for field, message in found:
+        _problem(problems, Problem(str(path), n, field, message))
+    return not found
+
+
 def _read_jsonl(path: Path, kind: str, encoding: str | None, problems: list[Problem] | None) -> Iterator[Record]:
     """One record per line; a line that is not a JSON object is a bad row, and the next line is read."""
     for n, line in enumerate(decode(path, encoding).splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(line, object_pairs_hook=json_object)
         except json.JSONDecodeError as e:
             _problem(problems, Problem(str(path), n, None, f"invalid JSON: {e.msg} (column {e.colno})"))
             continue
         except RecursionError:
             _problem(problems, Problem(str(path), n, None, "invalid JSON: nested too deeply"))
             continue
+        except ValueError as e:  # a number too long to read
+            _problem(problems, Problem(str(path), n, None, _json_error(e)))
+            continue
         if not isinstance(item, dict):
             _problem(problems, Problem(str(path), n, None, "each line must be a JSON object"))
             continue
-        yield Record(str(path), n, kind, item)
+        if _readable(path, n, item, problems):
+            yield Record(str(path), n, kind, item)
 
 
 def _read_json(path: Path, kind: str, encoding: str | None, problems: list[Problem] | None) -> Iterator[Record]:
     try:
-        doc = json.loads(decode(path, encoding))
+        doc = json.loads(decode(path, encoding), object_pairs_hook=json_object)
     except json.JSONDecodeError as e:
         raise ValidationError([Problem(str(path), e.lineno, None, f"invalid JSON: {e.msg}")]) from e
     except RecursionError as e:
         raise ValidationError([Problem(str(path), None, None, "invalid JSON: nested too deeply")]) from e
+    except ValueError as e:  # a number too long to read
+        raise ValidationError([Problem(str(path), None, None, _json_error(e))]) from e
     items = doc.get("items") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise ValidationError(
@@ -333,4 +410,5 @@ def _read_json(path: Path, kind: str, encoding: str | None, problems: list[Probl
         if not isinstance(item, dict):
             _problem(problems, Problem(str(path), n, None, f"item {n} is not a JSON object"))
             continue
-        yield Record(str(path), n, kind, item)
+        if _readable(path, n, item, problems):
+            yield Record(str(path), n, kind, item)

@@ -10,7 +10,7 @@ from typing import Any
 
 from graph.errors import Problem
 from graph.schema import FIELDS, PARTNER_ROLES, PRIVATE_IDEA_STATUS, Edge, FieldSpec, Label, Node, Rel
-from graph.text import IDENTITY_NUMBER, contact_details, normalise, strip_html
+from graph.text import IDENTITY_NUMBER, contact_details, normalise, strip_html, visible, without_controls
 from ingest.readers import Record
 
 LABEL_OF_KIND = {
@@ -51,9 +51,11 @@ LABEL_NAMES = {Label.INITIATIVE: "an initiative", Label.IDEA: "an idea", Label.N
 
 ID_PATTERN = re.compile(r"^[^\W_][\w.:\-]{0,127}$")  # starts with a letter or digit
 MAX_LIST = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # C1 control characters: in a text they are nearly always Windows-1252 punctuation read as Latin-1
 _C1 = re.compile(r"[\x80-\x9f]")
+# The years a date may have: far around any initiative's or idea's, and within what every reader of dates handles
+# (pandas' datetimes in graph.frames, the partner recommender's recency weight); year 1 or 9999 is a typing error.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 # The fields of an idea that are published: its free text, not its choices, dates or (private) `contact`. Contact
 # details or a national identity number in them are someone's, published with the idea: the idea form and the
@@ -104,18 +106,26 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _date(value: Any) -> dt.date:
+    """A date written YYYY-MM-DD, or raise ValueError saying so."""
+    text = str(value).strip()
+    try:  # only YYYY-MM-DD: fromisoformat also takes 20261123 and 2026-W47-1, which no one means
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
 def _field_value(spec: FieldSpec, value: Any) -> Any:
     """The typed value of one field, or raise ValueError with a message a person can act on."""
     if spec.kind == "date":
-        if isinstance(value, dt.date):
-            return value
-        text = str(value).strip()
-        try:  # only YYYY-MM-DD: fromisoformat also takes 20261123 and 2026-W47-1, which no one means
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                raise ValueError
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+        day = value if isinstance(value, dt.date) else _date(value)
+        if isinstance(day, dt.datetime):  # a TOML mapping's datetime constant, as Excel's dates are: its day
+            day = day.date()
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"'{day.isoformat()}' is not a date from the years {FIRST_YEAR} to {LAST_YEAR}")
+        return day
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError(f"expected text, got {type(value).__name__}")
     if isinstance(value, float) and not math.isfinite(value):
@@ -125,7 +135,7 @@ def _field_value(spec: FieldSpec, value: Any) -> Any:
         raise ValueError(f"holds the control character U+{ord(c1.group()):04X}, which is Windows-1252 punctuation "
                          "read as Latin-1 (a file: read it with --encoding cp1252)")
     if spec.kind in ("str", "text"):
-        text = _CONTROL.sub("", strip_html(text) if "<" in text else text).strip()
+        text = without_controls(strip_html(text) if "<" in text else text).strip()
         text = re.sub(r"\s+", " ", text) if spec.kind == "str" else re.sub(r"[ \t]+", " ", text)
     if len(text) > spec.max_length:
         raise ValueError(f"{len(text)} characters, at most {spec.max_length} allowed")
@@ -196,9 +206,16 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
                 problem(name, "required field is missing")
             continue
         try:
-            props[name] = _field_value(spec, value)
+            typed = _field_value(spec, value)
         except ValueError as e:
             problem(name, str(e))
+            continue
+        if isinstance(typed, str) and not visible(typed).strip():  # only markup, control or invisible characters
+            if spec.required:
+                problem(name, "required field is missing: nothing is left of it once its HTML tags and control "
+                              "and invisible characters are removed")
+            continue  # an optional one is left out, not stored empty
+        props[name] = typed
     if kind == "organisations":
         number = props.get("org_number")
         if number is not None and not re.fullmatch(r"\d{9}", number):
@@ -213,6 +230,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
         problem("end_date", f"ends ({props['end_date']}) before it starts ({props['start_date']})")
 
     parsed_links: list[tuple[str, Edge, Label]] = []
+    linked: dict[tuple[str, str], str] = {}  # (field, target) -> its role: a target given twice is linked once
     for name, (rel, target_label) in links.items():
         values = _as_list(data.get(name))
         if len(values) > MAX_LIST:
@@ -252,6 +270,13 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
             if target == node_id:
                 problem(name, "an item cannot link to itself")
                 continue
+            role = props_e.get("role", "")
+            if (name, target) in linked:  # the same link again is the same; with another role, one would be lost
+                if linked[name, target] != role:
+                    problem(name, f"'{target[:60]}' is given twice, as {linked[name, target]} and as {role}; give "
+                                  "it once, with its role")
+                continue
+            linked[name, target] = role
             parsed_links.append((name, Edge(node_id, rel, target, props_e), target_label))
 
     topics: list[Node] = []
@@ -261,7 +286,7 @@ def parse(record: Record) -> tuple[Parsed | None, list[Problem]]:
             if not _is_scalar(kw):
                 problem("topics", f"each topic must be text, got {type(kw).__name__}")
                 continue
-            kw_text = normalise(str(kw))
+            kw_text = normalise(without_controls(str(kw)))
             if not kw_text or len(kw_text) > 80:
                 problem("topics", f"topic '{str(kw)[:60]}' must be 1 to 80 characters")
                 continue

@@ -31,6 +31,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +40,16 @@ from typing import Any
 
 from graph.errors import Problem, ValidationError
 from graph.text import normalise
-from ingest.readers import KINDS, Record, read_csv_rows, read_xlsx_rows, required_columns, suffix
+from ingest.readers import (
+    KINDS,
+    Record,
+    json_object,
+    json_problems,
+    read_csv_rows,
+    read_xlsx_rows,
+    required_columns,
+    suffix,
+)
 from ingest.records import allowed_fields
 
 
@@ -94,12 +104,19 @@ class Mapping:
         """Read a mapping file (.toml or .json); errors name the file and the key."""
         try:
             text = path.read_text(encoding="utf-8")
-            doc = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+            doc = json.loads(text, object_pairs_hook=json_object) if path.suffix == ".json" else tomllib.loads(text)
+            broken = json_problems(doc)  # a key given twice, a broken \u escape (JSON; TOML refuses both itself)
         except FileNotFoundError as e:
             raise ValidationError([Problem(str(path), None, None, "mapping file not found")]) from e
         except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
             why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
             raise ValidationError([Problem(str(path), None, None, f"not a valid mapping file: {why}")]) from e
+        except ValueError as e:  # a number too long to read
+            why = f"a number of more than {sys.get_int_max_str_digits():,} digits" \
+                if "integer string conversion" in str(e) else str(e)
+            raise ValidationError([Problem(str(path), None, None, f"not a valid mapping file: {why}")]) from e
+        if broken:
+            raise ValidationError([Problem(str(path), None, key, message) for key, message in broken])
         if not isinstance(doc, dict):
             raise ValidationError([Problem(str(path), None, None,
                                            "a mapping is an object of keys (kind, columns, ...)")])
@@ -152,6 +169,11 @@ class Mapping:
                 if not isinstance(values, dict):
                     problems.append(Problem(file, None, f"{where}.values", "give a table of source value = value"))
                     values = {}
+                for source, value in list(values.items()):  # a value put in a field: text, as a cell's would be
+                    if not isinstance(value, str):
+                        problems.append(Problem(file, None, f"{where}.values.{source}",
+                                                f"give text, not {type(value).__name__}"))
+                        del values[source]
                 columns[name] = Column(spec["column"], split, prefix, bool(spec.get("slug", False)), dict(values))
             else:
                 problems.append(Problem(file, None, where, "give a column name or a table with 'column'"))

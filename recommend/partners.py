@@ -19,16 +19,16 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from graph.errors import NotFoundError, Problem, ValidationError
-from graph.schema import ORG_KINDS, Direction, Label, Node, Rel, node_text
+from graph.schema import ORG_KINDS, Direction, Label, Node, Rel
 from graph.store import GraphStore
 from ingest.records import a_label
-from recommend.similar import MAX_K, WEAK_NOTE, Recommender, unseen
+from recommend.similar import MAX_K, WEAK_NOTE, Recommender, item_query, query_text, unseen
 from recommend.types import Reason, Recommendation
 
 FEATURES = (
@@ -325,7 +325,7 @@ class PartnerRecommender:
         partners = sorted(n.id for e, n in links if e.rel == Rel.INVOLVES)
         topics = sorted(n.id for e, n in links if e.rel == Rel.TAGGED)
         known_all = list(dict.fromkeys([*known, *owner, *partners]))
-        return PartnerQuery(node_text(node), known_all, topics, initiative_id)
+        return PartnerQuery(item_query(node), known_all, topics, initiative_id)
 
     def partners(
         self,
@@ -349,7 +349,8 @@ class PartnerRecommender:
             node = self.store.get(query) if len(query) <= 128 else None
             query = (self.query_for(query, known) if node is not None and node.label == Label.INITIATIVE
                      else PartnerQuery(query, list(known)))
-        if not query.text.strip() and not query.known:
+        query = replace(query, text=query_text(query.text, field="text"))
+        if not query.text and not query.known:
             raise ValidationError([Problem("query", None, "text", "describe the project or name a known partner")])
         found = {n.id: n for n in self.store.get_many(list(query.known)) if unseen(n) is not None}
         missing = [o for o in query.known if o not in found]
@@ -442,7 +443,9 @@ class PartnerRecommender:
         if known_projects:
             for node in self.store.get_many(sorted(known_projects)):
                 year = str(node.props.get("start_date") or "")[:4]  # weight halves every two years before 2021
-                w = 0.5 ** ((RECENT_YEAR - int(year)) / 2) if year.isdigit() else 0.25
+                # (a year far outside the usual ones, stored before ingest bounded dates, must not overflow it)
+                w = 0.5 ** ((RECENT_YEAR - min(max(int(year), 1900), 2100)) / 2) \
+                    if year.isascii() and year.isdigit() else 0.25
                 s = 0.0
                 if vec is not None and node.embedding is not None:
                     s = max(float(node.embedding @ vec / (np.linalg.norm(node.embedding) or 1.0)), 0.0)
@@ -711,7 +714,7 @@ def fit_partner_model(
             continue
         node = store.get(ini)
         topics = sorted(n.id for e, n in links if e.rel == Rel.TAGGED)
-        q = PartnerQuery(node_text(node) if node else "", owner[:1], topics, ini)
+        q = PartnerQuery(item_query(node) if node else "", owner[:1], topics, ini)
         ids, x, _ = partner_rec.features(q)
         if not ids:
             continue

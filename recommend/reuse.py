@@ -6,9 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graph.errors import NotFoundError, Problem, ValidationError
-from graph.schema import Direction, Label, Node, Rel, node_text
+from graph.schema import Direction, Label, Node, Rel
 from ingest.records import a_label
-from recommend.similar import HIDDEN_IDEA_STATUS, MAX_K, MAX_QUERY_CHARS, WEAK_MATCH, Recommender, unseen
+from recommend.similar import (
+    HIDDEN_IDEA_STATUS,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    WEAK_MATCH,
+    Recommender,
+    item_query,
+    query_text,
+    unseen,
+)
 from recommend.types import Reason, Recommendation, SimilarResult
 
 RESULTS_BONUS = 0.08  # added to the score of a completed initiative that recorded its results
@@ -61,7 +70,7 @@ def reuse(recommender: Recommender, item_id: str, *, k: int = 10, pool: int = 60
         direct |= {n.id for _, n in store.neighbours(need, Rel.ADDRESSES, Direction.IN) if n.label == Label.INITIATIVE}
     direct.discard(item_id)
 
-    text = node_text(item)
+    text = item_query(item)
     base = recommender.similar_to_text(text, k=pool, labels=(Label.INITIATIVE,), exclude_ids={item_id},
                                        exclude_owners=own, include_ids=direct)
     weights = recommender.weights.for_text(text)
@@ -162,7 +171,7 @@ def check_idea_and_related(
     ideas and the ids in ``exclude_ids`` (the idea itself). ``related_labels`` other than initiatives is for
     the benchmark that measures the same rule on a data set of ideas only (bench/idea_duplicates.py).
     """
-    text = text.strip()
+    text = query_text(text, where="idea", field="text")
     if not text:
         raise ValidationError([Problem("idea", None, "text", "the idea text is empty")])
     if len(text) > MAX_QUERY_CHARS:

@@ -17,7 +17,7 @@ from graph.errors import NotFoundError, Problem, ValidationError
 from graph.lexical import lexical_vector, weighted_query
 from graph.schema import Direction, Label, Node, Rel, is_private, node_text
 from graph.store import LEXICAL, GraphStore
-from graph.text import STOPWORDS, content_words, reads_as_english, visible, words
+from graph.text import STOPWORDS, content_words, not_text, reads_as_english, visible, without_controls, words
 from ingest.embedder import Embedder
 from ingest.records import a_label, topic_id
 from recommend.lexical import matching_terms, rarity_from_idf
@@ -27,6 +27,24 @@ SEARCHABLE = (Label.INITIATIVE, Label.IDEA, Label.NEED)
 MAX_K = 100
 MAX_QUERY_CHARS = 20_000
 HIDDEN_IDEA_STATUS = frozenset({"hidden", "merged"})
+
+
+def item_query(node: Node) -> str:
+    """A stored item's text as a search text: its first MAX_QUERY_CHARS characters, since an item's texts together
+    (a title, a description and results of 20,000 characters each) may be longer than a search text may be (the
+    model reads only the first word pieces of either)."""
+    return node_text(node)[:MAX_QUERY_CHARS]
+
+
+def query_text(text: str, *, where: str = "query", field: str = "q") -> str:
+    """A text to search with as it is searched: without the invisible and control characters that pasting leaves
+    (zero-width spaces, NUL) and the spaces at its ends, so that one of nothing else is empty. A text holding a
+    lone surrogate (a byte that is not UTF-8 in a command's argument) is refused naming ``field``: no model or
+    store can read it."""
+    why = not_text(text)
+    if why is not None:
+        raise ValidationError([Problem(where, None, field, f"the text {why}")])
+    return without_controls(visible(text)).strip()
 
 
 def unseen(node: Node | None) -> Node | None:
@@ -195,7 +213,7 @@ class Recommender:
         need, however their text compares).
         With ``use_topics=False`` the score is the text score alone, on an absolute scale that a
         threshold can be set on (the duplicate check does that)."""
-        text = visible(text).strip()
+        text = query_text(text)
         if not text:
             raise ValidationError([Problem("query", None, "q", "the query text is empty")])
         if len(text) > MAX_QUERY_CHARS:

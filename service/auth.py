@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -28,6 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from graph.errors import NotFoundError, Problem, ValidationError
 from graph.store import create_private_file
+from graph.text import not_text
 
 PREFIX = "kmn"
 _SCHEMA = """
@@ -89,6 +91,30 @@ def parse_lifetime(text: str) -> dt.timedelta | None:
                                        "use 'never' for a token that does not expire")])
     raise ValidationError([Problem("token", None, "expires_in", f"'{text}' is not a lifetime: give days or "
                                    "hours, such as 90d or 12h, or never")])
+
+
+MAX_NAME = 100  # a token's name: a person or a system, shown by `kominn token list` and in the audit log
+
+
+def token_name(text: str) -> str:
+    """A token's name as it is kept (without spaces at its ends), or ValidationError naming ``name``: at most
+    100 characters, with no control characters or line breaks (which would break the lists and the audit log that
+    show it) and nothing that is not UTF-8.
+
+    >>> token_name("  saksbehandlingssystem ")
+    'saksbehandlingssystem'
+    """
+    name = text.strip()
+    why = not_text(name)
+    if why is None and len(name) > MAX_NAME:
+        why = f"has {len(name)} characters; a name has at most {MAX_NAME}"
+    if why is None:
+        bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+        if bad is not None:
+            why = f"holds the control character U+{ord(bad):04X}; a name is one line of text"
+    if why is not None:
+        raise ValidationError([Problem("token", None, "name", f"the name {why}")])
+    return name
 
 
 class TokenExpiredError(Exception):
@@ -165,6 +191,7 @@ class TokenStore:
         """Make a token that lasts ``lifetime`` (None: until revoked); returns the token (shown once, never
         stored) and its record."""
         role = Role.parse(role) if isinstance(role, str) else role
+        name = token_name(name)
         token_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(24)
         salt = secrets.token_hex(16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,12 +43,29 @@ def _request_problem(err: dict) -> dict:
     does not parse (whose location is a character position, not a field)."""
     if err.get("type") == "json_invalid":
         position = err.get("loc", ("body", "?"))[-1]
-        return {"field": "body", "message": f"not valid JSON (at character {position}): {err.get('msg', '')}"}
+        why = (err.get("ctx") or {}).get("error") or err.get("msg", "")  # what the parser said, not only that it failed
+        return {"field": "body", "message": f"not valid JSON (at character {position}): {why}"}
     field = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+    if not field and err.get("type") == "string_unicode":  # a key with a broken \u escape: no field to name
+        return {"field": "body", "message": "a key holds half of a character (a lone surrogate, as a broken \\u "
+                                            "escape gives)"}
     if not field and tuple(err.get("loc", ()))[:1] == ("body",):  # the body itself: not an object, or not JSON
         return {"field": "body", "message": f"{err.get('msg', 'invalid')}: send a JSON object, with the header "
                                             "content-type: application/json"}
     return {"field": field, "message": err.get("msg", "invalid")}
+
+
+def _unreadable_body(cause: BaseException | None) -> tuple[int, str] | None:
+    """Why FastAPI could not read a body as JSON, where it says only "There was an error parsing the body" (its
+    JSON decode errors come as a 422 of their own): the status and message to answer with, or None."""
+    if isinstance(cause, UnicodeDecodeError):
+        return 422, (f"not UTF-8 text (the byte {cause.object[cause.start]:#x} at byte {cause.start}); send JSON "
+                     "in UTF-8")
+    if isinstance(cause, RecursionError):
+        return 400, "JSON nested too deeply to read"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return 422, f"not valid JSON: a number of more than {sys.get_int_max_str_digits():,} digits"
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -93,6 +111,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        unreadable = _unreadable_body(exc.__cause__) if exc.status_code == 400 else None
+        if unreadable is not None:  # the body named, and why it could not be read
+            status, why = unreadable
+            return _respond(request, status, "bad_request" if status == 400 else "invalid_input", f"body: {why}",
+                            [{"field": "body", "message": why}])
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
                 403: "forbidden", 409: "conflict", 413: "too_large",
                 429: "rate_limited"}.get(exc.status_code, "http_error")

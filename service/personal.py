@@ -28,6 +28,7 @@ from graph.erased import record_erased_contact
 from graph.errors import ConflictError, NotFoundError
 from graph.schema import FIELDS, IDEA_STATUS, Label, Node
 from graph.store import GraphStore
+from graph.text import not_text, without_controls
 from service.items import Linked, StillLinkedError, clear_contact, delete_item, why_not_deletable
 
 MIN_TEXT = 3  # a shorter search text could match (and erase) nearly everyone
@@ -69,9 +70,13 @@ def parse_statuses(text: str, option: str) -> tuple[str, ...]:
 
 
 def needle(text: str) -> str:
-    """A search text as it is compared: runs of whitespace as one space, trimmed, without case; ValueError when
-    fewer than ``MIN_TEXT`` characters are left."""
-    value = " ".join(text.split()).casefold()
+    """A search text as it is compared: runs of whitespace as one space, trimmed, without case or control
+    characters (stored contacts have none); ValueError when fewer than ``MIN_TEXT`` characters are left, or when
+    the text holds a byte that is not UTF-8."""
+    why = not_text(text)
+    if why is not None:
+        raise ValueError(f"the text {why}")
+    value = " ".join(without_controls(text).split()).casefold()
     if len(value) < MIN_TEXT:
         raise ValueError(f"the text to look for must have at least {MIN_TEXT} characters (it has {len(value)}), "
                          "so that it cannot match everyone's contact details")

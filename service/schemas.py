@@ -9,16 +9,16 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from graph.schema import FIELDS, ORG_KINDS, PARTNER_ROLES, SUBMITTER_KINDS, Label
-from graph.text import IDENTITY_NUMBER, contact_details, strip_html, visible
+from graph.text import IDENTITY_NUMBER, contact_details, strip_html, visible, without_controls
 from ingest.records import LINKS, MAX_LIST, PUBLISHED_IDEA_TEXT, TOPIC_KINDS
 from recommend.similar import MAX_K, MAX_QUERY_CHARS
 
 
 # A text to search with: blank text is refused under the field's own name (422), not by the recommender.
 def _visible(value: object) -> object:
-    """A text without the invisible characters that pasting leaves (zero-width spaces, soft hyphens): a text
-    of nothing else counts as empty."""
-    return visible(value) if isinstance(value, str) else value
+    """A text without the invisible and control characters that pasting leaves (zero-width spaces, soft hyphens,
+    NUL): a text of nothing else counts as empty."""
+    return without_controls(visible(value)) if isinstance(value, str) else value
 
 
 QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
@@ -142,6 +142,7 @@ MAX_PAGE = 100
 
 
 class PartnerLink(BaseModel):
+    model_config = {"extra": "forbid"}
     org: ItemId = Field(..., description="The organisation's id")
     role: Literal[PARTNER_ROLES] = "partner"  # type: ignore[valid-type]
 
@@ -241,8 +242,8 @@ else:
 
 
 def _plain_text(value: object) -> object:
-    """A submitted text as it will be stored: HTML tags removed, no spaces at its ends."""
-    return visible(strip_html(value)).strip() if isinstance(value, str) else value
+    """A submitted text as it will be stored: HTML tags and control characters removed, no spaces at its ends."""
+    return without_controls(visible(strip_html(value))).strip() if isinstance(value, str) else value
 
 
 class IdeaSubmit(BaseModel):
@@ -263,6 +264,7 @@ class IdeaSubmit(BaseModel):
 
 
 class IdeaMerge(BaseModel):
+    model_config = {"extra": "forbid"}
     into: ItemId = Field(..., description="The idea this one duplicates; the merged idea keeps its links")
 
 

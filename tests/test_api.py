@@ -173,6 +173,7 @@ def test_the_duplicate_check_lists_related_existing_work_apart(client: TestClien
     ("method", "url", "payload"),
     [
         ("get", "/search", {"q": ""}),
+        ("get", "/search", {"q": "\x00\x01"}),  # nothing but control characters
         ("get", "/search", {"q": "x", "k": 0}),
         ("get", "/initiatives/ini-001/similar", {"k": 1000}),
         ("post", "/similar", {"text": "x" * 20_001}),
@@ -199,6 +200,30 @@ def test_a_body_that_is_not_json_is_named_as_such(client: TestClient) -> None:
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
 
 
+def test_a_body_that_cannot_be_read_says_why_naming_the_body(client: TestClient) -> None:
+    """A body in Latin-1, one with a number of 5000 digits, and one nested too deeply each name the body and say why
+    it could not be read (422, 422 and 400), where all three said only "There was an error parsing the body"; a key
+    with a broken \\u escape is named as such, not as a body that is no JSON object."""
+    kind = {"content-type": "application/json"}
+    r = client.post("/similar", content='{"text": "snø"}'.encode("latin-1"), headers=kind)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"] == [
+        {"field": "body", "message": "not UTF-8 text (the byte 0xf8 at byte 12); send JSON in UTF-8"}]
+    r = client.post("/similar", content=b'{"text": "biogass", "k": ' + b"1" * 5000 + b"}", headers=kind)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"] == [
+        {"field": "body", "message": "not valid JSON: a number of more than 4,300 digits"}]
+    r = client.post("/similar", content=b"[" * 100_000 + b"]" * 100_000, headers=kind)
+    assert r.status_code == 400 and r.json()["error"]["problems"] == [
+        {"field": "body", "message": "JSON nested too deeply to read"}]
+    r = client.post("/similar", content=b'{"text": "biogass",', headers=kind)
+    assert "Expecting property name enclosed in double quotes" in r.json()["error"]["message"]
+    r = client.post("/similar", content=b'{"text": "biogass", "\\ud800": 1}', headers=kind)
+    assert r.status_code == 422 and r.json()["error"]["problems"] == [
+        {"field": "body", "message": "a key holds half of a character (a lone surrogate, as a broken \\u escape "
+                                     "gives)"}]
+
+
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
     """The OpenAPI document describes every endpoint, and /docs serves."""
     paths = client.get("/openapi.json").json()["paths"]
@@ -213,6 +238,9 @@ def test_openapi_lists_the_endpoints(client: TestClient) -> None:
         ("/similar", {"text": "\u200b\u200b \u00ad"}, "text"),  # only invisible characters: empty
         ("/ideas/check", {"text": "\u200b"}, "text"),
         ("/partners", {"text": "\u200b"}, "text"),
+        ("/similar", {"text": "\x00\x01 \x1b"}, "text"),  # only control characters: empty too
+        ("/ideas/check", {"text": "\x00"}, "text"),
+        ("/partners", {"text": "\x7f"}, "text"),
         ("/similar", {"text": "biogass", "kk": 3}, "kk"),  # a misspelt option is not silently ignored
         ("/partners", {"text": "biogass", "kind": []}, "kind"),  # an empty filter would match nothing
     ],
@@ -323,6 +351,20 @@ def test_an_unknown_query_parameter_is_named_not_ignored(client: TestClient) -> 
     assert problem["field"] == "stauts" and "status" in problem["message"]
     assert client.get("/initiatives", params={"status": "completed"}).status_code == 200
     assert client.get("/search", params={"q": "biogass", "kk": 3}).status_code == 422
+
+
+def test_a_query_parameter_that_takes_one_value_given_twice_is_named(client: TestClient) -> None:
+    """?status=ongoing&status=completed is a 422 naming status (it answered for the last value only, as if it were
+    the only one), and so is a repeated k or depth; kind, which takes several, may be repeated."""
+    for url, params in (("/initiatives", [("status", "ongoing"), ("status", "completed")]),
+                        ("/search", [("q", "biogass"), ("k", "2"), ("k", "5")]),
+                        ("/graph/ini-001", [("depth", "1"), ("depth", "2")])):
+        r = client.get(url, params=params)
+        assert r.status_code == 422, r.text
+        [problem] = r.json()["error"]["problems"]
+        assert problem == {"field": params[-1][0], "message": "given 2 times; it takes one value"}
+    r = client.get("/initiatives/ini-001/partners", params=[("kind", "business"), ("kind", "research")])
+    assert r.status_code == 200 and {p["status"] for p in r.json()["data"]} <= {"business", "research"}
 
 
 def test_redirects_stay_on_this_site_whatever_the_host_header_says(client: TestClient) -> None:

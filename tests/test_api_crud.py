@@ -104,6 +104,15 @@ def test_list_filters(api: Api) -> None:
     _error(api.get("/initiatives", params={"status": "finished"}), 422, "invalid_input")
 
 
+@pytest.mark.parametrize(("url", "name"), [("/initiatives", "owner"), ("/initiatives", "partner"),
+                                         ("/ideas", "need"), ("/needs", "focus_area"), ("/organisations", "part_of")])
+def test_an_empty_filter_is_refused_naming_it(api: Api, url: str, name: str) -> None:
+    """A link filter sent empty (?owner=, as a form or a template with a blank value sends it) is a 422 naming it,
+    as an empty status is, where it answered that nothing matched: a caller could take that for "there are none"."""
+    err = _error(api.get(url, params={name: ""}), 422, "invalid_input")
+    assert [p["field"] for p in err["problems"]] == [name]
+
+
 def test_initiatives_sort_by_date_or_title_in_the_api_and_on_the_list_page(api: Api) -> None:
     """GET /initiatives?sort=-start_date gives the newest first (undated ones last) and sort=title goes by title
     whatever the case; an unknown order is 422 naming sort. The list page shows the newest first, and offers
@@ -183,6 +192,9 @@ def test_a_created_initiative_is_embedded_linked_and_searchable(api: Api, demo_s
         ({**NEW["initiatives"], "colour": "red"}, "colour"),
         ({**NEW["initiatives"], "id": "bad id!"}, "id"),
         ({**NEW["initiatives"], "start_date": "2024-05-01", "end_date": "2023-01-01"}, "end_date"),
+        ({**NEW["initiatives"], "start_date": "0001-01-01"}, "start_date"),  # a typing error: no year 1
+        ({**NEW["initiatives"], "partners": [{"org": "org-solglott"}, {"org": "org-solglott", "role": "supplier"}]},
+         "partners"),  # one partner with two roles: one would be lost
         ({k: v for k, v in NEW["initiatives"].items() if k != "owner"}, "owner"),
     ],
 )
@@ -190,6 +202,19 @@ def test_bad_writes_are_422_naming_the_field(api: Api, body: dict, field: str) -
     """Writes are validated (by pydantic bounds and by ingest's validation) and name the field."""
     err = _error(api.post("/initiatives", body, role="editor"), 422, "invalid_input")
     assert field in {p["field"] for p in err["problems"]}
+
+
+def test_a_field_a_nested_or_small_body_does_not_take_is_named_not_ignored(api: Api) -> None:
+    """A partner link with a misspelt field ({"org": ..., "rolle": "supplier"}) and a merge with a field besides
+    `into` are 422s naming the field, where the field was dropped unsaid (the partner stored with the default role,
+    the idea merged)."""
+    body = {**NEW["initiatives"], "partners": [{"org": "org-solglott", "rolle": "supplier"}]}
+    err = _error(api.post("/initiatives", body, role="editor"), 422, "invalid_input")
+    assert [p["field"] for p in err["problems"]] == ["partners.0.rolle"]
+    err = _error(api.post("/ideas/idea-002/merge", {"into": "idea-001", "reason": "same"}, role="admin"),
+                 422, "invalid_input")
+    assert [p["field"] for p in err["problems"]] == ["reason"]
+    assert api.get("/ideas/idea-002", role="admin").json()["properties"]["status"] != "merged"
 
 
 @pytest.mark.parametrize(
@@ -453,6 +478,15 @@ def test_every_initiative_can_be_browsed_without_a_search(api: Api) -> None:
     assert 'href="/web/initiatives?status=completed"' in overview
     assert "Ukjent status" in api.get("/web/initiatives", params={"status": "pirates"}).text
     assert api.get("/web/initiatives", params={"page": "abc"}).status_code == 200  # a bad page number is page 1
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "\u2460", "9" * 5000, "-1", "0", "\uff12"])
+def test_a_page_number_the_list_cannot_use_shows_the_first_page(api: Api, page: str) -> None:
+    """A page given as a superscript or circled digit, a number too long to read, or not a positive number shows
+    the first page of the list, where "²" and 5000 nines were a 500; a full-width "２" is the page it names."""
+    r = api.get("/web/initiatives", params={"page": page})
+    assert r.status_code == 200, r.text
+    assert ("Side 2 av" if page == "\uff12" else "Side 1 av") in r.text
 
 
 def test_an_initiative_page_names_its_title_first_and_links_what_it_builds_on(api: Api) -> None:
@@ -864,6 +898,27 @@ def test_an_idea_of_invisible_characters_is_refused_and_nothing_is_stored(api: A
     assert api.post("/ideas", body).status_code == 201
 
 
+def test_texts_of_control_characters_or_markup_are_empty_and_nothing_is_stored(
+        api: Api, demo_store: EmbeddedGraphStore) -> None:
+    """An idea whose title and text are NUL and other control characters (through the API and the form), an
+    initiative or a need whose title is only tags or control characters, and an editor's change to such a title:
+    each is a 422 naming the title (and text), where they used to be stored with an empty title."""
+    before = {label: demo_store.count_nodes(label) for label in (Label.IDEA, Label.INITIATIVE, Label.NEED)}
+    r = api.post("/ideas", {"title": "\x00\x01\x02\x03", "text": "\x00" * 20})
+    assert {p["field"] for p in _error(r, 422, "invalid_input")["problems"]} == {"title", "text"}
+    page = api.client.post("/web/ideas/new", data={"title": "\x00\x00\x00\x00", "text": "\x01" * 20})
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    for title in ("<b></b>", "\x01\x02"):
+        r = api.post("/initiatives", {**NEW["initiatives"], "title": title}, role="editor")
+        assert [p["field"] for p in _error(r, 422, "invalid_input")["problems"]] == ["title"]
+        r = api.post("/needs", {**NEW["needs"], "title": title}, role="editor")
+        assert [p["field"] for p in _error(r, 422, "invalid_input")["problems"]] == ["title"]
+    r = api.patch("/initiatives/ini-001", {"title": "<i></i>"}, role="editor")
+    assert [p["field"] for p in _error(r, 422, "invalid_input")["problems"]] == ["title"]
+    assert demo_store.get("ini-001").title != ""  # type: ignore[union-attr]
+    assert {label: demo_store.count_nodes(label) for label in before} == before
+
+
 def test_parallel_submissions_cannot_pass_the_rate_limit(api: Api, demo_store: EmbeddedGraphStore) -> None:
     """Eight ideas sent at once from one address with a limit of 3: exactly 3 are stored, the rest get 429."""
     before = demo_store.count_nodes(Label.IDEA)
@@ -954,6 +1009,21 @@ def test_an_idea_of_the_longest_allowed_text_has_its_page(api: Api) -> None:
     receipt = api.post("/ideas", body)
     assert receipt.status_code == 201, receipt.text
     assert api.get(f"/web/ideas/{receipt.json()['id']}").status_code == 200
+
+
+def test_an_initiative_with_the_longest_allowed_texts_has_its_recommendations_and_page(api: Api) -> None:
+    """An initiative with a 20,000-character description and as long results (each within its limit) gets partner
+    suggestions, reusable work and its page, where the three refused it with a 422 naming a parameter q the request
+    does not have (its texts together are longer than a search text); an idea of the longest title and text is
+    checked for duplicates as it is typed, where that was a 422 too."""
+    long = ("Sensorer i hjemmetjenesten varsler nattevakten når noe skjer. " * 400)[:20_000]
+    body = {**NEW["initiatives"], "id": "ini-lang", "description": long, "results": long}
+    assert api.post("/initiatives", body, role="editor").status_code == 201
+    for url in ("/initiatives/ini-lang/partners", "/needs/ini-lang/reuse", "/initiatives/ini-lang/similar",
+                "/web/initiatives/ini-lang"):
+        assert api.get(url).status_code == 200, (url, api.get(url).text[:300])
+    r = api.post("/ideas/check", {"title": "T" * 300, "text": long})
+    assert r.status_code == 200, r.text
 
 
 def test_encoded_markup_beside_a_tag_is_not_stored_as_a_tag(api: Api) -> None:

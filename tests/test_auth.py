@@ -144,3 +144,17 @@ def test_cli_token_create_list_revoke(tmp_path: Path) -> None:
     wrong = runner.invoke(cli, ["token", "create", "--role", "reader", "--expires-in", "7 days",
                                 "--data-dir", str(tmp_path)])
     assert wrong.exit_code == 2 and "--expires-in: '7 days' is not a lifetime" in wrong.output
+
+
+@pytest.mark.parametrize(("name", "said"), [("a" * 101, "has 101 characters; a name has at most 100"),
+                                            ("Kari\nadmin", "holds the control character U+000A"),
+                                            ("Kari\x00", "holds the control character U+0000"),
+                                            ("K\udcf8ri", "holds the byte 0xf8, which is not UTF-8")])
+def test_a_token_name_that_is_not_one_short_line_is_refused_naming_it(tmp_path: Path, name: str, said: str) -> None:
+    """`kominn token create --name` with a name of 101 characters, a line break, a NUL or a byte that is not UTF-8
+    exits 2 naming --name, and no token is made; they were stored as given (and a line break split the lists and
+    the audit log that show the name)."""
+    runner = CliRunner()
+    out = runner.invoke(cli, ["token", "create", "--role", "reader", "--name", name, "--data-dir", str(tmp_path)])
+    assert out.exit_code == 2 and f"--name: the name {said}" in out.output, out.output
+    assert "kmn_" not in out.output and not (tmp_path / "tokens.sqlite").exists()

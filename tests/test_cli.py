@@ -365,6 +365,28 @@ def test_bad_input_is_exit_code_2_naming_the_argument(tmp_path: Path, demo_db: P
     assert not (tmp_path / "out").exists()
 
 
+def test_a_query_of_control_characters_is_empty_and_one_that_is_not_utf8_is_named(tmp_path: Path, demo_db: Path
+                                                                                 ) -> None:
+    """A QUERY or TEXT of NUL and other control characters is empty, and one holding a byte that is not UTF-8 (what
+    a Latin-1 terminal sends for "ø", which Python reads as a lone surrogate) is refused with exit code 2 naming the
+    argument and the byte, where similar and partners crashed in the model's tokenizer and person find in printing
+    its answer."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(demo_db, data / "kominn.sqlite")
+    latin1 = "sn\udcf8m\udce5king"  # "snømåking" typed in a Latin-1 terminal
+    cases = [(["similar", "\x00\x01"], "QUERY: the query text is empty"),
+             (["check-idea", "\x00\x00"], "TEXT: the idea text is empty"),
+             (["similar", latin1], "QUERY: the text holds the byte 0xf8, which is not UTF-8"),
+             (["partners", latin1], "QUERY: the text holds the byte 0xf8, which is not UTF-8"),
+             (["check-idea", latin1], "TEXT: the text holds the byte 0xf8, which is not UTF-8"),
+             (["person", "find", latin1], "TEXT: the text holds the byte 0xf8, which is not UTF-8"),
+             (["person", "find", "\x00\x00\x00"], "at least 3 characters (it has 0)")]
+    for args, said in cases:
+        result = runner.invoke(app, [*args, "--data-dir", str(data)])
+        assert result.exit_code == 2 and said in result.output, (args[:2], result.exit_code, result.output[:300])
+
+
 def test_a_mistyped_data_folder_is_named_not_answered_with_nothing(tmp_path: Path) -> None:
     """A search (or stats) on a data folder that holds no store says where it looked (and creates nothing there),
     instead of answering "nothing found"; `token list` with no tokens says how to make one."""

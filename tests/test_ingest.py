@@ -13,7 +13,7 @@ from typer.testing import Result
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import ValidationError
 from graph.schema import Direction, Label, Rel
-from ingest.pipeline import ingest
+from ingest.pipeline import ingest, write_report
 from ingest.testing import HashingEmbedder
 from tests.conftest import TEST_DATA
 
@@ -750,3 +750,124 @@ def test_ids_dates_countries_and_org_numbers_are_read_as_the_docs_say(
     summary = ingest(store, fake_embedder, [f], strict=False)
     assert [(p.row, p.field) for p in summary.problems] == [(2, "start_date"), (3, "start_date")]
     assert str(store.get("d-3").props["start_date"]) == "2026-11-23"  # type: ignore[union-attr]
+
+
+def test_a_date_outside_the_years_1900_to_2100_is_a_row_problem(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A start date in year 1 or 9999 (a typing error, which the partner recommender's recency weight and pandas'
+    datetimes cannot take) skips its row naming the field and the years allowed; 1900 and 2100 are read."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["y-1,A,ongoing,unit-teknisk,0001-01-01",
+                                                        "y-2,B,ongoing,unit-teknisk,9999-12-31",
+                                                        "y-3,C,ongoing,unit-teknisk,1900-01-01",
+                                                        "y-4,D,ongoing,unit-teknisk,2100-12-31"],
+                         header="id,title,status,owner,start_date")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field, p.message) for p in summary.problems] == [
+        (2, "start_date", "'0001-01-01' is not a date from the years 1900 to 2100"),
+        (3, "start_date", "'9999-12-31' is not a date from the years 1900 to 2100")]
+    assert store.get("y-1") is None and store.get("y-2") is None
+    assert store.get("y-3") is not None and store.get("y-4") is not None
+
+
+def test_a_required_text_of_nothing_but_markup_or_control_characters_is_missing(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A title that is only HTML tags, control characters or zero-width spaces would be stored empty: the row is
+    skipped naming the title as missing; an optional description of only tags is left out, not stored empty."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["e-1,<p></p>,ongoing,unit-teknisk,Tekst",
+                                                        "e-2,\x01\x02,ongoing,unit-teknisk,Tekst",
+                                                        "e-3,\u200b\u200b,ongoing,unit-teknisk,Tekst",
+                                                        "e-4,Tittel,ongoing,unit-teknisk,<br>"],
+                         header="id,title,status,owner,description")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field) for p in summary.problems] == [(2, "title"), (3, "title"), (4, "title")]
+    assert all(p.message.startswith("required field is missing") for p in summary.problems)
+    assert [store.get(i) for i in ("e-1", "e-2", "e-3")] == [None, None, None]
+    assert store.get("e-4").props == {"title": "Tittel", "status": "ongoing"}  # type: ignore[union-attr]
+
+
+def test_json_that_cannot_be_read_as_meant_is_a_problem_naming_file_row_and_field(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A broken \\u escape (a lone surrogate) in a value, a topic or a key, and a key given twice, skip their item
+    naming file, item and field (they crashed the ingest, or kept one of the two values unsaid); a number of 5000
+    digits skips its JSONL line, or the whole JSON file, naming it. The other items are read."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = tmp_path / "initiatives.json"
+    f.write_text('[{"id": "j-1", "title": "A\\ud800", "status": "ongoing", "owner": "unit-teknisk"},'
+                 ' {"id": "j-2", "title": "B", "status": "ongoing", "owner": "unit-teknisk", "topics": ["x\\udc00"]},'
+                 ' {"id": "j-3", "title": "C", "status": "ongoing", "owner": "unit-teknisk", "\\ud800": 1},'
+                 ' {"id": "j-4", "title": "D", "title": "E", "status": "ongoing", "owner": "unit-teknisk"},'
+                 ' {"id": "j-5", "title": "F", "status": "ongoing", "owner": "unit-teknisk"}]', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.file, p.row, p.field) for p in summary.problems] == [
+        (str(f), 1, "title"), (str(f), 2, "topics"), (str(f), 3, "\\ud800"), (str(f), 4, "title")]
+    assert "U+D800, half of a character" in summary.problems[0].message
+    assert "'title' is given more than once" in summary.problems[3].message
+    assert [n.id for n in store.iter_nodes(Label.INITIATIVE)] == ["j-5"]
+    assert "\\ud800" in write_report(tmp_path / "report.csv", summary).read_text(encoding="utf-8")
+    lines = tmp_path / "ideas.jsonl"
+    lines.write_text('{"id": "l-1", "title": "Tall", "text": "Et tall", "submitter_kind": "citizen", "x": '
+                     + "1" * 5000 + '}\n{"id": "l-2", "title": "Benk", "text": "Flere benker", '
+                     '"submitter_kind": "citizen"}\n', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [lines], strict=False)
+    assert [(p.row, p.message) for p in summary.problems] == [(1, "invalid JSON: a number of more than 4,300 digits")]
+    assert store.get("l-2") is not None
+    whole = tmp_path / "needs.json"
+    whole.write_text('[{"id": "n-1", "title": ' + "2" * 5000 + "}]", encoding="utf-8")
+    summary = ingest(store, fake_embedder, [whole], strict=False)
+    assert (summary.problems[0].file, summary.problems[0].message) == (
+        str(whole), "invalid JSON: a number of more than 4,300 digits")
+
+
+def test_a_line_separator_inside_a_csv_value_does_not_end_its_row(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A description holding a Unicode line or paragraph separator (pasted from a web page), unquoted as Excel
+    leaves it, is read whole: the row used to end there, keeping the first half and skipping the rest as a row of
+    its own with the message of a line break."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = _initiatives_csv(tmp_path / "initiatives.csv", ["s-1,Linje,ongoing,unit-teknisk,Første del\u2028andre del",
+                                                        "s-2,Avsnitt,ongoing,unit-teknisk,Ett avsnitt\u2029et til"],
+                         header="id,title,status,owner,description")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert summary.problems == []
+    assert store.get("s-1").props["description"] == "Første del\u2028andre del"  # type: ignore[union-attr]
+    assert store.get("s-2").props["description"] == "Ett avsnitt\u2029et til"  # type: ignore[union-attr]
+
+
+def test_a_partner_given_twice_with_two_roles_is_a_row_problem(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """"org-biogass;org-biogass:supplier" would keep one of the two roles unsaid: the row is skipped naming the
+    partners field and both roles; the same partner given twice alike is one link."""
+    ingest(store, fake_embedder, [SMALL])
+    f = _initiatives_csv(tmp_path / "initiatives.csv",
+                         ["p-1,To roller,ongoing,unit-teknisk,org-biogass;org-biogass:supplier",
+                          "p-2,Samme rolle,ongoing,unit-teknisk,org-biogass;org-biogass"],
+                         header="id,title,status,owner,partners")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field, p.message) for p in summary.problems] == [
+        (2, "partners", "'org-biogass' is given twice, as partner and as supplier; give it once, with its role")]
+    assert store.get("p-1") is None
+    assert [n.id for _, n in store.neighbours("p-2", Rel.INVOLVES)] == ["org-biogass"]
+
+
+def test_control_characters_are_no_part_of_a_topic(
+    store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """A topic "bio\\x00gass" is the topic biogass and one of nothing but control characters is refused naming
+    topics, where they made topics named with a NUL ("topic:\\x00")."""
+    ingest(store, fake_embedder, [SMALL / "organisations.csv"])
+    f = tmp_path / "initiatives.json"
+    f.write_text('[{"id": "t-1", "title": "A", "status": "ongoing", "owner": "unit-teknisk",'
+                 ' "topics": ["bio\\u0000gass"]},'
+                 ' {"id": "t-2", "title": "B", "status": "ongoing", "owner": "unit-teknisk",'
+                 ' "topics": ["\\u0000\\u0001"]}]', encoding="utf-8")
+    summary = ingest(store, fake_embedder, [f], strict=False)
+    assert [(p.row, p.field) for p in summary.problems] == [(2, "topics")]
+    assert [n.id for _, n in store.neighbours("t-1", Rel.TAGGED)] == ["topic:biogass"]
+    assert not any("\x00" in n.id for n in store.iter_nodes(Label.TOPIC))

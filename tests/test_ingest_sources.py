@@ -363,3 +363,55 @@ def test_cordis_titles_lose_excels_escaped_line_breaks(store: EmbeddedGraphStore
     ingest(store, fake_embedder, [tmp_path / "c"], fmt="cordis")
     title = store.get("cordis:633776").title  # type: ignore[union-attr]
     assert "_x000D_" not in title and "manufacturing technologies" in title
+
+
+def test_a_mapping_that_cannot_be_read_as_meant_is_refused_naming_the_key(
+        store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """A value translation that is a number (with a prefix it crashed the ingest), a JSON mapping giving "kind" twice
+    (the last one was used unsaid), one with a broken \\u escape (it crashed writing the report) and one with a
+    number of 5000 digits (a crash) are each refused naming the mapping file and the key; a TOML datetime constant
+    is read as its day."""
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(";".join(r) for r in ROWS) + "\n", encoding="latin-1")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING.replace('"Pågår" = "ongoing"', '"Pågår" = 5').replace(
+        'values = {', 'prefix = "s-", values = {'), encoding="utf-8")
+    with pytest.raises(ValidationError) as e:
+        ingest(store, fake_embedder, [table], fmt="table", mapping=mapping)
+    assert [(p.field, p.message) for p in e.value.problems] == [("columns.status.values.Pågår", "give text, not int")]
+    columns = '"columns": {"id": "Prosjektnr", "title": "Prosjektnavn", "owner": "Enhet", "status": "Status"}'
+    for doc, field, said in (('{"kind": "needs", "kind": "initiatives", ' + columns + "}", "kind",
+                              "given more than once"),
+                             ('{"kind": "initiatives", "id_prefix": "a\\ud800", ' + columns + "}", "id_prefix",
+                              "half of a character"),
+                             ('{"kind": "initiatives", "constants": {"scale": ' + "1" * 5000 + "}, " + columns + "}",
+                              None, "a number of more than 4,300 digits")):
+        (tmp_path / "m.json").write_text(doc, encoding="utf-8")
+        with pytest.raises(ValidationError) as e:
+            ingest(store, fake_embedder, [table], fmt="table", mapping=tmp_path / "m.json")
+        [problem] = e.value.problems
+        assert problem.file == str(tmp_path / "m.json") and problem.field == field and said in problem.message
+    assert store.count_nodes() == 0
+    ingest(store, fake_embedder, [TEST_DATA / "small" / "organisations.csv"])
+    mapping.write_text(MAPPING.replace('scale = "improvement"', "start_date = 2024-05-01T08:00:00Z"), encoding="utf-8")
+    ingest(store, fake_embedder, [table], fmt="table", mapping=mapping)
+    assert str(store.get("asker:17").props["start_date"]) == "2024-05-01"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("fmt", "filename", "content", "said"), [
+    ("tidstyver", "items.csv", "id,title\n1,Sn\xf8\n".encode("latin-1"), "not UTF-8 (byte 0xf8"),
+    ("decide", "proposals.csv", b"id,title\n1,\"open\n", "is never closed"),
+    ("cordis", "projects.csv", b"", "the file is empty"),
+])
+def test_a_source_file_that_cannot_be_read_is_named_not_a_traceback(
+        tmp_path: Path, store: EmbeddedGraphStore, fake_embedder: HashingEmbedder,
+        fmt: str, filename: str, content: bytes, said: str) -> None:
+    """A source export in Latin-1 (a traceback), with an unclosed quote (which swallowed the rest of the file into
+    one value unsaid) or empty is refused naming the file and what is wrong with it, as any CSV file is, and
+    nothing is written."""
+    (tmp_path / filename).write_bytes(content)
+    with pytest.raises(ValidationError) as caught:
+        ingest(store, fake_embedder, [tmp_path], fmt=fmt)
+    [problem] = caught.value.problems
+    assert problem.file == str(tmp_path / filename) and said in problem.message, problem
+    assert store.count_nodes() == 0

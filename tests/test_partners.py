@@ -3,10 +3,12 @@ reason is true in the graph."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -376,3 +378,19 @@ def test_with_enough_initiatives_the_same_ones_are_learned_from(
                               max_queries=12, min_queries=10, seed=3)
     assert model.trained_on == model.usable == 12
     assert asked == order[: len(asked)] and len(asked) >= 12
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_stored_start_date_far_outside_the_usual_years_does_not_break_partner_suggestions(
+        demo_db: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder, day: str) -> None:
+    """A store written before ingest bounded dates may hold an initiative starting in year 1 or 9999: partner
+    suggestions for its owner still come, where the recency weight used to overflow (a 500 from the API)."""
+    path = tmp_path / "kominn.sqlite"
+    shutil.copy(demo_db, path)
+    with EmbeddedGraphStore(path) as store:
+        node = store.get("ini-001")
+        assert node is not None
+        store.upsert([replace(node, props={**node.props, "start_date": dt.date.fromisoformat(day)})])
+        owner = next(n.id for _, n in store.neighbours("ini-001", Rel.OWNED_BY))
+        found = PartnerRecommender(store, Recommender(store, real_embedder)).partners(PartnerQuery("", [owner]), k=5)
+        assert found and all(r.reasons for r in found)

@@ -37,7 +37,7 @@ from service.schemas import (
 router = APIRouter(prefix="/ideas", tags=["ideas"])
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, description="Idea id")]
-Filter = Annotated[str | None, Query(max_length=128)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128)]  # empty: a 422, not "matches nothing"
 ADMIN_STATUS = frozenset({"hidden", "merged"})
 IdeaSort = Literal["id", "title", "-title", "created", "-created"]
 
@@ -61,7 +61,7 @@ for screen readers. Like every read, it needs a reader token where reading does 
 @router.post("/check", response_model=IdeaCheckPublic, description=CHECK_DESCRIPTION)
 def check(body: IdeaCheck, recommender: RecommenderDep, caller: ReaderDep, settings: SettingsDep) -> IdeaCheckPublic:
     """Possible duplicates and related existing work of an idea being written (see CHECK_DESCRIPTION)."""
-    text = f"{body.title}\n{body.text}".strip()
+    text = f"{body.title}\n{body.text}".strip()[:MAX_QUERY_CHARS]  # a full title and text are over the limit
     found = check_idea_and_related(recommender, text, k=body.k)
     duplicates = similar_public(found.duplicates)
 

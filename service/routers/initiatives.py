@@ -27,7 +27,7 @@ router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 IdPath = Annotated[str, Path(min_length=1, max_length=128, description="Initiative id")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")]
-Filter = Annotated[str | None, Query(max_length=128)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128)]  # empty: a 422, not "matches nothing"
 OrgKind = Literal[ORG_KINDS]  # type: ignore[valid-type]
 InitiativeSort = Literal["id", "title", "-title", "start_date", "-start_date", "end_date", "-end_date"]
 

@@ -16,7 +16,7 @@ from service.schemas import MAX_PAGE, NeedCreate, NeedPublic, NeedsPublic, NeedU
 router = APIRouter(prefix="/needs", tags=["needs"])
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, description="Need id")]
-Filter = Annotated[str | None, Query(max_length=128)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128)]  # empty: a 422, not "matches nothing"
 
 
 @router.get("", response_model=NeedsPublic)

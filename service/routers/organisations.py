@@ -30,7 +30,7 @@ def list_organisations(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     kind: Annotated[Literal[ORG_KINDS] | None, Query()] = None,  # type: ignore[valid-type]
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-    part_of: Annotated[str | None, Query(max_length=128)] = None,
+    part_of: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
 ) -> OrganisationsPublic:
     """Organisations (units, businesses, NGOs, research, public bodies ...) sorted by id, filtered by kind,
     country or parent."""

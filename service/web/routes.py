@@ -27,13 +27,12 @@ from graph.schema import (
     Direction,
     Label,
     Rel,
-    node_text,
     public_props,
 )
 from graph.text import language_of
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea_and_related, reuse
-from recommend.similar import MAX_QUERY_CHARS, WEAK_NOTE, unseen
+from recommend.similar import WEAK_NOTE, item_query, unseen
 from service import explore, items
 from service.auth import Role, get_principal
 from service.ratelimit import give_back_idea_slot, take_idea_slot
@@ -281,7 +280,8 @@ def initiatives_page(request: Request, status: str = "", unit: str = "", focus_a
     first, or by title): the overview's bars lead here, for browsing without a search text."""
     state = _state(request)
     store = state.store
-    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    # decimal digits of any script ("２" too), as int reads them; not "²" (a digit int refuses) or 5000 of them
+    number = int(page) if page.isdecimal() and len(page) <= 5 and 0 < int(page) < 100_000 else 1
     error = None
     invalid = ""  # the field the error is about
     found: list[dict[str, Any]] = []
@@ -461,7 +461,7 @@ def idea_receipt_page(request: Request, idea_id: str) -> HTMLResponse:
     similar: list[dict[str, Any]] = []
     related: list[dict[str, Any]] = []
     if reader:
-        found = check_idea_and_related(state.recommender, node_text(node)[:MAX_QUERY_CHARS], exclude_ids=[idea_id])
+        found = check_idea_and_related(state.recommender, item_query(node), exclude_ids=[idea_id])
         similar = [r.as_dict() for r in found.duplicates.items]
         related = [r.as_dict() for r in found.related.items]
     receipt = {"id": node.id, "title": node.title, "created": node.props.get("created"),
