@@ -29,7 +29,7 @@ from pathlib import Path
 
 from graph.errors import Problem, ValidationError
 from graph.text import normalise
-from ingest.readers import MAX_CSV_FIELD, MAX_FILE_BYTES, Record, csv_message, decode
+from ingest.readers import AS_PUBLISHED, MAX_CSV_FIELD, MAX_FILE_BYTES, Record, csv_message, decode
 
 TIDSTYVER_PREFIX = "tidstyver:"
 DECIDE_PREFIX = "decide:"
@@ -57,7 +57,7 @@ def _rows(path: Path, columns: Iterable[str], delimiter: str | None = ",") -> li
         raise ValidationError([Problem(str(path), None, None, f"file is larger than {MAX_FILE_BYTES} bytes")])
     # as every CSV file is read: UTF-8 (a BOM dropped; where it is not, the byte named), rows ending at line breaks
     # only, a malformed row (an unclosed quote) named at its line, rather than a traceback
-    fh = io.StringIO(decode(path), newline="")
+    fh = io.StringIO(decode(path, advice=AS_PUBLISHED), newline="")
     if delimiter is None:
         first = fh.readline()
         delimiter = ";" if first.count(";") > first.count(",") else ","

@@ -50,6 +50,7 @@ from ingest.sources import gone_sources, name_problem, source_key
 
 ProgressFactory = Callable[[str, int], "Progress"]
 FORMATS = ("files", "cordis", "decide", "nfr", "tidstyver", "table")
+SOURCE_FORMATS = ("cordis", "decide", "nfr", "tidstyver")  # published exports, read as their publishers write them
 _TAG = re.compile(r"<[a-zA-Z/][^>]{0,200}>")
 
 
@@ -793,7 +794,10 @@ def option_problems(*, fmt: str, kind: str | None, encoding: str | None, mapping
                              "knows what its files hold" + (" (a mapping names its kind)" if fmt == "table" else "")))
     elif (bad_kind := kind_problem(kind)) is not None:
         found.append(Problem("--kind", None, None, bad_kind))
-    if encoding is not None:
+    if encoding is not None and fmt in SOURCE_FORMATS:
+        found.append(Problem("--encoding", None, None, f"--encoding is for your own files (--format files or "
+                             f"table); --format {fmt} reads its publisher's export, which is UTF-8"))
+    elif encoding is not None:
         try:
             codecs.lookup(encoding)
         except LookupError:

@@ -149,9 +149,13 @@ def count_rows(path: Path) -> int | None:
         return None
 
 
-def decode(path: Path, encoding: str | None = None) -> str:
+# What a file that is not UTF-8 is told where no other encoding can be named (the published source exports)
+AS_PUBLISHED = "save the file as UTF-8, or use the export as its publisher gives it (these are UTF-8)"
+
+
+def decode(path: Path, encoding: str | None = None, *, advice: str | None = None) -> str:
     """The text of a file: UTF-8 (a BOM is dropped) unless another encoding is named; an empty file
-    raises ValidationError."""
+    raises ValidationError. ``advice`` replaces the hint to name an encoding, where the reader takes none."""
     raw = path.read_bytes()
     if not raw.strip():
         raise ValidationError([Problem(str(path), None, None, "the file is empty")])
@@ -161,8 +165,8 @@ def decode(path: Path, encoding: str | None = None) -> str:
         line = raw[: e.start].count(b"\n") + 1
         raise ValidationError(
             [Problem(str(path), line, None, f"not {encoding or 'UTF-8'} (byte {raw[e.start]:#x} at offset "
-                     f"{e.start}); save the file as UTF-8, or name its encoding: --encoding cp1252 for a file "
-                     "from Excel or Windows, --encoding latin-1 for older ones")]
+                     f"{e.start}); " + (advice or "save the file as UTF-8, or name its encoding: --encoding cp1252 "
+                                        "for a file from Excel or Windows, --encoding latin-1 for older ones"))]
         ) from e
     except LookupError as e:
         raise ValidationError([Problem(str(path), None, None, f"unknown encoding '{encoding}'")]) from e

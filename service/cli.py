@@ -227,7 +227,8 @@ def ingest(
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="What the files hold when their names do not say: "
                                              "initiatives, ideas, ...")] = None,
     encoding: Annotated[str | None, typer.Option(metavar="ENCODING", help="Text encoding of CSV/JSON files, e.g. "
-                                                 "latin-1 (default UTF-8, with or without BOM)")] = None,
+                                                 "latin-1 (default UTF-8, with or without BOM); not for the "
+                                                 "source formats, whose exports are UTF-8")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="If any row or file has a problem, write nothing and "
                                          "list every problem found")] = False,
     sync: Annotated[bool, typer.Option("--sync", help="Delete items this source delivered before but no longer "

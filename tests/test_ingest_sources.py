@@ -414,4 +414,17 @@ def test_a_source_file_that_cannot_be_read_is_named_not_a_traceback(
         ingest(store, fake_embedder, [tmp_path], fmt=fmt)
     [problem] = caught.value.problems
     assert problem.file == str(tmp_path / filename) and said in problem.message, problem
+    assert "--encoding" not in problem.message  # which a source format does not take
+    assert store.count_nodes() == 0
+
+
+def test_an_encoding_named_for_a_source_export_is_refused_not_ignored(
+        tmp_path: Path, store: EmbeddedGraphStore, fake_embedder: HashingEmbedder) -> None:
+    """--encoding with --format tidstyver (a publisher's export, read as UTF-8) is refused naming --encoding
+    before anything is read, where it was silently ignored."""
+    (tmp_path / "items.csv").write_bytes("id,title\n1,Sn\xf8\n".encode("latin-1"))
+    with pytest.raises(ValidationError) as caught:
+        ingest(store, fake_embedder, [tmp_path], fmt="tidstyver", encoding="latin-1")
+    [problem] = caught.value.problems
+    assert problem.file == "--encoding" and "--format tidstyver" in problem.message, problem
     assert store.count_nodes() == 0
