@@ -783,6 +783,17 @@ def test_a_search_with_no_close_match_says_so(api: Api) -> None:
     assert any(n.startswith("nothing matches closely") for n in notes)
 
 
+def test_an_english_search_on_norwegian_data_suggests_norwegian_words(api: Api) -> None:
+    """On the demo's Norwegian data, an English search says, in the page's language, that the search is in English
+    and most of the content Norwegian; a Norwegian search, or a bare noun that is no language's, does not."""
+    page = api.get("/web/", params={"q": "loneliness among the elderly"}).text
+    assert 'id="other-language"' in page and "norske ord kan finne mer" in page
+    english = api.get("/web/", params={"q": "loneliness among the elderly", "lang": "en"}).text
+    assert "Norwegian words may find more" in english
+    for query in ("pizza med ananas", "biogass", "chatbot"):
+        assert 'id="other-language"' not in api.get("/web/", params={"q": query}).text
+
+
 def test_the_partner_finder_says_when_its_suggestions_are_loose_or_its_input_is_empty(api: Api) -> None:
     """A description nothing resembles still gets organisations, with a note that they are loose; a real
     description gets none; an empty form asks for a description or an initiative; a description sent with

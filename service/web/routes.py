@@ -29,7 +29,7 @@ from graph.schema import (
     Rel,
     public_props,
 )
-from graph.text import language_of
+from graph.text import language_of, text_language
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea_and_related, reuse
 from recommend.similar import WEAK_NOTE, item_query, unseen
@@ -188,6 +188,9 @@ def _with_reasons(found: list[Any], limit: int) -> tuple[list[dict[str, Any]], i
     return shown, passed
 
 
+NORWEGIAN = ("nb", "nn", "no")  # KOMINN_DATA_LANG values of Norwegian data
+
+
 def _is_weak(notes: list[str]) -> bool:
     return any(n.startswith(WEAK_NOTE) for n in notes)
 
@@ -241,7 +244,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
     results: list[dict[str, Any]] | None = None
     error = None
     invalid = ""  # the field the error is about
-    weak = False
+    weak = other_language = False
     passed = 0
     q = q.strip()[:2000]
     bad = _bad_filter(request, store, status=status, unit=unit, focus_area=focus_area)
@@ -254,6 +257,10 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
             allowed = {n.id for _, n in store.neighbours(focus_area, Rel.SUPPORTS, Direction.IN)} if focus_area \
                 else None
             weak = _is_weak(found.notes)
+            # a search in English where the data is Norwegian: the word match finds little, and the model is weak
+            # across the two languages, so the page says that Norwegian words may find more
+            other_language = text_language(q) == "en" \
+                and request.app.state.settings.data_lang.split("-")[0] in NORWEGIAN
             kept = [r for r in found.items
                     if (not status or r.status == status) and (allowed is None or r.id in allowed)
                     and (not unit or other_units or (r.owner or {}).get("id") == unit)]
@@ -263,8 +270,8 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
     elif "q" in request.query_params:  # the form was sent with nothing in it
         invalid, error = "q", translate(_lang(request), "message.empty_query")
     return render(request, "search.html", q=q, status=status, unit=unit, focus_area=focus_area, weak=weak,
-                  other_units=bool(other_units), results=results, error=error, invalid=invalid,
-                  statuses=INITIATIVE_STATUS,
+                  other_language=other_language, other_units=bool(other_units), results=results, error=error,
+                  invalid=invalid, statuses=INITIATIVE_STATUS,
                   units=_units(store), focus_areas=_focus_areas(store), passed=passed,
                   unit_ignored=bool(other_units and not unit), filtered=bool(status or unit or focus_area))
 
