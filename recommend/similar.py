@@ -47,6 +47,32 @@ def query_text(text: str, *, where: str = "query", field: str = "q") -> str:
     return without_controls(visible(text)).strip()
 
 
+# Norwegian endings that another form of a tag's word may have in a search, longest first: "ensomme" names the tag
+# "ensomhet", "sykehjemmene" the tag "sykehjem", "skolen" the tag "skole". Only one-word tags, and only words that
+# keep a stem of at least four letters.
+_ENDINGS = ("heten", "het", "ene", "ane", "en", "et", "er", "a", "e")
+_FORMS = ("", "e", "en", "et", "er", "ene", "het")
+_VOWELS = frozenset("aeiouyæøå")
+
+
+def other_forms(word: str) -> set[str]:
+    """Other forms of a Norwegian word than ``word``: its stem (without the longest of ``_ENDINGS``, the last
+    consonant doubled or not) with each of ``_FORMS``.
+
+    >>> sorted(f for f in other_forms("ensomme") if "het" in f)
+    ['ensomhet', 'ensommhet']
+    >>> "sykehjem" in other_forms("sykehjemmene"), "skole" in other_forms("skolen"), other_forms("mat")
+    (True, True, set())
+    """
+    stem = next((word[: -len(end)] for end in _ENDINGS if word.endswith(end) and len(word) - len(end) >= 4), word)
+    if len(stem) < 4 or not stem.isalpha():
+        return set()
+    stems = {stem}
+    if stem[-1] not in _VOWELS:
+        stems.add(stem[:-1] if stem[-1] == stem[-2] else stem + stem[-1])  # "sykehjemm" / "ensom" -> "ensomm"
+    return {s + form for s in stems for form in _FORMS} - {word}
+
+
 def unseen(node: Node | None) -> Node | None:
     """The node, or None for a hidden idea: answers about an id (what kind it is) treat a hidden idea as no
     item at all, so that they do not tell anyone it exists."""
@@ -311,9 +337,10 @@ class Recommender:
         named_scores: dict[str, float] = {}
         named: dict[str, str] = {}
         if use_topics and w.topic > 0 and query_item is None:  # topics the search names, and what they tag
-            named = self._named_topics(text)
+            named, inflected = self._named_topics(text)
             asked = set(content_words(text))
-            said = {t: set(content_words(name)) & asked for t, name in named.items()}  # each tag's words, once
+            said = {t: (set(content_words(name)) | inflected.get(t, set())) & asked  # each tag's words, once
+                    for t, name in named.items()}
             for cid, (hits, _) in (store.linked(sorted(named), Rel.TAGGED, Direction.IN, labels=labels).items()
                                    if named else ()):
                 covered = set().union(*(said[t] for t in hits))
@@ -399,18 +426,25 @@ class Recommender:
             scores = self.store.tfidf_scores(text, missing)
             lexical.update({i: scores.get(i, 0.0) for i in missing})
 
-    def _named_topics(self, text: str) -> dict[str, str]:
-        """Topics of the store that a short search text names, word for word ("ensomhet", "barn og unge"):
-        their ids and names. A topic is often the one word that says what an item is about without its
-        text using it. Long texts (a whole report) are left to the neighbours' topics."""
+    def _named_topics(self, text: str) -> tuple[dict[str, str], dict[str, set[str]]]:
+        """Topics of the store that a short search text names ("ensomhet", "barn og unge"): their ids and names,
+        and for a one-word tag named in another form of the word ("ensomme" for "ensomhet", "sykehjemmene" for
+        "sykehjem"), the search's words that name it. A topic is often the one word that says what an item is
+        about without its text using it. Long texts (a whole report) are left to the neighbours' topics."""
         tokens = words(text)
         if not tokens or len(tokens) > NAMED_TOPIC_WORDS:
-            return {}
+            return {}, {}
         ids = {topic_id(" ".join(tokens[i : i + n])) for n in (1, 2, 3) for i in range(len(tokens) - n + 1)
                if tokens[i] not in STOPWORDS and tokens[i + n - 1] not in STOPWORDS}
         # a tag's own spelling where it has more than words ("kommune 3.0", "IKT/digitalisering")
         ids.add(topic_id(text))
-        return {n.id: n.title for n in self.store.get_many(sorted(ids)) if n.label == Label.TOPIC}
+        forms: dict[str, set[str]] = {}
+        for token in tokens:
+            if token not in STOPWORDS:
+                for form in other_forms(token):
+                    forms.setdefault(topic_id(form), set()).add(token)
+        found = {n.id: n.title for n in self.store.get_many(sorted(ids | set(forms))) if n.label == Label.TOPIC}
+        return found, {t: forms[t] for t in found if t in forms and t not in ids}
 
     def _predict_topics(
         self, candidates: set[str], neighbour_score: Callable[[str], float], labels: tuple[Label, ...]

@@ -251,6 +251,21 @@ def test_a_weak_word_match_does_not_outrank_the_tag_a_short_search_names(rec: Re
             (item.id, item.title)
 
 
+def test_a_search_names_a_tag_in_another_form_of_its_word(rec: Recommender, demo_store: EmbeddedGraphStore) -> None:
+    """"ensomme eldre" (lonely elderly) names the tag "ensomhet" (loneliness) in another form: the initiatives
+    tagged with it are among the first four, with the tag as their reason; "frivillige" names "frivillighet"."""
+    tagged = {n.id for _, n in demo_store.neighbours("topic:ensomhet", Rel.TAGGED, Direction.IN)
+              if n.label == Label.INITIATIVE}
+    result = rec.similar("ensomme eldre", k=5)
+    assert tagged <= {i.id for i in result.items[:4]}, [i.id for i in result.items]
+    for item in result.items:
+        named = {ref["id"] for r in item.reasons if r.kind == "named_topic" for ref in r.items}
+        assert ("topic:ensomhet" in named) == (item.id in tagged), (item.id, named)
+    volunteers = rec.similar("frivillige", k=5)
+    assert all(any(r.kind == "named_topic" and {ref["id"] for ref in r.items} == {"topic:frivillighet"}
+                   for r in i.reasons) for i in volunteers.items[:3])
+
+
 def test_invisible_characters_in_pasted_text_do_not_split_words(rec: Recommender) -> None:
     """A zero-width space or soft hyphen pasted into a word ('hunde\u200bpark') finds what the plain word finds."""
     plain = [i.id for i in rec.similar("hundepark med gjerde", k=5).items]
