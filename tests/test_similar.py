@@ -288,3 +288,16 @@ def test_a_hidden_idea_leaves_no_trace_in_the_scores_of_a_search(rec: Recommende
     assert found and "idea-secret" not in {r.id for r in found}
     full = rec.weights.for_text(query).text
     assert max(r.parts["text"] for r in found) == pytest.approx(full, abs=1e-3)
+
+
+def test_similar_links_join_the_planted_twins_and_not_unrelated_work(demo_store: EmbeddedGraphStore) -> None:
+    """The SIMILAR_TO links ingest derives (the graph view's "similar to") join every planted near-duplicate pair
+    of the demo, in at least one direction, and none of the unrelated pairs the embedding alone had linked (a
+    reopened stream and food waste at nursing homes; digital night checks and LED street lights)."""
+    linked = {frozenset((e.src, e.dst)) for e in demo_store.iter_edges(Rel.SIMILAR_TO)}
+    for kind in ("initiative_pairs", "idea_initiative_pairs", "idea_pairs"):
+        for pair in PAIRS[kind]:
+            assert frozenset((pair["a"], pair["b"])) in linked, pair
+    for a, b in (("ini-031", "ini-004"), ("ini-001", "ini-026")):
+        assert frozenset((a, b)) not in linked, (a, b)
+    assert all(e.props["method"] == "text" and e.props["score"] >= 0.45 for e in demo_store.iter_edges(Rel.SIMILAR_TO))
