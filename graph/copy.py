@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from graph.erased import MARKS, erased_among, strip_erased_contacts
-from graph.meta import PENDING_KEY, SOURCES_KEY, source_keys, source_settings
+from graph.meta import PENDING_KEY, SIMILAR_KEY, SOURCES_KEY, source_keys, source_settings
 from graph.schema import Label
 from graph.store import GraphStore
 
@@ -32,7 +32,7 @@ from graph.store import GraphStore
 # recommend.partners.MODEL_META_KEY and ingest.pipeline (graph imports neither); the ingest keys are graph.meta's.
 # Besides these, every setting that graph.meta.PER_SOURCE names goes with each listed source: what it delivered
 # (for a later --sync) and its last run (for `kominn sources`, and so that the same files are not read again).
-META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", SOURCES_KEY, PENDING_KEY)
+META_KEYS = ("embedding_model", "embedding_dimension", "partner_model", SIMILAR_KEY, SOURCES_KEY, PENDING_KEY)
 
 Progress = Callable[[str, int], None]  # (what, how many more) after each batch
 

@@ -30,6 +30,7 @@ PENDING_KEY = "ingest:pending"  # the JSON list of ids whose derived edges a run
 MEMBERS_PREFIX = "ingest:members:"  # + a source's key: the JSON list of the ids it delivered
 STATE_PREFIX = "ingest:state:"  # + a source's key: its last run (fingerprint, counts, paths, when it finished)
 PER_SOURCE = (MEMBERS_PREFIX, STATE_PREFIX)  # every setting kept for each source
+SIMILAR_KEY = "ingest:similar"  # how the SIMILAR_TO links were scored (ingest.derived.VERSION); another is redone
 
 
 def read_json(store: GraphStore, key: str, *, on_broken: OnBroken) -> Any:
@@ -72,5 +73,5 @@ def source_keys(store: GraphStore) -> list[str]:
     return [str(k) for k in keys] if isinstance(keys, list) else []
 
 
-__all__ = ["MEMBERS_PREFIX", "PENDING_KEY", "PER_SOURCE", "SOURCES_KEY", "STATE_PREFIX", "OnBroken", "members_key",
-           "read_json", "source_keys", "source_settings", "state_key"]
+__all__ = ["MEMBERS_PREFIX", "PENDING_KEY", "PER_SOURCE", "SIMILAR_KEY", "SOURCES_KEY", "STATE_PREFIX", "OnBroken",
+           "members_key", "read_json", "source_keys", "source_settings", "state_key"]

@@ -30,6 +30,8 @@ DENSE = 0.2  # the embedding's share of the score; the rest is the lexical cosin
 LEXICAL_SHARE = 1.0 - DENSE
 THRESHOLD = 0.45
 METHOD = "text"
+# kept in the store (graph.meta.SIMILAR_KEY): links that an earlier rule scored are all redone by the next ingest
+VERSION = f"{METHOD}-{DENSE}-{THRESHOLD}-{K}"
 SLACK = 1e-4  # a candidate this close under the threshold by a quick score is scored exactly before it is left out
 # A pair at the threshold has a lexical cosine of at least this (the embedding's part is at most DENSE), so the
 # lexical search finds every candidate (on a Bolt server, among the POOL nearest)

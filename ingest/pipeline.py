@@ -40,7 +40,7 @@ import numpy as np
 
 from graph.erased import erased_among, strip_erased_contacts
 from graph.errors import Problem, ValidationError
-from graph.meta import PENDING_KEY, SOURCES_KEY, members_key, read_json, source_keys, state_key
+from graph.meta import PENDING_KEY, SIMILAR_KEY, SOURCES_KEY, members_key, read_json, source_keys, state_key
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
 from ingest.embedder import Embedder
@@ -564,14 +564,24 @@ def write_parsed(
 _SIMILAR = frozenset({Label.INITIATIVE, Label.IDEA, Label.NEED})
 
 
+def _similar_version() -> str:
+    from ingest.derived import VERSION
+
+    return VERSION
+
+
 def finish_similar(store: GraphStore, summary: IngestSummary, *, batch_size: int = 500) -> None:
     """Recompute SIMILAR_TO around what changed (and what a killed run left pending), then clear."""
-    from ingest.derived import update_similar
+    from ingest.derived import SIMILAR_LABELS, VERSION, update_similar
 
+    if store.get_meta(SIMILAR_KEY) != VERSION:  # links scored by an earlier rule (or none yet): all are redone
+        summary.pending |= {n.id for label in SIMILAR_LABELS for n in store.iter_nodes(label)}
     if summary.pending:
         w, r = update_similar(store, summary.pending, batch_size=batch_size)
         summary.similar_written += w
         summary.similar_removed += r
+    if store.get_meta(SIMILAR_KEY) != VERSION:
+        store.set_meta(SIMILAR_KEY, VERSION)
     if store.get_meta(PENDING_KEY) not in (None, "[]"):
         store.set_meta(PENDING_KEY, "[]")
 
@@ -645,7 +655,7 @@ def ingest(
                                        "resolve": resolve, "model": embedder.name, "sync": sync})
     state = read_json(store, state_at, on_broken="raise")
     if (not recheck and isinstance(state, dict) and state.get("fingerprint") == fingerprint
-            and store.get_meta(PENDING_KEY) in (None, "[]")
+            and store.get_meta(PENDING_KEY) in (None, "[]") and store.get_meta(SIMILAR_KEY) == _similar_version()
             and store.count_nodes() == state.get("nodes") and store.count_edges() == state.get("edges")):
         summary = _unchanged_summary(state, paths)
         store.set_meta(state_at, json.dumps({**state, "finished": _now()}))  # when it last ran, for `kominn sources`

@@ -10,7 +10,9 @@ import pytest
 
 from graph.embedded import EmbeddedGraphStore
 from graph.errors import ValidationError
+from graph.meta import SIMILAR_KEY
 from graph.schema import Direction, Label, Rel
+from ingest.derived import VERSION
 from ingest.pipeline import ingest
 from ingest.testing import HashingEmbedder
 from tests.conftest import SHARED_DATA, TEST_DATA
@@ -428,3 +430,21 @@ def test_an_encoding_named_for_a_source_export_is_refused_not_ignored(
     [problem] = caught.value.problems
     assert problem.file == "--encoding" and "--format tidstyver" in problem.message, problem
     assert store.count_nodes() == 0
+
+
+def test_links_scored_by_an_earlier_rule_are_all_redone_by_the_next_ingest(
+        store: EmbeddedGraphStore, fake_embedder: HashingEmbedder, tmp_path: Path) -> None:
+    """A store whose SIMILAR_TO links an earlier version scored (another rule, as recorded in the store) has every
+    link scored again by the next ingest, even of files that did not change, and then records the current rule."""
+    data = tmp_path / "d"
+    shutil.copytree(TEST_DATA / "small", data)
+    ingest(store, fake_embedder, [data])
+    links = {(e.src, e.dst): e.props for e in store.iter_edges(Rel.SIMILAR_TO)}
+    assert links and store.get_meta(SIMILAR_KEY) == VERSION
+    store.set_meta(SIMILAR_KEY, "embedding-0.6")  # as an earlier version left it, with links of its own
+    store.delete_edges(list(store.iter_edges(Rel.SIMILAR_TO)))
+    again = ingest(store, fake_embedder, [data])
+    assert not again.files_unchanged and again.similar_written == len(links)
+    assert {(e.src, e.dst): e.props for e in store.iter_edges(Rel.SIMILAR_TO)} == links
+    assert store.get_meta(SIMILAR_KEY) == VERSION
+    assert ingest(store, fake_embedder, [data]).files_unchanged  # and after that, the same files read nothing
