@@ -27,8 +27,9 @@ from graph.meta import PENDING_KEY, SIMILAR_KEY, SOURCES_KEY, source_keys, sourc
 from graph.schema import Label
 from graph.store import GraphStore
 
-# Settings kept in the store that go with the graph: the embedding model, the learned partner weights, the list
-# of ingest's sources and the ids whose similar lists are still due. The first three are those of
+# Settings kept in the store that go with the graph: the embedding model, the learned partner weights, the rule
+# the similar links were scored by, the list of ingest's sources and the ids whose similar lists are still due.
+# The first three are those of
 # recommend.partners.MODEL_META_KEY and ingest.pipeline (graph imports neither); the ingest keys are graph.meta's.
 # Besides these, every setting that graph.meta.PER_SOURCE names goes with each listed source: what it delivered
 # (for a later --sync) and its last run (for `kominn sources`, and so that the same files are not read again).

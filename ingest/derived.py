@@ -33,10 +33,7 @@ METHOD = "text"
 # kept in the store (graph.meta.SIMILAR_KEY): links that an earlier rule scored are all redone by the next ingest
 VERSION = f"{METHOD}-{DENSE}-{THRESHOLD}-{K}"
 SLACK = 1e-4  # a candidate this close under the threshold by a quick score is scored exactly before it is left out
-# A pair at the threshold has a lexical cosine of at least this (the embedding's part is at most DENSE), so the
-# lexical search finds every candidate (on a Bolt server, among the POOL nearest)
-LEXICAL_FLOOR = (THRESHOLD - DENSE) / LEXICAL_SHARE
-POOL = 100
+POOL = 100  # a Bolt server's lexical search is asked for this many candidates
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -78,6 +75,8 @@ def _matrix(store: GraphStore) -> tuple[list[str], np.ndarray, sparse.csr_matrix
 def _by_queries(store: GraphStore, changed: set[str], k: int, threshold: float) -> dict[str, dict[str, float]]:
     """The wanted lists through the store's vector searches (Neo4j: nothing is loaded whole): candidates from the
     lexical search, every one scored exactly."""
+    # a pair at the threshold has a lexical cosine of at least this (the embedding's part is at most DENSE), so the
+    # lexical search finds every candidate (among the POOL nearest)
     floor = (threshold - DENSE) / LEXICAL_SHARE - SLACK
 
     def near(node: Node | None) -> tuple[list[str], sparse.csr_matrix]:

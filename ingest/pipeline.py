@@ -43,6 +43,7 @@ from graph.errors import Problem, ValidationError
 from graph.meta import PENDING_KEY, SIMILAR_KEY, SOURCES_KEY, members_key, read_json, source_keys, state_key
 from graph.schema import PARTNER_ROLES, Direction, Edge, Label, Node, Rel, node_text, text_hash
 from graph.store import GraphStore
+from ingest.derived import SIMILAR_LABELS, VERSION, update_similar
 from ingest.embedder import Embedder
 from ingest.readers import Record, count_rows, discover, kind_problem, read, suffix
 from ingest.records import ID_PATTERN, OWNED_RELS, Parsed, a_label, contact_warnings, parse
@@ -466,7 +467,7 @@ def write_parsed(
             summary.unchanged += 1
     to_embed = [n for n in changed if n.text_hash and (existing.get(n.id) is None or
                 (existing[n.id].text_hash, existing[n.id].model) != (n.text_hash, n.model))]
-    text_changed = {n.id for n in to_embed if n.label in _SIMILAR}
+    text_changed = {n.id for n in to_embed if n.label in SIMILAR_LABELS}
 
     wanted: dict[tuple[str, str, str], Edge] = {}
     for p in parsed:
@@ -561,26 +562,16 @@ def write_parsed(
     return summary
 
 
-_SIMILAR = frozenset({Label.INITIATIVE, Label.IDEA, Label.NEED})
-
-
-def _similar_version() -> str:
-    from ingest.derived import VERSION
-
-    return VERSION
-
-
 def finish_similar(store: GraphStore, summary: IngestSummary, *, batch_size: int = 500) -> None:
     """Recompute SIMILAR_TO around what changed (and what a killed run left pending), then clear."""
-    from ingest.derived import SIMILAR_LABELS, VERSION, update_similar
-
-    if store.get_meta(SIMILAR_KEY) != VERSION:  # links scored by an earlier rule (or none yet): all are redone
+    earlier_rule = store.get_meta(SIMILAR_KEY) != VERSION
+    if earlier_rule:  # links scored by an earlier rule (or none yet): all are redone
         summary.pending |= {n.id for label in SIMILAR_LABELS for n in store.iter_nodes(label)}
     if summary.pending:
         w, r = update_similar(store, summary.pending, batch_size=batch_size)
         summary.similar_written += w
         summary.similar_removed += r
-    if store.get_meta(SIMILAR_KEY) != VERSION:
+    if earlier_rule:
         store.set_meta(SIMILAR_KEY, VERSION)
     if store.get_meta(PENDING_KEY) not in (None, "[]"):
         store.set_meta(PENDING_KEY, "[]")
@@ -655,7 +646,7 @@ def ingest(
                                        "resolve": resolve, "model": embedder.name, "sync": sync})
     state = read_json(store, state_at, on_broken="raise")
     if (not recheck and isinstance(state, dict) and state.get("fingerprint") == fingerprint
-            and store.get_meta(PENDING_KEY) in (None, "[]") and store.get_meta(SIMILAR_KEY) == _similar_version()
+            and store.get_meta(PENDING_KEY) in (None, "[]") and store.get_meta(SIMILAR_KEY) == VERSION
             and store.count_nodes() == state.get("nodes") and store.count_edges() == state.get("edges")):
         summary = _unchanged_summary(state, paths)
         store.set_meta(state_at, json.dumps({**state, "finished": _now()}))  # when it last ran, for `kominn sources`
