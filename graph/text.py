@@ -92,6 +92,15 @@ def text_language(text: str) -> str | None:
     return "en" if english > norwegian else "nb"
 
 
+def is_norwegian(tag: str) -> bool:
+    """Whether a language tag is a Norwegian one (nb, nn, no, with or without a region).
+
+    >>> is_norwegian("nb"), is_norwegian("nn-NO"), is_norwegian("en")
+    (True, True, False)
+    """
+    return tag.split("-")[0] in ("nb", "nn", "no")
+
+
 def language_of(text: str, default: str) -> str:
     """The language tag of a piece of data: what its words tell (``text_language``), and where they tell
     nothing, or only that it is Norwegian while ``default`` is a Norwegian tag (nn, no), the data's configured
@@ -103,7 +112,7 @@ def language_of(text: str, default: str) -> str:
     ('nn', 'nb')
     """
     found = text_language(text)
-    if found is None or (found == "nb" and default.split("-")[0] in ("nb", "nn", "no")):
+    if found is None or (found == "nb" and is_norwegian(default)):
         return default
     return found
 

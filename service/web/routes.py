@@ -29,7 +29,7 @@ from graph.schema import (
     Rel,
     public_props,
 )
-from graph.text import language_of, text_language
+from graph.text import is_norwegian, language_of, text_language
 from recommend.partners import PartnerQuery
 from recommend.reuse import check_idea_and_related, reuse
 from recommend.similar import WEAK_NOTE, item_query, unseen
@@ -188,9 +188,6 @@ def _with_reasons(found: list[Any], limit: int) -> tuple[list[dict[str, Any]], i
     return shown, passed
 
 
-NORWEGIAN = ("nb", "nn", "no")  # KOMINN_DATA_LANG values of Norwegian data
-
-
 def _is_weak(notes: list[str]) -> bool:
     return any(n.startswith(WEAK_NOTE) for n in notes)
 
@@ -260,7 +257,7 @@ def search_page(request: Request, q: str = "", status: str = "", unit: str = "",
             # a search in English where the data is Norwegian: the word match finds little, and the model is weak
             # across the two languages, so the page says that Norwegian words may find more
             other_language = text_language(q) == "en" \
-                and request.app.state.settings.data_lang.split("-")[0] in NORWEGIAN
+                and is_norwegian(request.app.state.settings.data_lang)
             kept = [r for r in found.items
                     if (not status or r.status == status) and (allowed is None or r.id in allowed)
                     and (not unit or other_units or (r.owner or {}).get("id") == unit)]
